@@ -1,0 +1,3 @@
+module github.com/pam-accesscontrol/pam-accesscontrol
+
+go 1.26

@@ -1,0 +1,195 @@
+// Package rules is the pam-accesscontrol rules language: it reads the
+// iptables-like config files into a Config and decides logins against it.
+//
+// The package does no I/O beyond reading config files: group membership,
+// live sessions, desktop approvals and plugin answers come in through the
+// interfaces in deps.go, so the decision logic is tested with fakes and the
+// PAM helper, the CLI and the tests share one implementation.
+package rules
+
+import (
+	"fmt"
+	"time"
+)
+
+// Pos is where something was written: a file and a 1-based line.
+// A zero Pos means "built in".
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.File == "" {
+		return "built-in"
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// IsZero reports whether p names no place in a file.
+func (p Pos) IsZero() bool { return p.File == "" }
+
+// Verdict is what a decision says. The zero value is Close, so a Verdict
+// that was never set denies.
+type Verdict int
+
+const (
+	Close Verdict = iota
+	Open
+	Ask
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Open:
+		return "OPEN"
+	case Ask:
+		return "ASK"
+	default:
+		return "CLOSE"
+	}
+}
+
+// Settings are the KEY:VALUE lines of the config.
+type Settings struct {
+	Default     Verdict // Open or Close
+	DefaultPos  Pos     // the DEFAULT line that won; zero when built in
+	Debug       bool
+	AskTimeout  time.Duration
+	AskFallback Verdict // Open or Close
+	MailServer  string
+}
+
+// DefaultSettings are the values a config starts with (rules.md).
+func DefaultSettings() Settings {
+	return Settings{
+		Default:     Close,
+		AskTimeout:  30 * time.Second,
+		AskFallback: Close,
+	}
+}
+
+// Option is the second field of a rule.
+type Option int
+
+const (
+	OptOpen Option = iota + 1
+	OptClose
+	OptAsk
+	OptNumber
+	OptPin
+	OptPinGPG
+	OptPlugin
+)
+
+var optionNames = map[Option]string{
+	OptOpen: "OPEN", OptClose: "CLOSE", OptAsk: "ASK", OptNumber: "NUMBER",
+	OptPin: "PIN", OptPinGPG: "PINGPG", OptPlugin: "PLUGIN",
+}
+
+func (o Option) String() string { return optionNames[o] }
+
+// TargetKind is the third field of a rule.
+type TargetKind int
+
+const (
+	TargetUser TargetKind = iota + 1
+	TargetGroup
+	TargetHost
+)
+
+func (t TargetKind) String() string {
+	switch t {
+	case TargetUser:
+		return "USER"
+	case TargetGroup:
+		return "GROUP"
+	case TargetHost:
+		return "HOST"
+	}
+	return "?"
+}
+
+// AllGroups is the GROUP entry that means every user. It is case-sensitive,
+// as in the original.
+const AllGroups = "ALL"
+
+// Limit is one `group:N` entry of a NUMBER rule: at most Max distinct users
+// of Group may be logged in.
+type Limit struct {
+	Group string
+	Max   int
+}
+
+// Rule is one valid four-field line.
+type Rule struct {
+	Pos     Pos
+	Text    string // the line as written, comments and outer blanks removed
+	Service Service
+	Option  Option
+	Plugin  string // lower-case plugin name when Option is OptPlugin
+	Target  TargetKind
+	Names   []string      // users or groups, for TargetUser and TargetGroup
+	Hosts   []HostPattern // for TargetHost
+	Limits  []Limit       // for OptNumber
+}
+
+// Severity says what a Problem does to the config.
+type Severity int
+
+const (
+	// Warning: the line is used, but probably not as its author meant.
+	Warning Severity = iota + 1
+	// Ignored: the line (or one list entry) is skipped, as the original did.
+	Ignored
+	// Fatal: the whole config is refused and every login is denied.
+	Fatal
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Warning:
+		return "warning"
+	case Ignored:
+		return "ignored"
+	case Fatal:
+		return "refused"
+	}
+	return "?"
+}
+
+// Problem is something check-my-config reports, with where and why.
+type Problem struct {
+	Pos      Pos
+	Severity Severity
+	Message  string
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s: %s: %s", p.Pos, p.Severity, p.Message)
+}
+
+// Config is everything read from the main file and its drop-ins, in order.
+type Config struct {
+	Settings  Settings
+	Rules     []*Rule
+	Problems  []Problem
+	Files     []string // the files read, in order
+	PluginDir string   // where plugin names were looked up; "" when none
+	// Plugins maps each plugin name used by a rule to its file.
+	Plugins map[string]string
+}
+
+// Fatal returns the first problem that refuses the whole config, if any.
+func (c *Config) Fatal() (Problem, bool) {
+	for _, p := range c.Problems {
+		if p.Severity == Fatal {
+			return p, true
+		}
+	}
+	return Problem{}, false
+}
+
+func (c *Config) problem(pos Pos, sev Severity, format string, args ...any) {
+	c.Problems = append(c.Problems, Problem{Pos: pos, Severity: sev, Message: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,360 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ParseOptions say where the parser looks things up.
+type ParseOptions struct {
+	// PluginDir holds plugins/<name>.star. Empty: no plugins exist, and an
+	// OPTION that is not a keyword makes its line invalid.
+	PluginDir string
+}
+
+// Parse reads one file's text into a new Config. It never fails: every line
+// it cannot use becomes a Problem, and the line is ignored, as the original
+// did.
+func Parse(file string, src []byte, opts ParseOptions) *Config {
+	p := newParser(opts)
+	p.parseFile(file, src)
+	return p.cfg
+}
+
+type parser struct {
+	cfg  *Config
+	opts ParseOptions
+}
+
+func newParser(opts ParseOptions) *parser {
+	return &parser{
+		cfg:  &Config{Settings: DefaultSettings(), PluginDir: opts.PluginDir, Plugins: map[string]string{}},
+		opts: opts,
+	}
+}
+
+// parseFile appends a file's settings and rules to the config, as if its
+// lines followed those already read.
+func (p *parser) parseFile(file string, src []byte) {
+	p.cfg.Files = append(p.cfg.Files, file)
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	for n := 1; len(src) > 0; n++ {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		p.parseLine(Pos{File: file, Line: n}, string(bytes.TrimSuffix(line, []byte("\r"))))
+	}
+}
+
+func (p *parser) parseLine(pos Pos, line string) {
+	line = stripComment(line)
+	if line == "" {
+		return
+	}
+	if !utf8.ValidString(line) {
+		p.cfg.problem(pos, Ignored, "line is not valid UTF-8")
+		return
+	}
+	if i := strings.IndexFunc(line, isControl); i >= 0 {
+		p.cfg.problem(pos, Ignored, "control character %q in line", line[i])
+		return
+	}
+	fields := strings.FieldsFunc(line, isBlank)
+	switch {
+	case len(fields) == 1 && strings.Contains(fields[0], ":"):
+		p.parseSetting(pos, fields[0])
+	case len(fields) == 4:
+		p.parseRule(pos, fields)
+	case strings.Contains(fields[0], ":") && isSettingKey(fields[0][:strings.IndexByte(fields[0], ':')]):
+		p.cfg.problem(pos, Ignored, "a setting is one word KEY:VALUE with no blanks, like DEFAULT:CLOSE")
+	case len(fields) == 1:
+		p.cfg.problem(pos, Ignored, "%q is neither a setting (KEY:VALUE) nor a rule (SERVICE OPTION TARGET LIST)", fields[0])
+	default:
+		p.cfg.problem(pos, Ignored, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d; "+
+			"list entries are separated by commas without blanks", len(fields))
+	}
+}
+
+// stripComment removes a whole-line comment, a trailing comment (a # after
+// a blank) and the blanks around what is left.
+func stripComment(line string) string {
+	for i := 0; i < len(line); i++ {
+		if line[i] == '#' && (i == 0 || isBlank(rune(line[i-1]))) {
+			line = line[:i]
+			break
+		}
+	}
+	return strings.TrimFunc(line, isBlank)
+}
+
+func isBlank(r rune) bool   { return r == ' ' || r == '\t' }
+func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
+
+var settingKeys = map[string]bool{
+	"DEFAULT": true, "DEBUG": true, "ASK_TIMEOUT": true, "ASK_FALLBACK": true, "MAILSERVER": true,
+}
+
+func isSettingKey(s string) bool { return settingKeys[strings.ToUpper(s)] }
+
+func (p *parser) parseSetting(pos Pos, field string) {
+	key, value, _ := strings.Cut(field, ":")
+	key = strings.ToUpper(key)
+	upper := strings.ToUpper(value)
+	s := &p.cfg.Settings
+	switch key {
+	case "DEFAULT":
+		v, ok := parseOpenClose(upper)
+		if !ok {
+			p.cfg.problem(pos, Ignored, "DEFAULT must be OPEN or CLOSE, not %q", value)
+			return
+		}
+		s.Default, s.DefaultPos = v, pos
+	case "DEBUG":
+		switch upper {
+		case "TRUE":
+			s.Debug = true
+		case "FALSE":
+			s.Debug = false
+		default:
+			p.cfg.problem(pos, Ignored, "DEBUG must be TRUE or FALSE, not %q", value)
+		}
+	case "ASK_TIMEOUT":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 || n > 90 {
+			p.cfg.problem(pos, Ignored, "ASK_TIMEOUT must be a whole number of seconds from 1 to 90, not %q", value)
+			return
+		}
+		s.AskTimeout = time.Duration(n) * time.Second
+	case "ASK_FALLBACK":
+		v, ok := parseOpenClose(upper)
+		if !ok {
+			p.cfg.problem(pos, Ignored, "ASK_FALLBACK must be OPEN or CLOSE, not %q", value)
+			return
+		}
+		s.AskFallback = v
+	case "MAILSERVER":
+		if err := checkMailServer(value); err != nil {
+			p.cfg.problem(pos, Ignored, "MAILSERVER: %v", err)
+			return
+		}
+		s.MailServer = value
+	default:
+		p.cfg.problem(pos, Ignored, "unknown setting %q (known: DEFAULT, DEBUG, ASK_TIMEOUT, ASK_FALLBACK, MAILSERVER)", key)
+	}
+}
+
+func parseOpenClose(s string) (Verdict, bool) {
+	switch s {
+	case "OPEN":
+		return Open, true
+	case "CLOSE":
+		return Close, true
+	}
+	return Close, false
+}
+
+func checkMailServer(v string) error {
+	host, port := v, ""
+	if i := strings.LastIndexByte(v, ':'); i >= 0 && !strings.HasSuffix(v, "]") {
+		host, port = v[:i], v[i+1:]
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "" {
+		return fmt.Errorf("no host given; write MAILSERVER:host or MAILSERVER:host:port")
+	}
+	return nil
+}
+
+var targetKinds = map[string]TargetKind{
+	"USER": TargetUser, "USERS": TargetUser,
+	"GROUP": TargetGroup, "GROUPS": TargetGroup,
+	"HOST": TargetHost, "HOSTS": TargetHost,
+}
+
+var optionKinds = map[string]Option{
+	"OPEN": OptOpen, "CLOSE": OptClose, "ASK": OptAsk, "NUMBER": OptNumber,
+	"PIN": OptPin, "PINGPG": OptPinGPG,
+}
+
+func (p *parser) parseRule(pos Pos, f []string) {
+	r := &Rule{Pos: pos, Text: strings.Join(f, " ")}
+	if !validServiceName(f[0]) {
+		p.cfg.problem(pos, Ignored, "%q is not a PAM service name or one of ALL, SSH, SSHD-KEY, XDM, TTY", f[0])
+		return
+	}
+	r.Service = parseService(f[0])
+
+	opt, ok := optionKinds[strings.ToUpper(f[1])]
+	if !ok {
+		name := strings.ToLower(f[1])
+		path, err := p.plugin(name)
+		if err != nil {
+			p.cfg.problem(pos, Ignored, "unknown option %q: expected OPEN, CLOSE, ASK, NUMBER, PIN, PINGPG or a plugin (%v)", f[1], err)
+			return
+		}
+		opt, r.Plugin = OptPlugin, name
+		p.cfg.Plugins[name] = path
+	}
+	r.Option = opt
+
+	r.Target, ok = targetKinds[strings.ToUpper(f[2])]
+	if !ok {
+		p.cfg.problem(pos, Ignored, "unknown target %q: expected USER, GROUP or HOST", f[2])
+		return
+	}
+	if opt == OptNumber && r.Target != TargetGroup {
+		p.cfg.problem(pos, Ignored, "NUMBER limits groups: write %s NUMBER GROUP group:N", f[0])
+		return
+	}
+
+	entries := splitList(f[3])
+	switch {
+	case opt == OptNumber:
+		r.Limits = p.parseLimits(pos, entries)
+		if len(r.Limits) == 0 {
+			return // every entry was reported
+		}
+	case r.Target == TargetHost:
+		r.Hosts = p.parseHosts(pos, entries)
+		if len(r.Hosts) == 0 {
+			return
+		}
+	default:
+		if len(entries) == 0 {
+			p.cfg.problem(pos, Ignored, "empty %s list", r.Target)
+			return
+		}
+		r.Names = entries
+		p.checkNames(pos, r)
+	}
+	if opt == OptPin || opt == OptPinGPG {
+		p.cfg.problem(pos, Warning, "%s is not implemented yet: the users it matches are denied (fail closed)", opt)
+	}
+	p.cfg.Rules = append(p.cfg.Rules, r)
+}
+
+// splitList splits a comma-separated LIST, dropping empty entries as the
+// original did ("bob,,alice," is bob and alice).
+func splitList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (p *parser) parseLimits(pos Pos, entries []string) []Limit {
+	if len(entries) == 0 {
+		p.cfg.problem(pos, Ignored, "empty NUMBER list: write group:N, like users:2")
+		return nil
+	}
+	var limits []Limit
+	for _, e := range entries {
+		group, max, found := strings.Cut(e, ":")
+		if !found || group == "" {
+			p.cfg.problem(pos, Ignored, "NUMBER entry %q needs a limit: write group:N, like %s:2", e, e)
+			continue
+		}
+		n, err := strconv.Atoi(max)
+		if err != nil || n < 0 || strings.HasPrefix(max, "+") {
+			p.cfg.problem(pos, Ignored, "NUMBER entry %q: the limit must be a whole number 0 or more", e)
+			continue
+		}
+		limits = append(limits, Limit{Group: group, Max: n})
+	}
+	return limits
+}
+
+func (p *parser) parseHosts(pos Pos, entries []string) []HostPattern {
+	if len(entries) == 0 {
+		p.cfg.problem(pos, Ignored, "empty HOST list")
+		return nil
+	}
+	var hosts []HostPattern
+	for _, e := range entries {
+		h, warning, err := parseHostPattern(e)
+		if err != nil {
+			p.cfg.problem(pos, Ignored, "HOST entry %v", err)
+			continue
+		}
+		if warning != "" {
+			p.cfg.problem(pos, Warning, "HOST entry %s", warning)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts
+}
+
+// checkNames warns about list entries that are valid but rarely meant.
+func (p *parser) checkNames(pos Pos, r *Rule) {
+	for _, n := range r.Names {
+		switch {
+		case r.Target == TargetUser && n == AllGroups:
+			p.cfg.problem(pos, Warning, "USER ALL names a user called ALL; for every user write GROUP ALL")
+		case r.Target == TargetGroup && n != AllGroups && strings.EqualFold(n, AllGroups):
+			p.cfg.problem(pos, Warning, "group %q is a group of that name; for every user write ALL in capitals", n)
+		case r.Target == TargetGroup && strings.Contains(n, ":"):
+			p.cfg.problem(pos, Warning, "group %q: group names cannot contain ':'; limits belong in a NUMBER rule", n)
+		}
+	}
+}
+
+// plugin finds plugins/<name>.star for a plugin OPTION.
+func (p *parser) plugin(name string) (string, error) {
+	if !validPluginName(name) {
+		return "", fmt.Errorf("a plugin name has only letters, digits, '-' and '_'")
+	}
+	if p.opts.PluginDir == "" {
+		return "", fmt.Errorf("no plugin directory")
+	}
+	path := filepath.Join(p.opts.PluginDir, name+".star")
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("no plugin file %s", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
+	return path, nil
+}
+
+func validPluginName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validServiceName accepts what a file name in /etc/pam.d can sensibly be.
+func validServiceName(s string) bool {
+	if s == "" || len(s) > 128 || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '@' || c == '+'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
