@@ -119,8 +119,8 @@ func (e *evaluator) decide() Decision {
 		return e.fail(fmt.Errorf("config refused: %s", fatal))
 	}
 
-	first := map[Option]*Rule{}  // the first rule of each option that matched
-	why := map[Option]string{}   // and why it matched
+	first := map[Option]*Rule{} // the first rule of each option that matched
+	why := map[Option]string{}  // and why it matched
 	var limits []limitRef
 	var plugins []*Rule
 	other := 0
