@@ -1,0 +1,70 @@
+# pam-accesscontrol. `make demo` and `make test` are all the set-up a fresh
+# Debian 12 machine needs: each target installs the Debian packages it
+# lacks (apt-get update once, then apt-get install -y) and Go fetches the
+# modules of go.mod through the module proxy.
+
+SHELL := /bin/bash
+GO    ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+BUILD := build
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FUZZTIME ?= 20s
+export CGO_ENABLED := 1
+
+# Debian packages, by what needs them.
+BUILD_DEBS := gcc libc6-dev
+TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper
+DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper
+BENCH_DEBS := $(BUILD_DEBS)
+
+# ensure-debs installs the packages of $(1) that are not installed yet.
+define ensure-debs
+	@missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "== installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: all build test demo bench fuzz clean check-go deps-build deps-test deps-demo deps-bench
+
+all: build
+
+check-go:
+	@$(GO) version >/dev/null 2>&1 || { echo "Go 1.26 or newer is needed (https://go.dev/dl/ into /usr/local/go)"; exit 1; }
+
+deps-build: check-go
+	$(call ensure-debs,$(BUILD_DEBS))
+deps-test: check-go
+	$(call ensure-debs,$(TEST_DEBS))
+deps-demo: check-go
+	$(call ensure-debs,$(DEMO_DEBS))
+deps-bench: check-go
+	$(call ensure-debs,$(BENCH_DEBS))
+
+# Go's build cache makes these cheap to run every time.
+build: deps-build
+	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol ./installer
+
+test: deps-test build
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	PAMAC_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
+
+demo: deps-demo build
+	@examples/demo/demo.sh $(BUILD)/pam-accesscontrol
+
+bench: deps-bench
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules
+
+# A longer fuzz run than `make test` does, for a developer's machine.
+fuzz: deps-test
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=5m ./rules
+
+clean:
+	rm -rf $(BUILD)

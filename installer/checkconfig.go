@@ -1,0 +1,170 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// checkReport is check-my-config's result, also its --json form.
+type checkReport struct {
+	OK       bool           `json:"ok"`
+	Files    []string       `json:"files"`
+	Rules    int            `json:"rules"`
+	Problems []checkProblem `json:"problems"`
+}
+
+type checkProblem struct {
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Text     string `json:"text,omitempty"` // the line as written
+}
+
+// runCheck is `check-my-config [--json] [FILE…]`: with no FILE the main
+// config and its drop-ins, as the PAM module reads them; with FILEs each
+// one alone. Exit 0 when there is nothing to report, 1 otherwise.
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check-my-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	var cfgs []*rules.Config
+	if fs.NArg() == 0 {
+		cfg, _ := rules.Load(rules.LoadOptions{})
+		cfgs = append(cfgs, cfg)
+	}
+	for _, f := range fs.Args() {
+		cfg, _ := rules.Load(rules.LoadOptions{Path: f, NoDropIns: true})
+		cfgs = append(cfgs, cfg)
+	}
+
+	report := checkReport{Files: []string{}, Problems: []checkProblem{}}
+	lines := lineCache{}
+	for _, cfg := range cfgs {
+		report.Files = append(report.Files, cfg.Files...)
+		report.Rules += len(cfg.Rules)
+		problems := append(slices.Clone(cfg.Problems), lintServices(cfg)...)
+		slices.SortStableFunc(problems, func(a, b rules.Problem) int {
+			return cmp.Compare(fileIndex(cfg, a.Pos.File), fileIndex(cfg, b.Pos.File))*2 +
+				cmp.Compare(a.Pos.Line, b.Pos.Line)
+		})
+		for _, p := range problems {
+			report.Problems = append(report.Problems, checkProblem{
+				File: p.Pos.File, Line: p.Pos.Line, Severity: p.Severity.String(),
+				Message: p.Message, Text: lines.get(p.Pos),
+			})
+		}
+	}
+	report.OK = len(report.Problems) == 0
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(report)
+	} else {
+		printCheck(stdout, report)
+	}
+	if report.OK {
+		return 0
+	}
+	return 1
+}
+
+func printCheck(w io.Writer, r checkReport) {
+	for _, p := range r.Problems {
+		if p.Line > 0 {
+			fmt.Fprintf(w, "%s:%d: %s: %s\n", p.File, p.Line, p.Severity, p.Message)
+		} else {
+			fmt.Fprintf(w, "%s: %s: %s\n", p.File, p.Severity, p.Message)
+		}
+		if p.Text != "" {
+			fmt.Fprintf(w, "    %s\n", p.Text)
+		}
+	}
+	summary := fmt.Sprintf("%d file(s), %d rule(s)", len(r.Files), r.Rules)
+	if r.OK {
+		fmt.Fprintf(w, "OK: %s, no problems\n", summary)
+		return
+	}
+	fmt.Fprintf(w, "%s, %d problem(s)\n", summary, len(r.Problems))
+}
+
+// lintServices reports rules for a PAM service that neither exists on this
+// machine nor is a common one: most likely a typo (SHSD, LOGON).
+func lintServices(cfg *rules.Config) []rules.Problem {
+	var out []rules.Problem
+	for _, r := range cfg.Rules {
+		if r.Service.IsCategory() || rules.IsWellKnownService(r.Service.Name) {
+			continue
+		}
+		name := strings.ToLower(r.Service.Name)
+		if serviceInstalled(name) {
+			continue
+		}
+		out = append(out, rules.Problem{Pos: r.Pos, Severity: rules.Warning, Message: fmt.Sprintf(
+			"unknown service %q: no /etc/pam.d/%s on this machine and not a common PAM service (a typo?)",
+			r.Service.Name, name)})
+	}
+	return out
+}
+
+func serviceInstalled(name string) bool {
+	for _, dir := range []string{"/etc/pam.d/", "/usr/lib/pam.d/"} {
+		if _, err := os.Stat(dir + name); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// lineCache shows the text of a reported line.
+type lineCache map[string][]string
+
+func (c lineCache) get(pos rules.Pos) string {
+	if pos.Line <= 0 {
+		return ""
+	}
+	lines, ok := c[pos.File]
+	if !ok {
+		data, err := os.ReadFile(pos.File)
+		if err == nil {
+			lines = strings.Split(string(data), "\n")
+		}
+		c[pos.File] = lines
+	}
+	if pos.Line > len(lines) {
+		return ""
+	}
+	return printable(strings.TrimSpace(strings.TrimSuffix(lines[pos.Line-1], "\r")))
+}
+
+// printable escapes what a terminal must not receive raw.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// fileIndex orders problems by the order the files were read.
+func fileIndex(cfg *rules.Config, file string) int {
+	if i := slices.Index(cfg.Files, file); i >= 0 {
+		return i
+	}
+	return len(cfg.Files)
+}

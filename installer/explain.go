@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// runExplain is `explain`: it decides one login as the PAM module would
+// and prints the decision on the first line, then why. Exit 0 OPEN,
+// 1 CLOSE, 2 ASK.
+func runExplain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	conf := fs.String("conf", "", "main config file (default "+rules.DefaultPath+"); drop-ins beside it are read too")
+	service := fs.String("service", "", "PAM service of the login: sshd, login, sddm, gdm-password…")
+	user := fs.String("user", "", "user name, as the login gives it (case-sensitive)")
+	rhost := fs.String("rhost", "", "remote host as PAM_RHOST shows it; empty for a local login")
+	auth := fs.String("auth", "", "for sshd: password (PAM authentication ran) or key (public key, certificate)")
+	sessionsFile := fs.String("sessions", "", "JSON list of live sessions (user, service, rhost, class, state) for NUMBER and ASK")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 || *service == "" || *user == "" {
+		fmt.Fprintln(stderr, "explain: --service and --user are required, and nothing else may follow the options")
+		fs.Usage()
+		return exitUsage
+	}
+	login := rules.Login{Service: *service, User: *user, RHost: *rhost, Auth: rules.AuthNone}
+	switch {
+	case *auth == "password" || *auth == "key":
+		login.Auth = rules.AuthKind(*auth)
+	case *auth != "":
+		fmt.Fprintf(stderr, "explain: --auth is password or key, not %q\n", *auth)
+		return exitUsage
+	case login.IsSSHD():
+		login.Auth = rules.AuthPassword
+	}
+
+	deps := rules.Deps{Groups: nss.Groups{}}
+	if *sessionsFile != "" {
+		sessions, err := readSessions(*sessionsFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "explain: %v\n", err)
+			return exitUsage
+		}
+		deps.Sessions, deps.Approvals = sessions, sessions
+	}
+
+	cfg, _ := rules.Load(rules.LoadOptions{Path: *conf})
+	d := rules.Explain(context.Background(), cfg, login, deps)
+	printExplain(stdout, cfg, d)
+	if n := countIgnored(cfg); n > 0 {
+		fmt.Fprintf(stderr, "note: the config has %d problem(s) that change what it means; run pam-accesscontrol check-my-config\n", n)
+	}
+	switch d.Verdict {
+	case rules.Open:
+		return 0
+	case rules.Ask:
+		return 2
+	}
+	return 1
+}
+
+func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
+	fmt.Fprintln(w, d.Verdict)
+	switch {
+	case d.Rule != nil:
+		fmt.Fprintf(w, "decided by: %s  %s\n", d.Rule.Pos, d.Rule.Text)
+	case d.Err != nil:
+		fmt.Fprintln(w, "decided by: an error; the login fails closed")
+	case cfg.Settings.DefaultPos.IsZero():
+		fmt.Fprintf(w, "decided by: the built-in DEFAULT:%s\n", cfg.Settings.Default)
+	default:
+		fmt.Fprintf(w, "decided by: %s  DEFAULT:%s\n", cfg.Settings.DefaultPos, cfg.Settings.Default)
+	}
+	fmt.Fprintf(w, "reason: %s\n", printable(d.Reason))
+	fmt.Fprintln(w, "trace:")
+	width := 0
+	for _, s := range d.Trace {
+		if n := len(s.Pos.String()); !s.Pos.IsZero() && n > width {
+			width = n
+		}
+	}
+	for _, s := range d.Trace {
+		pos := ""
+		if !s.Pos.IsZero() {
+			pos = s.Pos.String()
+		}
+		fmt.Fprintf(w, "  %-*s  %s\n", width, pos, printable(s.Text))
+	}
+}
+
+func countIgnored(cfg *rules.Config) int {
+	n := 0
+	for _, p := range cfg.Problems {
+		if p.Severity == rules.Ignored {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,52 @@
+// Command pam-accesscontrol is the admin's tool: it checks config files and
+// explains decisions (and, later, patches /etc/pam.d).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// exitUsage is returned for a command line that cannot be run. It is not 0,
+// 1 or 2, which explain uses for OPEN, CLOSE and ASK.
+const exitUsage = 64
+
+var verbs = []struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}{
+	{"check-my-config", "[--json] [FILE…]  report every problem of the config, with file:line", runCheck},
+	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
+		"                   decide one login and show why", runExplain},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return 0
+	}
+	for _, v := range verbs {
+		if v.name == args[0] {
+			return v.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "pam-accesscontrol: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: pam-accesscontrol COMMAND [ARGS]")
+	fmt.Fprintln(w, "commands:")
+	for _, v := range verbs {
+		fmt.Fprintf(w, "  %s %s\n", v.name, v.summary)
+	}
+}
