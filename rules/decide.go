@@ -87,6 +87,8 @@ func newEvaluator(ctx context.Context, cfg *Config, login Login, deps Deps, trac
 	return &evaluator{ctx: ctx, cfg: cfg, login: login, deps: deps, host: parseRemoteHost(login.RHost), tracing: tracing}
 }
 
+// step records a trace line. Its arguments are boxed even when not tracing,
+// so calls inside per-rule loops check e.tracing first.
 func (e *evaluator) step(pos Pos, format string, args ...any) {
 	if e.tracing {
 		e.trace = append(e.trace, Step{Pos: pos, Text: fmt.Sprintf(format, args...)})
@@ -133,7 +135,9 @@ func (e *evaluator) decide() Decision {
 			for _, lim := range r.Limits {
 				limits = append(limits, limitRef{rule: r, limit: lim})
 			}
-			e.step(r.Pos, "%s: a NUMBER limit, checked below", r.Text)
+			if e.tracing {
+				e.step(r.Pos, "%s: a NUMBER limit, checked below", r.Text)
+			}
 			continue
 		}
 		ok, entry, err := e.targetMatches(r)

@@ -21,8 +21,10 @@ func (e *evaluator) numberGate(limits []limitRef) (Decision, bool) {
 			return e.fail(err), true
 		}
 		if !ok {
-			e.step(lr.rule.Pos, "NUMBER %s:%d: does not apply, %s is not in group %s",
-				lr.limit.Group, lr.limit.Max, quote(e.login.User), quote(lr.limit.Group))
+			if e.tracing {
+				e.step(lr.rule.Pos, "NUMBER %s:%d: does not apply, %s is not in group %s",
+					lr.limit.Group, lr.limit.Max, quote(e.login.User), quote(lr.limit.Group))
+			}
 			continue
 		}
 		applicable = append(applicable, lr)
@@ -37,31 +39,37 @@ func (e *evaluator) numberGate(limits []limitRef) (Decision, bool) {
 		return e.fail(err), true
 	}
 	var full *limitRef
-	var fullCount []string
 	room := false
 	for i, lr := range applicable {
 		counted, err := e.countMembers(users, lr.limit.Group)
 		if err != nil {
 			return e.fail(err), true
 		}
+		state := "has room"
 		if len(counted) > lr.limit.Max {
-			e.step(lr.rule.Pos, "NUMBER %s:%d: full, %d user(s) with %s counted: %s",
-				lr.limit.Group, lr.limit.Max, len(counted), quote(e.login.User), joinQuoted(counted))
+			state = "full"
 			if full == nil {
-				full, fullCount = &applicable[i], counted
+				full = &applicable[i]
+			}
+		} else {
+			room = true
+		}
+		if !e.tracing {
+			if room {
+				break // one limit with room is enough
 			}
 			continue
 		}
-		e.step(lr.rule.Pos, "NUMBER %s:%d: has room, %d user(s) with %s counted: %s",
-			lr.limit.Group, lr.limit.Max, len(counted), quote(e.login.User), joinQuoted(counted))
-		room = true
+		e.step(lr.rule.Pos, "NUMBER %s:%d: %s, %d user(s) with %s counted: %s",
+			lr.limit.Group, lr.limit.Max, state, len(counted), quote(e.login.User), joinQuoted(counted))
 	}
 	if room {
 		e.step(Pos{}, "NUMBER: at least one limit that applies has room, so NUMBER does not close")
 		return Decision{}, false
 	}
+	counted, _ := e.countMembers(users, full.limit.Group) // resolved above: cannot fail now
 	reason := fmt.Sprintf("NUMBER limit reached: group %s allows %d user(s), %d with this login (%s)",
-		quote(full.limit.Group), full.limit.Max, len(fullCount), joinQuoted(fullCount))
+		quote(full.limit.Group), full.limit.Max, len(counted), joinQuoted(counted))
 	e.step(full.rule.Pos, "decision CLOSE: %s", reason)
 	return e.finish(Decision{Verdict: Close, Rule: full.rule, Reason: reason}), true
 }
