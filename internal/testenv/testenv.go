@@ -60,3 +60,13 @@ func abs(t testing.TB, p string) string {
 	}
 	return a
 }
+
+// Root skips the test unless it runs as root (fails under
+// PAMAC_REQUIRE_TOOLS=1): the module trusts only root-owned files, and
+// tests that create such files need root.
+func Root(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Missing(t, "root privileges")
+	}
+}

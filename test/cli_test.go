@@ -1,0 +1,264 @@
+// Package test holds the integration tests: the built programs run as an
+// admin or a host would run them.
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+)
+
+var cli string // the pam-accesscontrol binary, built once for all tests
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pamac-cli")
+	if err != nil {
+		panic(err)
+	}
+	cli = filepath.Join(dir, "pam-accesscontrol")
+	build := exec.Command("go", "build", "-o", cli, "../installer")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("building pam-accesscontrol: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runCLI runs the command and returns its stdout, stderr and exit status.
+func runCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// TestCheckBrokenFile: every mistake of examples/broken.conf is found, on
+// its line, and the good lines still count.
+func TestCheckBrokenFile(t *testing.T) {
+	out, _, code := runCLI(t, "..", nil, "check-my-config", "examples/broken.conf")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	want := []string{
+		"3: ignored: DEFAULT must be OPEN or CLOSE",
+		"4: ignored: a setting is one word KEY:VALUE",
+		"5: ignored: DEBUG must be TRUE or FALSE",
+		"6: ignored: ASK_TIMEOUT must be a whole number",
+		"7: ignored: unknown setting \"COLOUR\"",
+		"8: ignored: a rule has exactly 4 fields",
+		"9: ignored: a rule has exactly 4 fields",
+		"10: ignored: unknown option \"OPNE\"",
+		"11: ignored: unknown target \"USR\"",
+		"12: ignored: NUMBER entry \"users\" needs a limit",
+		"13: ignored: NUMBER entry \"users:two\"",
+		"14: ignored: NUMBER limits groups",
+		"15: ignored: HOST entry \"10.0.0.0/33\"",
+		"15: warning: HOST entry \"10.1.2.3/16\" has host bits set",
+		"16: warning: PIN is not implemented yet",
+		"17: warning: unknown service \"SHSD\"",
+		"18: warning: USER ALL names a user called ALL",
+		"19: ignored: \"SSH/D\" is not a PAM service name",
+	}
+	var got []string
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "examples/broken.conf:"); ok {
+			got = append(got, rest)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%s", len(got), len(want), out)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d: %q, want it to start with %q", i+1, got[i], want[i])
+		}
+	}
+	if !strings.Contains(out, "\n    SSHD OPEN USER bob, alice\n") {
+		t.Errorf("the offending line is not shown under its problem:\n%s", out)
+	}
+	if !strings.Contains(out, "1 file(s), 6 rule(s), 18 problem(s)") {
+		t.Errorf("summary missing or wrong:\n%s", out)
+	}
+}
+
+func TestCheckJSON(t *testing.T) {
+	out, _, code := runCLI(t, "..", nil, "check-my-config", "--json", "examples/broken.conf")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	var report struct {
+		OK       bool
+		Files    []string
+		Rules    int
+		Problems []struct {
+			File, Severity, Message, Text string
+			Line                          int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if report.OK || report.Rules != 6 || len(report.Problems) != 18 || len(report.Files) != 1 {
+		t.Fatalf("report: ok=%v rules=%d problems=%d files=%v", report.OK, report.Rules, len(report.Problems), report.Files)
+	}
+	p := report.Problems[5]
+	if p.File != "examples/broken.conf" || p.Line != 8 || p.Severity != "ignored" || p.Text != "SSHD OPEN USER bob, alice" {
+		t.Errorf("problem 6 = %+v", p)
+	}
+}
+
+func TestCheckClean(t *testing.T) {
+	out, _, code := runCLI(t, "..", nil, "check-my-config", "examples/pam-accesscontrol.conf")
+	if code != 0 || !strings.HasPrefix(out, "OK: 1 file(s), 5 rule(s), no problems") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// An untrusted file is refused: the PAM module would deny every login.
+func TestCheckInsecureFile(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "world-writable.conf")
+	if err := os.WriteFile(conf, []byte("DEFAULT:OPEN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(conf, 0o666)
+	out, _, code := runCLI(t, dir, nil, "check-my-config", conf)
+	if code != 1 || !strings.Contains(out, conf+": refused:") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if os.Geteuid() == 0 && !strings.Contains(out, "chmod go-w "+conf) {
+		t.Errorf("no fix named:\n%s", out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"no-such-verb"},
+		{"explain", "--user", "alice"},
+		{"explain", "--service", "sshd", "--user", "alice", "--auth", "telepathy"},
+		{"explain", "--service", "sshd", "--user", "alice", "--sessions", "/nonexistent.json"},
+		{"check-my-config", "--colour"},
+	} {
+		_, _, code := runCLI(t, "..", nil, args...)
+		if code != 64 {
+			t.Errorf("%q: exit %d, want 64 (usage)", args, code)
+		}
+	}
+}
+
+// explainFixture copies the worked example and the demo's session lists
+// into a root-owned directory, as the module requires.
+func explainFixture(t *testing.T) (dir string, env []string) {
+	testenv.Root(t)
+	dir = t.TempDir()
+	for _, f := range []string{"pam-accesscontrol.conf", "demo/sessions-carol.json", "demo/sessions-carol-ssh.json"} {
+		data, err := os.ReadFile(filepath.Join("../examples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")
+}
+
+// TestExplainWorkedExample: the worked example of rules.md through the
+// real command, with the example users resolved through NSS (nss_wrapper).
+func TestExplainWorkedExample(t *testing.T) {
+	dir, env := explainFixture(t)
+	tests := []struct {
+		name      string
+		args      []string
+		verdict   string
+		code      int
+		decidedBy string // "pam-accesscontrol.conf:N" or a DEFAULT form
+	}{
+		{"alice by password from 10.66.1.2", []string{"--service", "sshd", "--user", "alice", "--rhost", "10.66.1.2"}, "CLOSE", 1, "pam-accesscontrol.conf:5"},
+		{"alice by key from anywhere", []string{"--service", "sshd", "--user", "alice", "--rhost", "198.51.100.4", "--auth", "key"}, "OPEN", 0, "pam-accesscontrol.conf:4"},
+		{"alice by password from elsewhere", []string{"--service", "sshd", "--user", "alice", "--rhost", "198.51.100.4"}, "OPEN", 0, "pam-accesscontrol.conf:4"},
+		{"carol by key", []string{"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7", "--auth", "key"}, "ASK", 2, "pam-accesscontrol.conf:6"},
+		{"carol by key, approved session live", []string{"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7", "--auth", "key", "--sessions", "sessions-carol-ssh.json"}, "OPEN", 0, "pam-accesscontrol.conf:6"},
+		{"carol by key from another host", []string{"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.8", "--auth", "key", "--sessions", "sessions-carol-ssh.json"}, "ASK", 2, "pam-accesscontrol.conf:6"},
+		{"carol by password: ASK is for SSHD-KEY only", []string{"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7"}, "CLOSE", 1, "pam-accesscontrol.conf:3"},
+		{"bob at sddm while carol is logged in", []string{"--service", "sddm", "--user", "bob", "--sessions", "sessions-carol.json"}, "CLOSE", 1, "pam-accesscontrol.conf:8"},
+		{"bob at sddm alone", []string{"--service", "sddm", "--user", "bob"}, "OPEN", 0, "pam-accesscontrol.conf:7"},
+		{"carol at sddm while she is logged in", []string{"--service", "SDDM", "--user", "carol", "--sessions", "sessions-carol.json"}, "OPEN", 0, "pam-accesscontrol.conf:7"},
+		{"dave at the console", []string{"--service", "login", "--user", "dave"}, "CLOSE", 1, "pam-accesscontrol.conf:3"},
+		{"Alice is not alice", []string{"--service", "sshd", "--user", "Alice", "--auth", "key"}, "CLOSE", 1, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, stderr, code := runCLI(t, dir, env, append([]string{"explain", "--conf", "pam-accesscontrol.conf"}, tt.args...)...)
+			lines := strings.Split(out, "\n")
+			if code != tt.code || lines[0] != tt.verdict {
+				t.Fatalf("exit %d, first line %q; want %d, %q\n%s%s", code, lines[0], tt.code, tt.verdict, out, stderr)
+			}
+			by := regexp.MustCompile(`^decided by: (\S+)`).FindStringSubmatch(lines[1])
+			if by == nil {
+				t.Fatalf("second line %q is not 'decided by'", lines[1])
+			}
+			if tt.decidedBy == "error" {
+				if !strings.Contains(lines[1], "an error") {
+					t.Fatalf("decided by %q, want an error", lines[1])
+				}
+				return
+			}
+			if by[1] != tt.decidedBy {
+				t.Fatalf("decided by %s, want %s\n%s", by[1], tt.decidedBy, out)
+			}
+		})
+	}
+}
+
+// TestExplainTrace: the trace names every rule of the service with its
+// line and says why it did or did not apply.
+func TestExplainTrace(t *testing.T) {
+	dir, env := explainFixture(t)
+	out, _, _ := runCLI(t, dir, env, "explain", "--conf", "pam-accesscontrol.conf",
+		"--service", "sddm", "--user", "bob", "--sessions", "sessions-carol.json")
+	for _, want := range []string{
+		"reason: NUMBER limit reached: group \"users\" allows 1 user(s), 2 with this login (\"bob\", \"carol\")",
+		"pam-accesscontrol.conf:7  SDDM OPEN GROUP users: applies, \"bob\" is in group \"users\"",
+		"pam-accesscontrol.conf:8  NUMBER users:1: full, 2 user(s) with \"bob\" counted: \"bob\", \"carol\"",
+		"3 rule(s) are for other services",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A refused config denies, and explain says so rather than deciding from it.
+func TestExplainRefusedConfig(t *testing.T) {
+	dir, env := explainFixture(t)
+	conf := filepath.Join(dir, "pam-accesscontrol.conf")
+	os.Chmod(conf, 0o664)
+	out, _, code := runCLI(t, dir, env, "explain", "--conf", conf, "--service", "sshd", "--user", "alice", "--auth", "key")
+	if code != 1 || !strings.HasPrefix(out, "CLOSE\ndecided by: an error") || !strings.Contains(out, "writable by group or others") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
