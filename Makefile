@@ -9,6 +9,8 @@ BUILD := build
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 20s
 export CGO_ENABLED := 1
+# Tests build programs with the same go.
+export PATH := $(dir $(GO)):$(PATH)
 
 # Debian packages, by what needs them.
 BUILD_DEBS := gcc libc6-dev

@@ -116,7 +116,7 @@ type limitRef struct {
 func (e *evaluator) decide() Decision {
 	l := e.login
 	e.step(Pos{}, "login: service %s (rules for %s), user %q, remote host %s, authentication %s",
-		l.Service, l.RuleService(), l.User, describeHost(l.RHost), l.Auth)
+		l.Service, l.RuleServices(), l.User, describeHost(l.RHost), l.Auth)
 	if fatal, ok := e.cfg.Fatal(); ok {
 		return e.fail(fmt.Errorf("config refused: %s", fatal))
 	}

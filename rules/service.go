@@ -34,6 +34,21 @@ func (l Login) RuleService() string {
 	return strings.ToUpper(l.Service)
 }
 
+// RuleServices lists the SERVICE fields whose rules apply to the login,
+// for the explain trace: "SSHD-KEY, SSH, ALL".
+func (l Login) RuleServices() string {
+	names := []string{l.RuleService()}
+	switch {
+	case l.IsSSHD():
+		names = append(names, "SSH")
+	case IsDisplayManager(l.Service):
+		names = append(names, "XDM")
+	case strings.EqualFold(l.Service, "login"):
+		names = append(names, "TTY")
+	}
+	return strings.Join(append(names, "ALL"), ", ")
+}
+
 type serviceKind int
 
 const (
