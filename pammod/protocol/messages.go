@@ -1,0 +1,142 @@
+package protocol
+
+import "fmt"
+
+// Version is sent in every Call; a helper refuses a shim of another
+// version (an upgrade that replaced one but not the other).
+const Version = 1
+
+// Message types. The shim sends MsgCall first, then answers each request
+// of the helper with one MsgReply, until the helper sends MsgResult.
+const (
+	MsgCall      = 'C' // shim → helper: the PAM call
+	MsgReply     = 'R' // shim → helper: int PAM code, then the answer
+	MsgGetItem   = 'G' // int item → opt value
+	MsgSetItem   = 'S' // int item, opt value
+	MsgGetUser   = 'U' // opt prompt → opt user
+	MsgConv      = 'V' // int n, n × (int style, str text) → n × opt response
+	MsgGetEnv    = 'E' // str name → opt value
+	MsgPutEnv    = 'P' // str "NAME=value", "NAME=" or "NAME" (pam_putenv)
+	MsgEnvList   = 'L' // → int n, n × str "NAME=value"
+	MsgFailDelay = 'F' // int microseconds
+	MsgGetData   = 'D' // str key → opt value
+	MsgSetData   = 'T' // str key, opt value
+	MsgResult    = 'X' // helper → shim: int PAM code; the last message
+)
+
+// Fn is the PAM entry point a Call is for.
+type Fn int32
+
+const (
+	FnAuthenticate Fn = iota + 1
+	FnSetcred
+	FnAcctMgmt
+	FnOpenSession
+	FnCloseSession
+	FnChauthtok
+)
+
+func (f Fn) String() string {
+	switch f {
+	case FnAuthenticate:
+		return "auth"
+	case FnSetcred:
+		return "setcred"
+	case FnAcctMgmt:
+		return "account"
+	case FnOpenSession:
+		return "open_session"
+	case FnCloseSession:
+		return "close_session"
+	case FnChauthtok:
+		return "chauthtok"
+	}
+	return fmt.Sprintf("fn(%d)", int32(f))
+}
+
+// Call is the first message: which PAM call runs, for whom.
+type Call struct {
+	Version int32
+	Fn      Fn
+	Flags   int32
+	// PID and PPID are the host process and its parent, and Handle the
+	// pam_handle_t's address: together they find one login's decision
+	// again after sshd forks (see pammod/helper/store.go).
+	PID, PPID                        int32
+	Handle                           string
+	Args                             []string // module arguments, as in the PAM config line
+	User, Service, RHost, RUser, TTY Opt
+}
+
+// maxArgs bounds the module arguments a Call may carry.
+const maxArgs = 256
+
+// Message encodes c.
+func (c Call) Message() Message {
+	f := []Value{Int(c.Version), Int(int32(c.Fn)), Int(c.Flags), Int(c.PID), Int(c.PPID),
+		Str(c.Handle), Int(int32(len(c.Args)))}
+	for _, a := range c.Args {
+		f = append(f, Str(a))
+	}
+	f = append(f, OptStr(c.User), OptStr(c.Service), OptStr(c.RHost), OptStr(c.RUser), OptStr(c.TTY))
+	return Message{Type: MsgCall, Fields: f}
+}
+
+// ParseCall decodes and checks a Call.
+func ParseCall(m Message) (Call, error) {
+	if m.Type != MsgCall {
+		return Call{}, frameErr("first message is %q, want a call", m.Type)
+	}
+	r := m.Reader()
+	c := Call{Version: r.Int(), Fn: Fn(r.Int()), Flags: r.Int(), PID: r.Int(), PPID: r.Int(), Handle: r.Str()}
+	n := r.Int()
+	if n < 0 || n > maxArgs {
+		return Call{}, frameErr("call with %d arguments", n)
+	}
+	for i := int32(0); i < n; i++ {
+		c.Args = append(c.Args, r.Str())
+	}
+	c.User, c.Service, c.RHost, c.RUser, c.TTY = r.Opt(), r.Opt(), r.Opt(), r.Opt(), r.Opt()
+	if err := r.Done(); err != nil {
+		return Call{}, err
+	}
+	if c.Version != Version {
+		return Call{}, fmt.Errorf("protocol version %d from the module, helper speaks %d: install both from one build", c.Version, Version)
+	}
+	if c.Fn < FnAuthenticate || c.Fn > FnChauthtok {
+		return Call{}, frameErr("unknown PAM function %d", c.Fn)
+	}
+	return c, nil
+}
+
+// Message is one PAM conversation message.
+type ConvMessage struct {
+	Style int32 // PAM_PROMPT_ECHO_OFF 1, PAM_PROMPT_ECHO_ON 2, PAM_ERROR_MSG 3, PAM_TEXT_INFO 4…
+	Text  string
+}
+
+// PAM message styles.
+const (
+	PromptEchoOff = 1
+	PromptEchoOn  = 2
+	ErrorMsg      = 3
+	TextInfo      = 4
+)
+
+// PAM items the helper may get or set (security/_pam_types.h).
+const (
+	ItemService     = 1
+	ItemUser        = 2
+	ItemTTY         = 3
+	ItemRHost       = 4
+	ItemAuthtok     = 6
+	ItemOldAuthtok  = 7
+	ItemRUser       = 8
+	ItemUserPrompt  = 9
+	ItemXDisplay    = 11
+	ItemAuthtokType = 13
+)
+
+// maxConv bounds the messages of one conversation (Linux-PAM's
+// PAM_MAX_NUM_MSG).
+const maxConv = 32
