@@ -1,0 +1,324 @@
+/*
+ * pam_accesscontrol.so: a small C shim that runs pam-accesscontrol-helper
+ * (Go) for each PAM call and serves its requests over a socketpair.
+ *
+ * A Go runtime must not live inside sshd: sshd forks after pam_start and a
+ * Go c-shared module then hangs in the child. So this module links only
+ * libpam, starts no threads, installs no signal handlers, never writes to
+ * stdout or stderr, and fails closed: a missing helper, a crash, a timeout
+ * or a malformed message gives PAM_SYSTEM_ERR, never PAM_SUCCESS.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <security/pam_ext.h>
+
+#ifndef PAMAC_HELPER
+#define PAMAC_HELPER "/usr/libexec/pam-accesscontrol/pam-accesscontrol-helper"
+#endif
+#define DEFAULT_TIMEOUT 120 /* seconds: a person typing a password, an ASK popup */
+#define MAX_TIMEOUT 3600
+#define HELPER_FD 3
+
+enum { FN_AUTH = 1, FN_SETCRED, FN_ACCT, FN_OPEN, FN_CLOSE, FN_CHAUTHTOK };
+static const char *const fn_names[] = { "", "auth", "setcred", "account", "open_session",
+					 "close_session", "chauthtok" };
+
+struct options {
+	const char *helper;
+	int timeout;
+	int debug;
+};
+
+/* The module options the shim and the helper know. The first argument that
+ * is none of these is a pam_python script and the rest its arguments; the
+ * helper reads them all, the shim only helper=, timeout= and debug. */
+static int is_option(const char *arg)
+{
+	static const char *const keys[] = { "conf=", "helper=", "timeout=", "rundir=", "logdir=" };
+	if (strcmp(arg, "debug") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strncmp(arg, keys[i], strlen(keys[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
+{
+	o->helper = PAMAC_HELPER;
+	o->timeout = DEFAULT_TIMEOUT;
+	o->debug = 0;
+	for (int i = 0; i < argc && is_option(argv[i]); i++) {
+		if (strncmp(argv[i], "helper=", 7) == 0) {
+			o->helper = argv[i] + 7;
+		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
+			char *end;
+			errno = 0;
+			long t = strtol(argv[i] + 8, &end, 10);
+			if (errno != 0 || *end != '\0' || t < 1 || t > MAX_TIMEOUT) {
+				pam_syslog(pamh, LOG_ERR, "bad option %s: want 1..%d seconds; denying", argv[i], MAX_TIMEOUT);
+				return -1;
+			}
+			o->timeout = (int)t;
+		} else if (strcmp(argv[i], "debug") == 0) {
+			o->debug = 1;
+		}
+	}
+	if (o->helper[0] != '/') {
+		pam_syslog(pamh, LOG_ERR, "helper=%s is not an absolute path; denying", o->helper);
+		return -1;
+	}
+	return 0;
+}
+
+/* The helper runs as root with the login's secrets within reach: it must be
+ * a regular file that only root (or the calling user, for tests run by
+ * that user) can change. */
+static int helper_trusted(pam_handle_t *pamh, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		pam_syslog(pamh, LOG_ERR, "helper %s: %m; denying", path);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		pam_syslog(pamh, LOG_ERR, "helper %s is not a root-owned file writable only by its owner; denying", path);
+		return 0;
+	}
+	return 1;
+}
+
+static const char *item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void exec_helper(int sock, const char *helper)
+{
+	if (sock == HELPER_FD) {
+		if (fcntl(sock, F_SETFD, 0) < 0)
+			_exit(126);
+	} else if (dup2(sock, HELPER_FD) < 0) {
+		_exit(126);
+	}
+	int null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(126);
+	/* no descriptor of the host (its sockets, its log) reaches the helper */
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, HELPER_FD + 1, ~0U, 0) != 0)
+#endif
+	{
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = HELPER_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close((int)fd);
+	}
+	/* the host's ignored signals and blocked mask would survive exec */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	char *const argv[] = { (char *)helper, NULL };
+	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
+	execve(helper, argv, envp);
+	_exit(127);
+}
+
+/* Send the call: the function, flags, identity of this login, the module
+ * arguments and the items a decision needs. */
+static int send_call(pam_handle_t *pamh, int sock, int fn, int flags, int argc, const char **argv,
+		     const struct deadline *dl, const char **why)
+{
+	char handle[32];
+	snprintf(handle, sizeof(handle), "%p", (void *)pamh);
+	struct wbuf b;
+	wb_init(&b, MSG_CALL);
+	wb_int(&b, PAMAC_PROTOCOL_VERSION);
+	wb_int(&b, fn);
+	wb_int(&b, flags);
+	wb_int(&b, (int32_t)getpid());
+	wb_int(&b, (int32_t)getppid());
+	wb_str(&b, handle);
+	wb_int(&b, argc);
+	for (int i = 0; i < argc; i++)
+		wb_str(&b, argv[i]);
+	wb_str(&b, item(pamh, PAM_USER));
+	wb_str(&b, item(pamh, PAM_SERVICE));
+	wb_str(&b, item(pamh, PAM_RHOST));
+	wb_str(&b, item(pamh, PAM_RUSER));
+	wb_str(&b, item(pamh, PAM_TTY));
+	int r = wire_send(sock, &b, dl, why);
+	wb_free(&b);
+	return r;
+}
+
+/* Serve requests until the result. Returns the helper's PAM code, or -1
+ * with *why set. */
+static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const char **why)
+{
+	for (;;) {
+		struct msg m;
+		if (wire_recv(sock, &m, dl, why) < 0)
+			return -1;
+		if (m.type == MSG_RESULT) {
+			int ok = m.nfields == 1 && m.f[0].kind == 'i' && m.f[0].i >= 0 && m.f[0].i < _PAM_RETURN_VALUES;
+			int code = m.f[0].i;
+			msg_free(&m);
+			if (!ok) {
+				*why = "result out of range";
+				return -1;
+			}
+			return code;
+		}
+		struct wbuf reply;
+		memset(&reply, 0, sizeof(reply));
+		int r = serve_request(pamh, &m, &reply, why);
+		msg_free(&m);
+		if (r == 0)
+			r = wire_send(sock, &reply, dl, why);
+		wb_free(&reply);
+		if (r < 0)
+			return -1;
+	}
+}
+
+/* Reap exactly our child, killing it at the deadline. Returns its wait
+ * status, or -1. */
+static int reap(pid_t pid, const struct deadline *dl)
+{
+	int status;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r == 0 && deadline_left_ms(dl) == 0)
+			break;
+		if (r == 0) {
+			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return -1; /* killed: never a result */
+}
+
+static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const char **argv)
+{
+	struct options o;
+	if (parse_options(pamh, argc, argv, &o) < 0 || !helper_trusted(pamh, o.helper))
+		return PAM_SYSTEM_ERR;
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		pam_syslog(pamh, LOG_ERR, "socketpair: %m; denying");
+		return PAM_SYSTEM_ERR;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		pam_syslog(pamh, LOG_ERR, "fork: %m; denying");
+		close(sv[0]);
+		close(sv[1]);
+		return PAM_SYSTEM_ERR;
+	}
+	if (pid == 0)
+		exec_helper(sv[1], o.helper);
+	close(sv[1]);
+
+	struct deadline dl;
+	deadline_init(&dl, o.timeout);
+	const char *why = NULL;
+	int code = send_call(pamh, sv[0], fn, flags, argc, argv, &dl, &why);
+	if (code == 0)
+		code = serve(pamh, sv[0], &dl, &why);
+	close(sv[0]);
+
+	/* after the result the helper only exits; give it a moment, not the
+	 * whole deadline */
+	struct deadline exit_dl = dl;
+	if (code >= 0)
+		deadline_init(&exit_dl, 5);
+	int status = reap(pid, code >= 0 ? &exit_dl : &dl);
+
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (why == NULL)
+			why = "helper did not exit cleanly";
+		if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			why = "helper could not be executed";
+		else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+			why = "helper crashed (Go panic)";
+		else if (status != -1 && WIFSIGNALED(status))
+			why = "helper killed by a signal";
+		pam_syslog(pamh, LOG_ERR, "%s: %s (helper %s, status %d); denying", fn_names[fn], why, o.helper, status);
+		return PAM_SYSTEM_ERR;
+	}
+	if (code < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s: %s (helper %s); denying", fn_names[fn], why, o.helper);
+		return PAM_SYSTEM_ERR;
+	}
+	if (o.debug)
+		pam_syslog(pamh, LOG_DEBUG, "%s: helper answered %d (%s)", fn_names[fn], code, pam_strerror(pamh, code));
+	return code;
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return run_helper(pamh, FN_AUTH, flags, argc, argv);
+}
+
+/* Called in forked children (sshd's session child): answered here, without
+ * a helper, as there is nothing to decide. */
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return run_helper(pamh, FN_ACCT, flags, argc, argv);
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return run_helper(pamh, FN_OPEN, flags, argc, argv);
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return run_helper(pamh, FN_CLOSE, flags, argc, argv);
+}
+
+PAM_EXTERN int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return run_helper(pamh, FN_CHAUTHTOK, flags, argc, argv);
+}

@@ -1,0 +1,73 @@
+/*
+ * pam_accesscontrol.so: the C side of the shim-helper protocol.
+ * The format is documented in protocol/frame.go and protocol/messages.go.
+ */
+#ifndef PAMAC_SHIM_H
+#define PAMAC_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <security/pam_modules.h>
+
+#define PAMAC_PROTOCOL_VERSION 1
+#define PAMAC_MAX_FRAME (64 * 1024)
+#define PAMAC_MAX_FIELDS 80 /* a conversation of PAM_MAX_NUM_MSG messages is 65 */
+
+/* Message types (protocol/messages.go). */
+enum {
+	MSG_CALL = 'C', MSG_REPLY = 'R', MSG_GET_ITEM = 'G', MSG_SET_ITEM = 'S',
+	MSG_GET_USER = 'U', MSG_CONV = 'V', MSG_GET_ENV = 'E', MSG_PUT_ENV = 'P',
+	MSG_ENV_LIST = 'L', MSG_FAIL_DELAY = 'F', MSG_GET_DATA = 'D',
+	MSG_SET_DATA = 'T', MSG_RESULT = 'X',
+};
+
+/* A point in time after which the helper has run too long. */
+struct deadline {
+	struct timespec end; /* CLOCK_MONOTONIC */
+};
+
+void deadline_init(struct deadline *dl, int seconds);
+/* Milliseconds left, 0 when passed. */
+int deadline_left_ms(const struct deadline *dl);
+
+/* An outgoing frame under construction. Any failure sets err, and the
+ * frame is then not sent. */
+struct wbuf {
+	unsigned char *p;
+	size_t len, cap;
+	int err;
+};
+
+void wb_init(struct wbuf *b, char type);
+void wb_int(struct wbuf *b, int32_t v);
+void wb_str(struct wbuf *b, const char *s); /* NULL is a null field */
+void wb_free(struct wbuf *b);
+
+/* One received field. Strings are NUL-terminated copies and never contain
+ * a NUL byte themselves. */
+struct field {
+	char kind; /* 'i', 's' or 'n' */
+	int32_t i;
+	const char *s;
+};
+
+struct msg {
+	char type;
+	unsigned nfields;
+	struct field f[PAMAC_MAX_FIELDS];
+	char *arena; /* holds the strings */
+};
+
+/* Send a frame. 0 on success, -1 with *why set. */
+int wire_send(int fd, struct wbuf *b, const struct deadline *dl, const char **why);
+/* Receive and check a frame completely. 0 on success, -1 with *why set.
+ * On success msg_free must be called. */
+int wire_recv(int fd, struct msg *m, const struct deadline *dl, const char **why);
+void msg_free(struct msg *m);
+
+/* Answer one request of the helper into reply. 0 on success, -1 with *why
+ * set when the request is malformed (the call then fails closed). */
+int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply, const char **why);
+
+#endif
