@@ -1,0 +1,99 @@
+package logging
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/RackSec/srslog"
+)
+
+func TestOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"two\nlines", `two\x0alines`},
+		{"tab\there\x1b[31m", `tab\x09here\x1b[31m`},
+	}
+	for _, tt := range tests {
+		if got := OneLine(tt.in); got != tt.want {
+			t.Errorf("OneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := Quote("evil\nuser"); got != `"evil\nuser"` {
+		t.Errorf("Quote = %s", got)
+	}
+}
+
+func TestAppendMonthly(t *testing.T) {
+	dir := t.TempDir()
+	when := time.Date(2026, 11, 22, 13, 5, 0, 0, time.Local)
+	for _, e := range []MonthlyEntry{
+		{Time: when, Service: "sshd", Kind: "OPEN", User: "alice", RHost: "10.0.0.5", Outcome: "access granted"},
+		{Time: when, Service: "login", Kind: "CLOSE", User: "bob\nfake", Outcome: "access denied"},
+	} {
+		if err := AppendMonthly(dir, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "pam-accesscontrol-2026-11.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), data)
+	}
+	want0 := "2026-11-22 13:05:00    sshd      OPEN      alice@10.0.0.5"
+	if !strings.HasPrefix(lines[0], want0) || !strings.Contains(lines[0], "access granted") {
+		t.Errorf("line 1 = %q", lines[0])
+	}
+	if !strings.Contains(lines[1], `bob\x0afake@localhost`) {
+		t.Errorf("line 2 = %q: the user must be escaped and the host localhost", lines[1])
+	}
+	fi, _ := os.Stat(filepath.Join(dir, "pam-accesscontrol-2026-11.log"))
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %o, want 640", fi.Mode().Perm())
+	}
+}
+
+// TestSyslog: lines reach a syslog socket as AUTHPRIV with the tag, one
+// datagram each, control characters escaped.
+func TestSyslog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	pc, err := net.ListenPacket("unixgram", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	w, err := srslog.Dial("unixgram", sock, srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Logger{w: w}
+	l.Info("decision %s for %s", "CLOSE", Quote("a\nb"))
+	l.Debug("hidden")
+	l.SetDebug(true)
+	l.Debug("shown")
+	l.Close()
+	var got []string
+	buf := make([]byte, 4096)
+	pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for len(got) < 2 {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, string(buf[:n]))
+	}
+	// AUTHPRIV is facility 10: <86> is info, <87> debug
+	if !strings.HasPrefix(got[0], "<86>") || !strings.Contains(got[0], Tag+"[") ||
+		!strings.HasSuffix(strings.TrimSpace(got[0]), `decision CLOSE for "a\nb"`) {
+		t.Errorf("line 1 = %q", got[0])
+	}
+	if !strings.HasPrefix(got[1], "<87>") || !strings.Contains(got[1], "shown") {
+		t.Errorf("line 2 = %q, want the debug line", got[1])
+	}
+}
