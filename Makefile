@@ -13,7 +13,7 @@ export CGO_ENABLED := 1
 export PATH := $(dir $(GO)):$(PATH)
 
 # Debian packages, by what needs them.
-BUILD_DEBS := gcc libc6-dev
+BUILD_DEBS := gcc libc6-dev libpam0g-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper
 BENCH_DEBS := $(BUILD_DEBS)
@@ -47,9 +47,19 @@ deps-demo: check-go
 deps-bench: check-go
 	$(call ensure-debs,$(BENCH_DEBS))
 
-# Go's build cache makes these cheap to run every time.
-build: deps-build
+CFLAGS  ?= -O2 -g
+SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+SHIM_LDFLAGS := -shared -Wl,--version-script=pammod/pam_accesscontrol.map -Wl,-z,relro,-z,now,-z,noexecstack
+SHIM_SRC := pammod/pam_accesscontrol.c pammod/wire.c pammod/serve.c
+
+# Go's build cache makes the Go programs cheap to rebuild every time.
+build: deps-build $(BUILD)/pam_accesscontrol.so
 	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol ./installer
+	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol-helper ./pammod/helper
+
+$(BUILD)/pam_accesscontrol.so: $(SHIM_SRC) pammod/shim.h pammod/pam_accesscontrol.map
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SHIM_SRC) -lpam
 
 test: deps-test build
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

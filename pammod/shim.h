@@ -10,6 +10,9 @@
 #include <time.h>
 #include <security/pam_modules.h>
 
+/* Built with -fvisibility=hidden: only the six entry points are exported. */
+#define PAMAC_EXPORT __attribute__((visibility("default")))
+
 #define PAMAC_PROTOCOL_VERSION 1
 #define PAMAC_MAX_FRAME (64 * 1024)
 #define PAMAC_MAX_FIELDS 80 /* a conversation of PAM_MAX_NUM_MSG messages is 65 */

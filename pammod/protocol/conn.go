@@ -93,7 +93,7 @@ func (c *Conn) GetUser(prompt Opt) (string, error) {
 		return "", err
 	}
 	if !u.Valid {
-		return "", &PAMError{Op: "get user", Code: 10} // PAM_USER_UNKNOWN: no user, yet success
+		return "", &PAMError{Op: "get user", Code: PAMUserUnknown} // success without a user
 	}
 	return u.S, nil
 }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+)
+
+// DefaultRunDir keeps per-login state between PAM calls.
+const DefaultRunDir = "/run/pam-accesscontrol"
+
+// moduleArgs are the arguments of the module line in the PAM config. The
+// options must be the same as is_option() in pam_accesscontrol.c: the first
+// argument that is not one starts a pam_python script and its arguments.
+type moduleArgs struct {
+	Conf       string // conf=: the rules file; "" for the default
+	Debug      bool
+	RunDir     string // rundir=: state between calls
+	LogDir     string // logdir=: the monthly log
+	Script     string // a pam_python script, "" for rules
+	ScriptArgs []string
+}
+
+func parseArgs(args []string) (moduleArgs, error) {
+	a := moduleArgs{RunDir: DefaultRunDir, LogDir: logging.DefaultDir}
+	for i, arg := range args {
+		key, value, hasValue := strings.Cut(arg, "=")
+		switch {
+		case arg == "debug":
+			a.Debug = true
+		case hasValue && key == "conf":
+			a.Conf = value
+		case hasValue && key == "rundir":
+			a.RunDir = value
+		case hasValue && key == "logdir":
+			a.LogDir = value
+		case hasValue && (key == "helper" || key == "timeout"):
+			// the shim's own options
+		default:
+			a.Script, a.ScriptArgs = arg, args[i:]
+			return a, nil
+		}
+		if hasValue && value == "" {
+			return a, fmt.Errorf("module option %s has no value", arg)
+		}
+	}
+	return a, nil
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// deniedMessage is what the user sees on CLOSE. It names no rule: the
+// reason is in the log, for the admin, not for whoever tries to log in.
+const deniedMessage = "Access denied by pam-accesscontrol."
+
+// ruleCall is one PAM call in rule mode (no script on the module line).
+type ruleCall struct {
+	conn  *protocol.Conn
+	call  protocol.Call
+	args  moduleArgs
+	log   *logging.Logger
+	store *store
+}
+
+func (c *ruleCall) run() int32 {
+	switch c.call.Fn {
+	case protocol.FnAuthenticate, protocol.FnAcctMgmt, protocol.FnOpenSession:
+		return c.decide()
+	case protocol.FnCloseSession:
+		c.store.forget(c.call)
+		return protocol.PAMSuccess
+	case protocol.FnChauthtok:
+		return protocol.PAMIgnore // rules do not govern password changes
+	}
+	return protocol.PAMSuccess // setcred: answered by the shim itself
+}
+
+// decide gives the login its one decision: made by the earliest phase that
+// runs the module and reused by the later ones.
+func (c *ruleCall) decide() int32 {
+	user, err := c.user()
+	if err != nil {
+		c.log.Error("%s: no user name: %v; denying", c.call.Fn, err)
+		return c.denyCode()
+	}
+	if !c.call.Service.Valid || c.call.Service.S == "" {
+		c.log.Error("%s: the application set no PAM service; denying", c.call.Fn)
+		return c.denyCode()
+	}
+
+	if r, ok := c.store.load(c.call, user); ok {
+		c.log.Debug("%s: %s login of %s: reusing the decision %s of an earlier phase (%s)",
+			c.call.Fn, c.call.Service.S, logging.Quote(user), r.Verdict, r.Source)
+		if r.Verdict == rules.Open.String() {
+			return protocol.PAMSuccess
+		}
+		return c.denyCode()
+	}
+
+	login := rules.Login{Service: c.call.Service.S, User: user, RHost: c.call.RHost.S, Auth: rules.AuthNone}
+	if login.IsSSHD() {
+		// An sshd login whose first call here is not auth had no PAM
+		// authentication: public key, certificate, GSSAPI.
+		login.Auth = rules.AuthKey
+		if c.call.Fn == protocol.FnAuthenticate {
+			login.Auth = rules.AuthPassword
+		}
+	}
+
+	cfg, _ := rules.Load(rules.LoadOptions{Path: c.args.Conf})
+	if cfg.Settings.Debug {
+		c.log.SetDebug(true)
+	}
+	for _, p := range cfg.Problems {
+		c.log.Debug("config: %s", p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	deps := rules.Deps{Groups: nss.Groups{}}
+	var d rules.Decision
+	if c.log.Debugging() {
+		d = rules.Explain(ctx, cfg, login, deps)
+		for _, s := range d.Trace {
+			c.log.Debug("trace: %s %s", s.Pos, s.Text)
+		}
+	} else {
+		d = rules.Decide(ctx, cfg, login, deps)
+	}
+
+	verdict := d.Verdict
+	if verdict == rules.Ask {
+		// The desktop notifier is not there yet: nobody can answer.
+		verdict = cfg.Settings.AskFallback
+		d.Reason += "; nobody can answer yet, ASK_FALLBACK:" + verdict.String()
+	}
+	c.logDecision(login, d, verdict)
+	err = c.store.save(c.call, record{User: user, Service: login.Service, RHost: login.RHost,
+		Auth: string(login.Auth), Verdict: verdict.String(), Source: d.Source(), At: time.Now()})
+	if err != nil {
+		c.log.Error("keeping the decision for later phases: %v (they will decide again)", err)
+	}
+	if verdict == rules.Open {
+		return protocol.PAMSuccess
+	}
+	c.tellUser()
+	return c.denyCode()
+}
+
+// user is PAM_USER, asking the application (and so maybe the user) when
+// it is not set yet, as in login's auth phase.
+func (c *ruleCall) user() (string, error) {
+	if c.call.User.Valid && c.call.User.S != "" {
+		return c.call.User.S, nil
+	}
+	u, err := c.conn.GetUser(protocol.Opt{})
+	if err == nil && u == "" {
+		err = errors.New("empty user name")
+	}
+	return u, err
+}
+
+// denyCode is CLOSE as rules.md says: PAM_AUTH_ERR in auth,
+// PAM_PERM_DENIED in account and session.
+func (c *ruleCall) denyCode() int32 {
+	if c.call.Fn == protocol.FnAuthenticate {
+		return protocol.PAMAuthErr
+	}
+	return protocol.PAMPermDenied
+}
+
+// tellUser shows the refusal, unless the application asked for silence.
+// Greeters display error messages, so a display manager's user sees why
+// the session does not start.
+func (c *ruleCall) tellUser() {
+	if c.call.Flags&protocol.FlagSilent != 0 {
+		return
+	}
+	_, err := c.conn.Converse([]protocol.ConvMessage{{Style: protocol.ErrorMsg, Text: deniedMessage}})
+	if err != nil {
+		c.log.Debug("could not show the refusal: %v", err)
+	}
+}
+
+// logDecision writes the one syslog line of this decision, and the
+// original's monthly log line.
+func (c *ruleCall) logDecision(login rules.Login, d rules.Decision, verdict rules.Verdict) {
+	rhost := login.RHost
+	if rhost == "" {
+		rhost = "LOCAL"
+	}
+	c.log.Info("%s: %s for %s from %s (service %s, auth %s) by %s: %s",
+		c.call.Fn, verdict, logging.Quote(login.User), logging.Quote(rhost), logging.Quote(login.Service),
+		login.Auth, d.Source(), d.Reason)
+	outcome := "access denied"
+	if verdict == rules.Open {
+		outcome = "access granted"
+	}
+	kind := verdict.String()
+	if d.Rule != nil {
+		kind = d.Rule.Option.String()
+	}
+	err := logging.AppendMonthly(c.args.LogDir, logging.MonthlyEntry{Time: time.Now(), Service: login.Service,
+		Kind: kind, User: login.User, RHost: login.RHost, Outcome: outcome})
+	if err != nil {
+		c.log.Error("monthly log: %v", err)
+	}
+}
