@@ -1,5 +1,3 @@
-// Package test holds the integration tests: the built programs run as an
-// admin or a host would run them.
 package test
 
 import (
@@ -16,29 +14,10 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
-var cli string // the pam-accesscontrol binary, built once for all tests
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pamac-cli")
-	if err != nil {
-		panic(err)
-	}
-	cli = filepath.Join(dir, "pam-accesscontrol")
-	build := exec.Command("go", "build", "-o", cli, "../installer")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		os.RemoveAll(dir)
-		panic("building pam-accesscontrol: " + err.Error())
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 // runCLI runs the command and returns its stdout, stderr and exit status.
 func runCLI(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(cli, args...)
+	cmd := command(cli, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer

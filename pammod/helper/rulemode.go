@@ -50,6 +50,15 @@ func (c *ruleCall) decide() int32 {
 		return c.denyCode()
 	}
 
+	// read first for DEBUG:TRUE, which also covers the reuse below
+	cfg, _ := rules.Load(rules.LoadOptions{Path: c.args.Conf})
+	if cfg.Settings.Debug {
+		c.log.SetDebug(true)
+	}
+	for _, p := range cfg.Problems {
+		c.log.Debug("config: %s", p)
+	}
+
 	if r, ok := c.store.load(c.call, user); ok {
 		c.log.Debug("%s: %s login of %s: reusing the decision %s of an earlier phase (%s)",
 			c.call.Fn, c.call.Service.S, logging.Quote(user), r.Verdict, r.Source)
@@ -69,13 +78,6 @@ func (c *ruleCall) decide() int32 {
 		}
 	}
 
-	cfg, _ := rules.Load(rules.LoadOptions{Path: c.args.Conf})
-	if cfg.Settings.Debug {
-		c.log.SetDebug(true)
-	}
-	for _, p := range cfg.Problems {
-		c.log.Debug("config: %s", p)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	deps := rules.Deps{Groups: nss.Groups{}}
@@ -83,7 +85,11 @@ func (c *ruleCall) decide() int32 {
 	if c.log.Debugging() {
 		d = rules.Explain(ctx, cfg, login, deps)
 		for _, s := range d.Trace {
-			c.log.Debug("trace: %s %s", s.Pos, s.Text)
+			if s.Pos.IsZero() {
+				c.log.Debug("trace: %s", s.Text)
+			} else {
+				c.log.Debug("trace: %s: %s", s.Pos, s.Text)
+			}
 		}
 	} else {
 		d = rules.Decide(ctx, cfg, login, deps)
