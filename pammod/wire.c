@@ -130,10 +130,11 @@ static int wait_fd(int fd, short events, const struct deadline *dl, const char *
 		}
 		if (r == 0)
 			continue; /* the deadline check above ends the loop */
-		if (pfd.revents & (POLLERR | POLLNVAL)) {
-			*why = "socket error";
+		if (pfd.revents & POLLNVAL) {
+			*why = "socket closed";
 			return -1;
 		}
+		/* POLLERR and POLLHUP: the next recv or send says what is left */
 		return 0;
 	}
 }

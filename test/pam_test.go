@@ -76,7 +76,7 @@ func (s *pamStack) pamtester(t *testing.T, items []string, service, user string,
 	args = append(append(args, "-v", service, user), ops...)
 	cmd := command("pamtester", args...)
 	cmd.Env = append(os.Environ(), "LD_PRELOAD="+testenv.Library(t, "libpam_wrapper.so"),
-		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc)
+		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	done := make(chan error, 1)

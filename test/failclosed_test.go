@@ -1,0 +1,149 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Frames a fake helper can send, in printf's octal (see pammod/protocol).
+const (
+	resultSuccess  = `\000\000\000\006Xi\000\000\000\000`
+	resultTooLarge = `\000\000\000\006Xi\000\000\000\143` // 99: not a PAM code
+	unknownRequest = `\000\000\000\001Q`
+	badFieldKind   = `\000\000\000\002Xz`
+)
+
+// fakeHelper writes a shell script that stands in for the helper.
+func fakeHelper(t *testing.T, dir, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, "fake-helper")
+	must(t, os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	return path
+}
+
+// TestPAMFailsClosed: whatever goes wrong with the helper, the login is
+// denied (never PAM_SUCCESS), the host does not hang, and the shim logs
+// one line saying why.
+func TestPAMFailsClosed(t *testing.T) {
+	tests := []struct {
+		name   string
+		helper string // script body; "" for an option-only case
+		opts   []string
+		chmod  os.FileMode
+		log    string // in the shim's syslog line
+	}{
+		{name: "missing helper", opts: []string{"helper=/nonexistent/pam-accesscontrol-helper"}, log: "helper /nonexistent/pam-accesscontrol-helper: No such file or directory; denying"},
+		{name: "relative helper path", opts: []string{"helper=pam-accesscontrol-helper"}, log: "is not an absolute path; denying"},
+		{name: "helper writable by others", helper: "printf '" + resultSuccess + "' >&3", chmod: 0o777, log: "is not a root-owned file writable only by its owner"},
+		{name: "helper not executable", helper: "true", chmod: 0o644, log: "helper could not be executed"},
+		{name: "Go panic exit status", helper: "exit 2", log: "helper crashed (Go panic)"},
+		{name: "crash by signal", helper: "kill -SEGV $$", log: "helper killed by a signal"},
+		{name: "hang", helper: "exec sleep 600", opts: []string{"timeout=2"}, log: "timed out"},
+		{name: "garbage", helper: "printf 'garbage!' >&3; sleep 1", log: "frame length out of range"},
+		{name: "bad field kind", helper: "printf '" + badFieldKind + "' >&3; sleep 1", log: "unknown field kind"},
+		{name: "unknown request", helper: "printf '" + unknownRequest + "' >&3; sleep 1", log: "unknown request"},
+		{name: "result out of range", helper: "printf '" + resultTooLarge + "' >&3", log: "result out of range"},
+		{name: "success, then a failing exit", helper: "printf '" + resultSuccess + "' >&3; exit 1", log: "helper did not exit cleanly"},
+		{name: "success, then no exit", helper: "printf '" + resultSuccess + "' >&3; exec sleep 600", log: "helper did not exit cleanly"},
+		{name: "bad timeout option", helper: "printf '" + resultSuccess + "' >&3", opts: []string{"timeout=soon"}, log: "bad option timeout=soon"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newPAMStack(t, "DEFAULT:OPEN\n")
+			opts := tt.opts
+			if tt.helper != "" {
+				path := fakeHelper(t, s.dir, tt.helper)
+				if tt.chmod != 0 {
+					must(t, os.Chmod(path, tt.chmod))
+				}
+				opts = append(opts, "helper="+path)
+			}
+			line := s.moduleLine(opts...)
+			s.service(t, "sshd", "auth required "+line+"\naccount required "+line+"\n")
+			mark := sink.mark()
+			start := time.Now()
+			out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt")
+			if code == 0 || strings.Contains(out, "successfully authenticated") {
+				t.Fatalf("the login got in:\n%s", out)
+			}
+			if !strings.Contains(out, "System error") {
+				t.Errorf("want PAM_SYSTEM_ERR (System error):\n%s", out)
+			}
+			if d := time.Since(start); d > 15*time.Second {
+				t.Errorf("took %v: the host must not wait long", d)
+			}
+			lines := grep(sink.since(mark), "pam_accesscontrol(sshd:auth)", tt.log)
+			if len(lines) != 1 {
+				t.Errorf("want one shim log line with %q, got %q\nall: %q", tt.log, lines, sink.since(mark))
+			}
+		})
+	}
+}
+
+// TestPAMInsecureConfig: a rules file others could write is refused and the
+// login denied, with a line naming the file and the fix.
+func TestPAMInsecureConfig(t *testing.T) {
+	s := newPAMStack(t, "DEFAULT:OPEN\n")
+	must(t, os.Chmod(s.rules, 0o666))
+	mark := sink.mark()
+	out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
+	if code == 0 {
+		t.Fatalf("the login got in:\n%s", out)
+	}
+	lines := grep(sink.since(mark), "pam-accesscontrol[", "CLOSE for \"alice\"", s.rules, "writable by group or others", "chmod go-w")
+	if len(lines) != 1 {
+		t.Errorf("want one line naming the file and the fix, got %q", sink.since(mark))
+	}
+}
+
+// TestHelperEnvironment: the helper gets /dev/null for stdin, stdout and
+// stderr, the socket on fd 3, no other descriptor of the host, and a
+// fixed environment without the host's variables.
+func TestHelperEnvironment(t *testing.T) {
+	s := newPAMStack(t, "")
+	report := filepath.Join(s.dir, "report")
+	// ls lists the shell's descriptors from outside, so the listing
+	// itself opens none in the shell; 9 is the report
+	script := fakeHelper(t, s.dir, `exec 9>`+report+`
+ls -l /proc/$$/fd | sed -n 's/.* \([0-9]*\) -> \(.*\)/fd \1 \2/p' >&9
+env >&9
+printf '`+resultSuccess+`' >&3`)
+	line := s.moduleLine("helper=" + script)
+	s.service(t, "sshd", "auth required "+line+"\n")
+	out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	data, err := os.ReadFile(report)
+	must(t, err)
+	if !strings.Contains(string(data), "fd 3 socket:") || !strings.Contains(string(data), "\nPATH=") {
+		t.Fatalf("the report lacks the socket or PATH:\n%s", data)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 3 && f[0] == "fd" && (f[1] == "0" || f[1] == "1" || f[1] == "2"):
+			if f[2] != "/dev/null" {
+				t.Errorf("%s: want /dev/null", l)
+			}
+		case len(f) == 3 && f[0] == "fd" && f[1] == "3":
+			if !strings.HasPrefix(f[2], "socket:") {
+				t.Errorf("%s: want the socket", l)
+			}
+		case len(f) == 3 && f[0] == "fd":
+			if f[2] != script && f[2] != report { // the shell's handle on its script, the report
+				t.Errorf("descriptor leaked into the helper: %s", l)
+			}
+		case strings.HasPrefix(l, "PATH="):
+			if l != "PATH=/usr/sbin:/usr/bin:/sbin:/bin" {
+				t.Errorf("%s", l)
+			}
+		case l == "LANG=C.UTF-8", strings.HasPrefix(l, "PWD="):
+		default:
+			t.Errorf("unexpected in the helper's environment: %q", l)
+		}
+	}
+}
