@@ -37,7 +37,9 @@ type record struct {
 // the child must be found by the parent. A login is named by its PAM
 // handle's address (the same in both, since fork copies memory) and the
 // pid: the record is saved under the caller's pid and its parent's, and
-// looked up under the caller's.
+// looked up under both, so a child finds what its parent decided (xrdp
+// authenticates, then forks for the session) and a parent what its child
+// decided (sshd's keyboard-interactive child).
 type store struct {
 	dir string
 	now func() time.Time
@@ -86,21 +88,26 @@ func (s *store) save(call protocol.Call, r record) error {
 // load finds the record of this login, if one was saved recently for the
 // same user, service and remote host.
 func (s *store) load(call protocol.Call, user string) (record, bool) {
-	p, err := s.path(call.PID, call.Handle)
-	if err != nil {
-		return record{}, false
+	for _, pid := range []int32{call.PID, call.PPID} {
+		p, err := s.path(pid, call.Handle)
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var r record
+		if json.Unmarshal(data, &r) != nil {
+			continue
+		}
+		fresh := s.now().Sub(r.At) < decisionTTL && !r.At.After(s.now())
+		same := r.User == user && r.Service == call.Service.S && r.RHost == call.RHost.S
+		if fresh && same {
+			return r, true
+		}
 	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return record{}, false
-	}
-	var r record
-	if json.Unmarshal(data, &r) != nil {
-		return record{}, false
-	}
-	fresh := s.now().Sub(r.At) < decisionTTL && !r.At.After(s.now())
-	same := r.User == user && r.Service == call.Service.S && r.RHost == call.RHost.S
-	return r, fresh && same
+	return record{}, false
 }
 
 // forget removes the records of a login whose session closed.

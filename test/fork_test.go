@@ -1,0 +1,75 @@
+package test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// forkDriver builds forkdriver/forkdriver.c once.
+func forkDriver(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(buildDir, "forkdriver")
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	out, err := exec.Command("cc", "-Wall", "-Werror", "-o", path, "forkdriver/forkdriver.c", "-lpam").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building forkdriver: %v\n%s", err, out)
+	}
+	return path
+}
+
+// TestForkPatterns: hosts that fork between PAM calls (sshd keyboard-
+// interactive, sshd's session child, xrdp) finish, never hang, and the
+// session in the parent reuses the decision the child made: without the
+// reuse, the parent would see a login without PAM authentication (an
+// SSHD-KEY login) and refuse it.
+func TestForkPatterns(t *testing.T) {
+	s := newPAMStack(t, "DEBUG:TRUE\nSSHD OPEN USER alice\nSSHD CLOSE USER bob\n")
+	driver := forkDriver(t)
+	tests := []struct {
+		pattern, user string
+		want          []string // step lines, in order
+		reused        int      // "reusing the decision" log lines
+	}{
+		{"sshd-kbdint", "alice", []string{"child-authenticate 0", "child-account 0", "open_session 0",
+			"child-setcred 0", "close_session 0", "done"}, 2}, // account in the child, the session in the parent
+		{"sshd-kbdint", "bob", []string{"conv 3 Access denied by pam-accesscontrol.", "child-authenticate 7", "child-account 7", "done"}, 0},
+		{"xrdp", "alice", []string{"authenticate 0", "child-open_session 0", "done"}, 1},
+		{"end-in-child", "alice", []string{"child-end 0", "done"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern+"/"+tt.user, func(t *testing.T) {
+			mark := sink.mark()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			all := append(append([]string(nil), sink.wrap...), driver, s.svc, "sshd", tt.user, tt.pattern)
+			out, err := exec.CommandContext(ctx, all[0], all[1:]...).CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("hung:\n%s", out)
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				f := strings.Fields(l)
+				if len(f) >= 2 && f[0] != "conv" {
+					l = f[0] + " " + f[1] // drop pam_strerror's words
+				}
+				got = append(got, l)
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Fatalf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if n := len(grep(sink.since(mark), "reusing the decision")); n != tt.reused {
+				t.Errorf("%d reuses logged, want %d", n, tt.reused)
+			}
+		})
+	}
+}
