@@ -14,7 +14,7 @@ export PATH := $(dir $(GO)):$(PATH)
 
 # Debian packages, by what needs them.
 BUILD_DEBS := gcc libc6-dev libpam0g-dev
-TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper
+TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper
 BENCH_DEBS := $(BUILD_DEBS)
 

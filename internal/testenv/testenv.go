@@ -27,8 +27,9 @@ func Library(t testing.TB, name string) string {
 }
 
 var debianPackage = map[string]string{
-	"libnss_wrapper.so": "libnss-wrapper",
-	"libpam_wrapper.so": "libpam-wrapper",
+	"libnss_wrapper.so":         "libnss-wrapper",
+	"libpam_wrapper.so":         "libpam-wrapper",
+	"pam_wrapper/pam_matrix.so": "libpam-wrapper",
 }
 
 // Missing skips the test for want, or fails it when tools are required.
