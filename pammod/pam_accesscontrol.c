@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,11 +205,27 @@ static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const 
 	}
 }
 
+/* After the result the helper only exits, which closes its end of the
+ * socket: wait for that end-of-file rather than poll waitpid. */
+static void wait_eof(int sock, const struct deadline *dl)
+{
+	char c;
+	while (recv(sock, &c, 1, MSG_DONTWAIT) != 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			return;
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		int ms = deadline_left_ms(dl);
+		if (ms == 0 || (poll(&pfd, 1, ms) < 0 && errno != EINTR))
+			return;
+	}
+}
+
 /* Reap exactly our child, killing it at the deadline. Returns its wait
  * status, or -1. */
 static int reap(pid_t pid, const struct deadline *dl)
 {
 	int status;
+	long nap = 20 * 1000; /* ns, doubled up to 2 ms */
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
@@ -218,8 +235,9 @@ static int reap(pid_t pid, const struct deadline *dl)
 		if (r == 0 && deadline_left_ms(dl) == 0)
 			break;
 		if (r == 0) {
-			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			struct timespec ts = { 0, nap };
 			nanosleep(&ts, NULL);
+			nap = nap < 2000000 ? nap * 2 : 2000000;
 		}
 	}
 	kill(pid, SIGKILL);
@@ -257,13 +275,15 @@ static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const cha
 	int code = send_call(pamh, sv[0], fn, flags, argc, argv, &dl, &why);
 	if (code == 0)
 		code = serve(pamh, sv[0], &dl, &why);
-	close(sv[0]);
 
 	/* after the result the helper only exits; give it a moment, not the
 	 * whole deadline */
 	struct deadline exit_dl = dl;
-	if (code >= 0)
+	if (code >= 0) {
 		deadline_init(&exit_dl, 5);
+		wait_eof(sv[0], &exit_dl);
+	}
+	close(sv[0]);
 	int status = reap(pid, code >= 0 ? &exit_dl : &dl);
 
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
