@@ -16,7 +16,7 @@ export PATH := $(dir $(GO)):$(PATH)
 BUILD_DEBS := gcc libc6-dev libpam0g-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper
-BENCH_DEBS := $(BUILD_DEBS)
+BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
 
 # ensure-debs installs the packages of $(1) that are not installed yet.
 define ensure-debs
@@ -71,8 +71,9 @@ test: deps-test build
 demo: deps-demo build
 	@examples/demo/demo.sh $(BUILD)/pam-accesscontrol
 
-bench: deps-bench
+bench: deps-bench build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules
+	$(GO) run ./test/pambench -build $(BUILD)
 
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test

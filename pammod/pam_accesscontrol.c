@@ -8,6 +8,7 @@
  * stdout or stderr, and fails closed: a missing helper, a crash, a timeout
  * or a malformed message gives PAM_SYSTEM_ERR, never PAM_SUCCESS.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include "shim.h"
 
 #include <errno.h>
@@ -21,11 +22,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <security/pam_ext.h>
 
+#ifndef PAMAC_SOCKET
+#define PAMAC_SOCKET "/run/pam-accesscontrol/helper.sock"
+#endif
 #ifndef PAMAC_HELPER
 #define PAMAC_HELPER "/usr/libexec/pam-accesscontrol/pam-accesscontrol-helper"
 #endif
@@ -39,6 +44,7 @@ static const char *const fn_names[] = { "", "auth", "setcred", "account", "open_
 
 struct options {
 	const char *helper;
+	const char *socket; /* NULL: run the helper every time */
 	int timeout;
 	int debug;
 };
@@ -48,7 +54,7 @@ struct options {
  * helper reads them all, the shim only helper=, timeout= and debug. */
 static int is_option(const char *arg)
 {
-	static const char *const keys[] = { "conf=", "helper=", "timeout=", "rundir=", "logdir=" };
+	static const char *const keys[] = { "conf=", "helper=", "socket=", "timeout=", "rundir=", "logdir=" };
 	if (strcmp(arg, "debug") == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -60,11 +66,14 @@ static int is_option(const char *arg)
 static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
 {
 	o->helper = PAMAC_HELPER;
+	o->socket = PAMAC_SOCKET;
 	o->timeout = DEFAULT_TIMEOUT;
 	o->debug = 0;
 	for (int i = 0; i < argc && is_option(argv[i]); i++) {
 		if (strncmp(argv[i], "helper=", 7) == 0) {
 			o->helper = argv[i] + 7;
+		} else if (strncmp(argv[i], "socket=", 7) == 0) {
+			o->socket = strcmp(argv[i] + 7, "none") == 0 ? NULL : argv[i] + 7;
 		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
 			char *end;
 			errno = 0;
@@ -247,10 +256,65 @@ static int reap(pid_t pid, const struct deadline *dl)
 	return -1; /* killed: never a result */
 }
 
+/* Connect to the helper daemon, which spares a process start per call.
+ * Returns the socket, or -1 when there is no daemon to use: then the
+ * helper is run. The daemon must be root's (or, for tests, ours). */
+static int connect_daemon(pam_handle_t *pamh, const struct options *o)
+{
+	struct sockaddr_un sa;
+	if (o->socket == NULL || strlen(o->socket) >= sizeof(sa.sun_path))
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, o->socket);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (o->debug)
+			pam_syslog(pamh, LOG_DEBUG, "no daemon on %s (%m): running the helper", o->socket);
+		close(fd);
+		return -1;
+	}
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		pam_syslog(pamh, LOG_ERR, "%s is served by uid %d, not root: ignoring it", o->socket, (int)cred.uid);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int run_daemon_call(pam_handle_t *pamh, int sock, const struct options *o, int fn, int flags,
+			   int argc, const char **argv)
+{
+	struct deadline dl;
+	deadline_init(&dl, o->timeout);
+	const char *why = NULL;
+	int code = send_call(pamh, sock, fn, flags, argc, argv, &dl, &why);
+	if (code == 0)
+		code = serve(pamh, sock, &dl, &why);
+	close(sock);
+	if (code < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s: %s (daemon %s); denying", fn_names[fn], why, o->socket);
+		return PAM_SYSTEM_ERR;
+	}
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "%s: daemon answered %d (%s)", fn_names[fn], code, pam_strerror(pamh, code));
+	return code;
+}
+
 static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const char **argv)
 {
 	struct options o;
-	if (parse_options(pamh, argc, argv, &o) < 0 || !helper_trusted(pamh, o.helper))
+	if (parse_options(pamh, argc, argv, &o) < 0)
+		return PAM_SYSTEM_ERR;
+	int daemon = connect_daemon(pamh, &o);
+	if (daemon >= 0)
+		return run_daemon_call(pamh, daemon, &o, fn, flags, argc, argv);
+	if (!helper_trusted(pamh, o.helper))
 		return PAM_SYSTEM_ERR;
 
 	int sv[2];

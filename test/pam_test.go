@@ -53,6 +53,9 @@ func (s *pamStack) moduleLine(opts ...string) string {
 	if !strings.Contains(joined, "conf=") {
 		all = append(all, "conf="+s.rules)
 	}
+	if !strings.Contains(joined, "socket=") {
+		all = append(all, "socket=none") // never a daemon of the machine's
+	}
 	all = append(all, "rundir="+filepath.Join(s.dir, "run"), "logdir="+s.dir)
 	return strings.Join(append(all, opts...), " ")
 }
@@ -75,7 +78,7 @@ func (s *pamStack) pamtester(t *testing.T, items []string, service, user string,
 	}
 	args = append(append(args, "-v", service, user), ops...)
 	cmd := command("pamtester", args...)
-	cmd.Env = append(os.Environ(), "LD_PRELOAD="+testenv.Library(t, "libpam_wrapper.so"),
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t),
 		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -96,6 +99,8 @@ func (s *pamStack) pamtester(t *testing.T, items []string, service, user string,
 		return "", -1
 	}
 }
+
+func libPAMWrapper(t *testing.T) string { return testenv.Library(t, "libpam_wrapper.so") }
 
 func must(t *testing.T, err error) {
 	t.Helper()

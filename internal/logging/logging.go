@@ -36,6 +36,11 @@ func Open() *Logger {
 	return &Logger{w: w}
 }
 
+// Fork returns a Logger for one PAM call: it shares the syslog connection
+// (srslog serialises writers) and starts with Debug lines off, so one
+// call's DEBUG setting does not leak into another's in the daemon.
+func (l *Logger) Fork() *Logger { return &Logger{w: l.w} }
+
 // SetDebug turns Debug lines on or off (the DEBUG setting, the debug
 // module option).
 func (l *Logger) SetDebug(on bool) { l.debug = on }

@@ -35,7 +35,7 @@ func parseArgs(args []string) (moduleArgs, error) {
 			a.RunDir = value
 		case hasValue && key == "logdir":
 			a.LogDir = value
-		case hasValue && (key == "helper" || key == "timeout"):
+		case hasValue && (key == "helper" || key == "socket" || key == "timeout"):
 			// the shim's own options
 		default:
 			a.Script, a.ScriptArgs = arg, args[i:]

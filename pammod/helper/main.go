@@ -1,12 +1,17 @@
-// Command pam-accesscontrol-helper runs one PAM call for
-// pam_accesscontrol.so. The shim starts it with the socketpair on fd 3,
-// stdin, stdout and stderr on /dev/null and a fixed environment; it reads
-// the call, asks the shim for what it needs, sends a PAM code and exits 0.
-// Anything else (a crash, exit 2 on a Go panic, a malformed message)
-// makes the shim deny.
+// Command pam-accesscontrol-helper runs PAM calls for pam_accesscontrol.so.
+//
+// Started by the module (no arguments), it runs one call: the socketpair
+// is on fd 3, stdin, stdout and stderr on /dev/null, the environment fixed;
+// it reads the call, asks the module for what it needs, sends a PAM code
+// and exits 0. Anything else (a crash, exit 2 on a Go panic, a malformed
+// message) makes the module deny.
+//
+// With --daemon [--socket PATH] it serves calls over a unix socket instead
+// (daemon.go), which the module tries first.
 package main
 
 import (
+	"flag"
 	"os"
 	"runtime/debug"
 
@@ -18,7 +23,28 @@ import (
 const shimFD = 3
 
 func main() {
+	if len(os.Args) > 1 {
+		os.Exit(runDaemon(os.Args[1:]))
+	}
 	os.Exit(run())
+}
+
+func runDaemon(args []string) int {
+	fs := flag.NewFlagSet("pam-accesscontrol-helper", flag.ContinueOnError)
+	serve := fs.Bool("daemon", false, "serve PAM calls on a unix socket")
+	socket := fs.String("socket", DefaultSocket, "the socket, unless systemd passes one")
+	if fs.Parse(args) != nil || !*serve || fs.NArg() > 0 {
+		fs.Usage()
+		return 64
+	}
+	log := logging.Open()
+	defer log.Close()
+	if err := daemon(*socket, log); err != nil {
+		log.Error("daemon: %v", err)
+		os.Stderr.WriteString("pam-accesscontrol-helper: " + err.Error() + "\n")
+		return 1
+	}
+	return 0
 }
 
 func run() (exit int) {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+)
+
+// DefaultSocket is where the daemon listens and the module looks first.
+const DefaultSocket = "/run/pam-accesscontrol/helper.sock"
+
+// callLimit bounds one connection, far above the module's own deadline, so
+// a stuck module cannot hold a goroutine forever.
+const callLimit = time.Hour
+
+// daemon serves PAM calls over a unix socket, the same protocol as over the
+// socketpair: a Go program costs a process start of several milliseconds,
+// which the daemon pays once. Only root may connect (the socket is 0600 and
+// every peer's uid is checked); a module that cannot connect runs the
+// helper itself, so the daemon is an optimisation, never a requirement.
+func daemon(socket string, log *logging.Logger) error {
+	l, err := listener(socket)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	log.Info("daemon: serving PAM calls on %s", socket)
+	for {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		go serveConn(c, log.Fork())
+	}
+}
+
+// listener takes the socket systemd passed (socket activation), or makes
+// one at path.
+func listener(path string) (*net.UnixListener, error) {
+	if pid, _ := strconv.Atoi(os.Getenv("LISTEN_PID")); pid == os.Getpid() && os.Getenv("LISTEN_FDS") == "1" {
+		f := os.NewFile(3, "systemd socket")
+		l, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("socket from systemd: %w", err)
+		}
+		ul, ok := l.(*net.UnixListener)
+		if !ok {
+			return nil, errors.New("socket from systemd is not a unix socket")
+		}
+		return ul, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	os.Remove(path) // a stale socket of an earlier daemon
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// serveConn runs one PAM call. A panic ends this call (the module then
+// denies), never the daemon.
+func serveConn(c *net.UnixConn, log *logging.Logger) {
+	defer c.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("internal error, denying: %v\n%s", p, debug.Stack())
+		}
+	}()
+	c.SetDeadline(time.Now().Add(callLimit))
+	uid, err := peerUID(c)
+	if err != nil || uid != uint32(os.Geteuid()) {
+		log.Error("daemon: refused a connection from uid %d (%v): only root's PAM calls are served", uid, err)
+		return
+	}
+	conn := protocol.NewConn(c)
+	call, err := conn.ReadCall()
+	if err != nil {
+		log.Error("%v; denying", err)
+		return
+	}
+	if err := conn.Result(handle(conn, call, log)); err != nil {
+		log.Error("sending the result to the module: %v", err)
+	}
+}
+
+func peerUID(c *net.UnixConn) (uint32, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *syscall.Ucred
+	var credErr error
+	err = raw.Control(func(fd uintptr) {
+		cred, credErr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	})
+	if err == nil {
+		err = credErr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return cred.Uid, nil
+}

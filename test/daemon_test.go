@@ -1,0 +1,105 @@
+package test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+)
+
+// startDaemon runs the helper as a daemon on a socket in dir.
+func startDaemon(t *testing.T, dir string) (socket string, stop func()) {
+	t.Helper()
+	socket = filepath.Join(dir, "helper.sock")
+	cmd := command(helper, "--daemon", "--socket", socket)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, cmd.Start())
+	stop = func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	}
+	t.Cleanup(stop)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(socket); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("socket mode %o, want 600", fi.Mode().Perm())
+			}
+			return socket, stop
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon did not listen")
+		}
+	}
+}
+
+// TestDaemon: the module asks the daemon first. With a missing helper
+// binary, only the daemon can have answered; with the daemon gone, the
+// module runs the helper itself.
+func TestDaemon(t *testing.T) {
+	s := newPAMStack(t, pamRules)
+	socket, stop := startDaemon(t, s.dir)
+	viaDaemon := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+	s.service(t, "sshd", "auth required "+viaDaemon+"\naccount required "+viaDaemon+"\nsession required "+viaDaemon+"\n")
+
+	mark := sink.mark()
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session"); code != 0 {
+		t.Fatalf("alice through the daemon: exit %d\n%s", code, out)
+	}
+	if out, code := s.pamtester(t, nil, "sshd", "bob", "authenticate"); code != 1 || !strings.Contains(out, "Access denied by pam-accesscontrol.") {
+		t.Fatalf("bob through the daemon: exit %d\n%s", code, out)
+	}
+	if out, code := s.pamtester(t, nil, "sshd", "kate", "acct_mgmt"); code != 0 {
+		t.Fatalf("kate's key login through the daemon: exit %d\n%s", code, out)
+	}
+	lines := sink.since(mark)
+	if n := len(grep(lines, "pam-accesscontrol[", "OPEN for \"alice\"")); n != 1 {
+		t.Errorf("%d decision lines for alice, want 1:\n%s", n, strings.Join(lines, "\n"))
+	}
+
+	stop()
+	mark = sink.mark()
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code == 0 {
+		t.Fatalf("no daemon and no helper, yet the login got in:\n%s", out)
+	}
+	if len(grep(sink.since(mark), "/nonexistent/helper: No such file or directory")) != 1 {
+		t.Errorf("no line about the missing helper: %q", sink.since(mark))
+	}
+	fallback := s.moduleLine("socket=" + socket)
+	s.service(t, "sshd", "auth required "+fallback+"\n")
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != 0 {
+		t.Fatalf("no daemon: the helper should run, exit %d\n%s", code, out)
+	}
+}
+
+// TestDaemonRefusesNonRoot: only root's PAM calls are served; a caller of
+// another uid is refused with a log line, and the module denies.
+func TestDaemonRefusesNonRoot(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		testenv.Missing(t, "setpriv (util-linux)")
+	}
+	s := newPAMStack(t, pamRules)
+	for dir := s.dir; dir != "/" && dir != "/tmp"; dir = filepath.Dir(dir) {
+		os.Chmod(dir, 0o755) // let nobody read the service files
+	}
+	socket, _ := startDaemon(t, s.dir)
+	must(t, os.Chmod(socket, 0o666)) // as if misconfigured
+	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+	s.service(t, "sshd", "auth required "+line+"\n")
+
+	mark := sink.mark()
+	cmd := command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "pamtester", "sshd", "alice", "authenticate")
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t), "PAM_WRAPPER=1",
+		"PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a non-root caller got in:\n%s", out)
+	}
+	if len(grep(sink.since(mark), "daemon: refused a connection from uid 65534")) != 1 {
+		t.Errorf("no refusal logged: %q", sink.since(mark))
+	}
+}
