@@ -46,7 +46,7 @@ func TestDaemon(t *testing.T) {
 	viaDaemon := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
 	s.service(t, "sshd", "auth required "+viaDaemon+"\naccount required "+viaDaemon+"\nsession required "+viaDaemon+"\n")
 
-	mark := sink.mark()
+	mark := sink.Mark()
 	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session"); code != 0 {
 		t.Fatalf("alice through the daemon: exit %d\n%s", code, out)
 	}
@@ -56,18 +56,18 @@ func TestDaemon(t *testing.T) {
 	if out, code := s.pamtester(t, nil, "sshd", "kate", "acct_mgmt"); code != 0 {
 		t.Fatalf("kate's key login through the daemon: exit %d\n%s", code, out)
 	}
-	lines := sink.since(mark)
+	lines := sink.Since(mark)
 	if n := len(grep(lines, "pam-accesscontrol[", "OPEN for \"alice\"")); n != 1 {
 		t.Errorf("%d decision lines for alice, want 1:\n%s", n, strings.Join(lines, "\n"))
 	}
 
 	stop()
-	mark = sink.mark()
+	mark = sink.Mark()
 	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code == 0 {
 		t.Fatalf("no daemon and no helper, yet the login got in:\n%s", out)
 	}
-	if len(grep(sink.since(mark), "/nonexistent/helper: No such file or directory")) != 1 {
-		t.Errorf("no line about the missing helper: %q", sink.since(mark))
+	if len(grep(sink.Since(mark), "/nonexistent/helper: No such file or directory")) != 1 {
+		t.Errorf("no line about the missing helper: %q", sink.Since(mark))
 	}
 	fallback := s.moduleLine("socket=" + socket)
 	s.service(t, "sshd", "auth required "+fallback+"\n")
@@ -91,7 +91,7 @@ func TestDaemonRefusesNonRoot(t *testing.T) {
 	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
 	s.service(t, "sshd", "auth required "+line+"\n")
 
-	mark := sink.mark()
+	mark := sink.Mark()
 	cmd := command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "pamtester", "sshd", "alice", "authenticate")
 	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t), "PAM_WRAPPER=1",
 		"PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
@@ -99,7 +99,7 @@ func TestDaemonRefusesNonRoot(t *testing.T) {
 	if err == nil {
 		t.Fatalf("a non-root caller got in:\n%s", out)
 	}
-	if len(grep(sink.since(mark), "daemon: refused a connection from uid 65534")) != 1 {
-		t.Errorf("no refusal logged: %q", sink.since(mark))
+	if len(grep(sink.Since(mark), "daemon: refused a connection from uid 65534")) != 1 {
+		t.Errorf("no refusal logged: %q", sink.Since(mark))
 	}
 }

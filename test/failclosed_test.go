@@ -63,7 +63,7 @@ func TestPAMFailsClosed(t *testing.T) {
 			}
 			line := s.moduleLine(opts...)
 			s.service(t, "sshd", "auth required "+line+"\naccount required "+line+"\n")
-			mark := sink.mark()
+			mark := sink.Mark()
 			start := time.Now()
 			out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt")
 			if code == 0 || strings.Contains(out, "successfully authenticated") {
@@ -75,9 +75,9 @@ func TestPAMFailsClosed(t *testing.T) {
 			if d := time.Since(start); d > 15*time.Second {
 				t.Errorf("took %v: the host must not wait long", d)
 			}
-			lines := grep(sink.since(mark), "pam_accesscontrol(sshd:auth)", tt.log)
+			lines := grep(sink.Since(mark), "pam_accesscontrol(sshd:auth)", tt.log)
 			if len(lines) != 1 {
-				t.Errorf("want one shim log line with %q, got %q\nall: %q", tt.log, lines, sink.since(mark))
+				t.Errorf("want one shim log line with %q, got %q\nall: %q", tt.log, lines, sink.Since(mark))
 			}
 		})
 	}
@@ -88,14 +88,14 @@ func TestPAMFailsClosed(t *testing.T) {
 func TestPAMInsecureConfig(t *testing.T) {
 	s := newPAMStack(t, "DEFAULT:OPEN\n")
 	must(t, os.Chmod(s.rules, 0o666))
-	mark := sink.mark()
+	mark := sink.Mark()
 	out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
 	if code == 0 {
 		t.Fatalf("the login got in:\n%s", out)
 	}
-	lines := grep(sink.since(mark), "pam-accesscontrol[", "CLOSE for \"alice\"", s.rules, "writable by group or others", "chmod go-w")
+	lines := grep(sink.Since(mark), "pam-accesscontrol[", "CLOSE for \"alice\"", s.rules, "writable by group or others", "chmod go-w")
 	if len(lines) != 1 {
-		t.Errorf("want one line naming the file and the fix, got %q", sink.since(mark))
+		t.Errorf("want one line naming the file and the fix, got %q", sink.Since(mark))
 	}
 }
 

@@ -45,10 +45,10 @@ func TestForkPatterns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern+"/"+tt.user, func(t *testing.T) {
-			mark := sink.mark()
+			mark := sink.Mark()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			all := append(append([]string(nil), sink.wrap...), driver, s.svc, "sshd", tt.user, tt.pattern)
+			all := append(append([]string(nil), sink.Wrap()...), driver, s.svc, "sshd", tt.user, tt.pattern)
 			out, err := exec.CommandContext(ctx, all[0], all[1:]...).CombinedOutput()
 			if ctx.Err() != nil {
 				t.Fatalf("hung:\n%s", out)
@@ -67,7 +67,7 @@ func TestForkPatterns(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Fatalf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
-			if n := len(grep(sink.since(mark), "reusing the decision")); n != tt.reused {
+			if n := len(grep(sink.Since(mark), "reusing the decision")); n != tt.reused {
 				t.Errorf("%d reuses logged, want %d", n, tt.reused)
 			}
 		})

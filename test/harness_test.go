@@ -4,14 +4,13 @@ package test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogsink"
 )
 
 // The programs under test, built once by the Makefile into a temporary
@@ -45,87 +44,16 @@ func runTests(m *testing.M) int {
 	cli = filepath.Join(dir, "pam-accesscontrol")
 	shim = filepath.Join(dir, "pam_accesscontrol.so")
 	helper = filepath.Join(dir, "pam-accesscontrol-helper")
-	stop, err := startSyslog()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "syslog sink:", err)
+	if sink, err = syslogsink.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "syslog sink (tests run as root):", err)
 		return 1
 	}
-	defer stop()
+	defer sink.Close()
 	return m.Run()
 }
 
-// syslogSink collects what the shim (pam_syslog) and the helper (srslog)
-// send to /dev/log during the tests.
-type syslogSink struct {
-	mu    sync.Mutex
-	lines []string
-	// wrap runs a command so that its /dev/log is the sink: empty when the
-	// sink listens on /dev/log itself, else a private mount namespace with
-	// the sink bound over the system's /dev/log.
-	wrap []string
-}
-
-var sink = &syslogSink{}
-
-func startSyslog() (stop func(), err error) {
-	path := "/dev/log"
-	if _, err := os.Lstat(path); err == nil {
-		// a syslog daemon owns /dev/log: keep ours elsewhere and bind it
-		// over /dev/log in each test command's own mount namespace
-		dir, err := os.MkdirTemp("", "pamac-syslog")
-		if err != nil {
-			return nil, err
-		}
-		path = filepath.Join(dir, "log")
-		sink.wrap = []string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
-			`mount --bind "$0" /dev/log && exec "$@"`, path}
-		defer func() {
-			if err != nil {
-				os.RemoveAll(dir)
-			}
-		}()
-	}
-	pc, err := net.ListenPacket("unixgram", path)
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s (tests run as root): %w", path, err)
-	}
-	os.Chmod(path, 0o666)
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			sink.mu.Lock()
-			sink.lines = append(sink.lines, string(buf[:n]))
-			sink.mu.Unlock()
-		}
-	}()
-	return func() {
-		pc.Close()
-		os.Remove(path)
-		if path != "/dev/log" {
-			os.RemoveAll(filepath.Dir(path))
-		}
-	}, nil
-}
-
-// mark returns the position from which since reads.
-func (s *syslogSink) mark() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.lines)
-}
-
-// since returns the lines logged after mark, waiting briefly for lines in
-// flight (datagrams arrive after the process that sent them exited).
-func (s *syslogSink) since(mark int) []string {
-	time.Sleep(50 * time.Millisecond)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.lines[mark:]...)
-}
+// sink receives what the shim (pam_syslog) and the helper (srslog) log.
+var sink *syslogsink.Sink
 
 // grep returns the lines that contain every one of want.
 func grep(lines []string, want ...string) []string {
@@ -143,7 +71,4 @@ func grep(lines []string, want ...string) []string {
 }
 
 // command builds a command whose syslog goes to the sink.
-func command(name string, args ...string) *exec.Cmd {
-	all := append(append(append([]string(nil), sink.wrap...), name), args...)
-	return exec.Command(all[0], all[1:]...)
-}
+func command(name string, args ...string) *exec.Cmd { return sink.Command(name, args...) }

@@ -183,9 +183,9 @@ func TestPAMDecisions(t *testing.T) {
 // file:line and escaped user strings, and the monthly log line.
 func TestPAMLogs(t *testing.T) {
 	s := newPAMStack(t, pamRules)
-	mark := sink.mark()
+	mark := sink.Mark()
 	s.pamtester(t, []string{"rhost=10.66.1.2"}, "sshd", "alice", "authenticate", "acct_mgmt")
-	lines := grep(sink.since(mark), "pam-accesscontrol[")
+	lines := grep(sink.Since(mark), "pam-accesscontrol[")
 	if len(lines) != 1 {
 		t.Fatalf("%d helper lines, want exactly 1 for a decision refused in auth:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
@@ -194,9 +194,9 @@ func TestPAMLogs(t *testing.T) {
 		t.Errorf("log line %q\nwant AUTHPRIV info with %q", lines[0], want)
 	}
 
-	mark = sink.mark()
+	mark = sink.Mark()
 	s.pamtester(t, nil, "sshd", "evil\nuser", "acct_mgmt")
-	lines = grep(sink.since(mark), "pam-accesscontrol[")
+	lines = grep(sink.Since(mark), "pam-accesscontrol[")
 	if len(lines) != 1 || !strings.Contains(lines[0], `"evil\nuser"`) || strings.Contains(lines[0], "evil\nuser") {
 		t.Errorf("a user name with a newline must be escaped on one line: %q", lines)
 	}
@@ -212,12 +212,12 @@ func TestPAMLogs(t *testing.T) {
 // with DEBUG:TRUE logging the trace and the reuse.
 func TestPAMReuse(t *testing.T) {
 	s := newPAMStack(t, "DEBUG:TRUE\n"+pamRules)
-	mark := sink.mark()
+	mark := sink.Mark()
 	out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	lines := sink.since(mark)
+	lines := sink.Since(mark)
 	if n := len(grep(lines, "pam-accesscontrol[", ": OPEN for")); n != 1 {
 		t.Errorf("%d decision lines, want 1:\n%s", n, strings.Join(lines, "\n"))
 	}

@@ -175,12 +175,12 @@ func TestSSHD(t *testing.T) {
 		name := strings.ReplaceAll(strings.TrimSpace(tt.rules), "\n", "; ") + " / " + tt.method
 		t.Run(name, func(t *testing.T) {
 			s.setRules(t, tt.rules)
-			mark := sink.mark()
+			mark := sink.Mark()
 			in, out := s.login(t, tt.method)
 			if in != tt.in {
-				t.Fatalf("logged in: %v, want %v\nclient:\n%s\nsyslog:\n%s", in, tt.in, out, strings.Join(sink.since(mark), "\n"))
+				t.Fatalf("logged in: %v, want %v\nclient:\n%s\nsyslog:\n%s", in, tt.in, out, strings.Join(sink.Since(mark), "\n"))
 			}
-			decisions := grep(sink.since(mark), "pam-accesscontrol[", `for "root" from "127.0.0.1"`)
+			decisions := grep(sink.Since(mark), "pam-accesscontrol[", `for "root" from "127.0.0.1"`)
 			if len(decisions) != 1 {
 				t.Errorf("want one decision line per login, got %d:\n%s", len(decisions), strings.Join(decisions, "\n"))
 			}
