@@ -15,7 +15,7 @@ export PATH := $(dir $(GO)):$(PATH)
 # Debian packages, by what needs them.
 BUILD_DEBS := gcc libc6-dev libpam0g-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass
-DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper
+DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
 
 # ensure-debs installs the packages of $(1) that are not installed yet.
@@ -69,7 +69,8 @@ test: deps-test build
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
 
 demo: deps-demo build
-	@examples/demo/demo.sh $(BUILD)/pam-accesscontrol
+	$(GO) build -o $(BUILD)/demo ./examples/demo
+	@$(SUDO) $(BUILD)/demo -build $(BUILD) -examples examples
 
 bench: deps-bench build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules

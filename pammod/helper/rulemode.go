@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
@@ -99,7 +100,8 @@ func (c *ruleCall) decide() int32 {
 	if verdict == rules.Ask {
 		// The desktop notifier is not there yet: nobody can answer.
 		verdict = cfg.Settings.AskFallback
-		d.Reason += "; nobody can answer yet, ASK_FALLBACK:" + verdict.String()
+		d.Reason = strings.TrimSuffix(d.Reason, "; the desktop owner is asked") +
+			"; nobody can answer (no desktop notifier yet), ASK_FALLBACK:" + verdict.String()
 	}
 	c.logDecision(login, d, verdict)
 	err = c.store.save(c.call, record{User: user, Service: login.Service, RHost: login.RHost,

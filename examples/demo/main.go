@@ -1,0 +1,201 @@
+// Command demo is `make demo`: real PAM logins through the built module
+// for the users and rules of examples/, each with its decision and the log
+// line that says why; then explain for what the module cannot show yet
+// without systemd-logind (NUMBER counts, an approved session), and
+// check-my-config on a file full of mistakes.
+//
+// The example users (examples/demo/passwd, group) exist only for the
+// helper: nss_wrapper shows them to the C library instead of the system's.
+// PAM runs through pam_wrapper with a private service directory, so
+// nothing under /etc changes. It needs root (for the syslog receiver).
+//
+//	demo -build build -examples examples
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogsink"
+)
+
+func main() {
+	build := flag.String("build", "build", "directory of the built module, helper and command")
+	examples := flag.String("examples", "examples", "the examples directory")
+	flag.Parse()
+	if err := run(*build, *examples); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+type demo struct {
+	dir, build, examples, svc string
+	sink                      *syslogsink.Sink
+	pamEnv                    []string
+}
+
+func run(build, examples string) error {
+	var err error
+	d := &demo{}
+	if d.build, err = filepath.Abs(build); err != nil {
+		return err
+	}
+	if d.examples, err = filepath.Abs(examples); err != nil {
+		return err
+	}
+	if d.dir, err = os.MkdirTemp("", "pamac-demo"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(d.dir)
+	os.Chmod(d.dir, 0o755)
+	if err := d.setUp(); err != nil {
+		return err
+	}
+	if d.sink, err = syslogsink.Start(); err != nil {
+		return fmt.Errorf("%v (the demo needs root)", err)
+	}
+	defer d.sink.Close()
+
+	rules, _ := os.ReadFile(filepath.Join(d.examples, "pam-accesscontrol.conf"))
+	fmt.Printf("Rules (examples/pam-accesscontrol.conf):\n%s", indent(string(rules)))
+	fmt.Println("Users: alice (admins, users), bob (users), carol (lp, users), dave (no group).")
+	fmt.Println("Each login is a real PAM transaction (pamtester) through build/pam_accesscontrol.so.")
+
+	d.login("alice by password from 10.66.1.2: the HOST rule closes, CLOSE beats OPEN",
+		"rhost=10.66.1.2", "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session")
+	d.login("alice by key from 198.51.100.4 (no PAM authentication: an SSHD-KEY login): SSH OPEN GROUP admins",
+		"rhost=198.51.100.4", "sshd", "alice", "acct_mgmt", "open_session", "close_session")
+	d.login("carol (lp) by key: ASK; no desktop notifier runs here, so ASK_FALLBACK (CLOSE) decides",
+		"rhost=192.0.2.7", "sshd", "carol", "acct_mgmt", "open_session")
+	d.login("bob (users) at sddm: SDDM OPEN GROUP users (with nobody else logged in)",
+		"", "sddm", "bob", "authenticate", "acct_mgmt", "open_session", "close_session")
+	d.login("dave at the console: no rule applies, DEFAULT:CLOSE",
+		"", "login", "dave", "authenticate")
+
+	fmt.Println("\nWhat the module asks systemd-logind (live sessions) comes from a file here, through explain:")
+	d.explain("bob at sddm while carol is logged in: NUMBER users:1 is full",
+		"--service", "sddm", "--user", "bob", "--sessions", "sessions-carol.json")
+	d.explain("carol by key while her approved session from that host is live: no second popup",
+		"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7", "--auth", "key", "--sessions", "sessions-carol-ssh.json")
+
+	heading("check-my-config on a file full of mistakes")
+	fmt.Println("$ pam-accesscontrol check-my-config examples/broken.conf")
+	cmd := exec.Command(filepath.Join(d.build, "pam-accesscontrol"), "check-my-config", "examples/broken.conf")
+	cmd.Dir = filepath.Dir(d.examples)
+	out, err := cmd.CombinedOutput()
+	fmt.Print(string(out))
+	fmt.Printf("(exit status %d: problems found)\n", cmd.ProcessState.ExitCode())
+	if cmd.ProcessState.ExitCode() != 1 {
+		return fmt.Errorf("check-my-config: %v", err)
+	}
+	return nil
+}
+
+// setUp writes the PAM services, a copy of the rules owned by root (the
+// module trusts no other) and the helper wrapped in nss_wrapper.
+func (d *demo) setUp() error {
+	nssWrapper, err := findLib("libnss_wrapper.so")
+	if err != nil {
+		return err
+	}
+	pamWrapper, err := findLib("libpam_wrapper.so")
+	if err != nil {
+		return err
+	}
+	d.svc = filepath.Join(d.dir, "svc")
+	if err := os.Mkdir(d.svc, 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{"pam-accesscontrol.conf": "", "demo/sessions-carol.json": "", "demo/sessions-carol-ssh.json": ""}
+	for f := range files {
+		data, err := os.ReadFile(filepath.Join(d.examples, f))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d.dir, filepath.Base(f)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	helper := filepath.Join(d.dir, "helper")
+	script := fmt.Sprintf("#!/bin/sh\nexec env LD_PRELOAD=%s NSS_WRAPPER_PASSWD=%s NSS_WRAPPER_GROUP=%s %s\n",
+		nssWrapper, filepath.Join(d.examples, "demo/passwd"), filepath.Join(d.examples, "demo/group"),
+		filepath.Join(d.build, "pam-accesscontrol-helper"))
+	if err := os.WriteFile(helper, []byte(script), 0o755); err != nil {
+		return err
+	}
+	module := fmt.Sprintf("%s helper=%s conf=%s socket=none rundir=%s logdir=%s",
+		filepath.Join(d.build, "pam_accesscontrol.so"), helper, filepath.Join(d.dir, "pam-accesscontrol.conf"),
+		filepath.Join(d.dir, "run"), d.dir)
+	stack := fmt.Sprintf("auth required %[1]s\naccount required %[1]s\nsession required %[1]s\n", module)
+	for _, s := range []string{"sshd", "sddm", "login"} {
+		if err := os.WriteFile(filepath.Join(d.svc, s), []byte(stack), 0o644); err != nil {
+			return err
+		}
+	}
+	d.pamEnv = append(os.Environ(), "LD_PRELOAD="+pamWrapper, "PAM_WRAPPER=1",
+		"PAM_WRAPPER_SERVICE_DIR="+d.svc, "PAM_WRAPPER_USE_SYSLOG=1")
+	return nil
+}
+
+// login runs one PAM transaction and shows its outcome and log line.
+func (d *demo) login(what, rhost, service, user string, ops ...string) {
+	heading(what)
+	args := []string{service, user}
+	if rhost != "" {
+		args = append([]string{"-I", rhost}, args...)
+	}
+	args = append(args, ops...)
+	fmt.Printf("$ pamtester %s\n", strings.Join(args, " "))
+	mark := d.sink.Mark()
+	cmd := d.sink.Command("pamtester", args...)
+	cmd.Env = d.pamEnv
+	out, _ := cmd.CombinedOutput()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), "PWRAP_") {
+			fmt.Println("  " + sc.Text())
+		}
+	}
+	fmt.Printf("  => %s (pamtester exit status %d)\n", map[bool]string{true: "logged in", false: "refused"}[cmd.ProcessState.ExitCode() == 0],
+		cmd.ProcessState.ExitCode())
+	for _, l := range d.sink.Since(mark) {
+		if i := strings.Index(l, "pam-accesscontrol["); i >= 0 {
+			fmt.Println("  syslog: " + strings.TrimSpace(l[i:]))
+		}
+	}
+}
+
+// explain shows the first lines of explain's answer.
+func (d *demo) explain(what string, args ...string) {
+	heading(what)
+	fmt.Printf("$ pam-accesscontrol explain --conf pam-accesscontrol.conf %s\n", strings.Join(args, " "))
+	nssWrapper, _ := findLib("libnss_wrapper.so")
+	cmd := exec.Command(filepath.Join(d.build, "pam-accesscontrol"), append([]string{"explain", "--conf", "pam-accesscontrol.conf"}, args...)...)
+	cmd.Dir = d.dir
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+nssWrapper, "NSS_WRAPPER_PASSWD="+filepath.Join(d.examples, "demo/passwd"),
+		"NSS_WRAPPER_GROUP="+filepath.Join(d.examples, "demo/group"))
+	out, _ := cmd.Output()
+	lines := strings.SplitN(string(out), "\n", 4)
+	fmt.Print(indent(strings.Join(lines[:min(3, len(lines))], "\n") + "\n"))
+}
+
+func heading(s string) { fmt.Printf("\n== %s\n", s) }
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n    ") + "\n"
+}
+
+func findLib(name string) (string, error) {
+	m, _ := filepath.Glob("/usr/lib/*/" + name)
+	if len(m) == 0 {
+		return "", fmt.Errorf("%s not found", name)
+	}
+	return m[0], nil
+}
