@@ -67,6 +67,7 @@ test: deps-test build
 	$(GO) vet ./...
 	PAMAC_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
 
 demo: deps-demo build
 	$(GO) build -o $(BUILD)/demo ./examples/demo
