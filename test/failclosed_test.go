@@ -42,6 +42,7 @@ func TestPAMFailsClosed(t *testing.T) {
 		{name: "Go panic exit status", helper: "exit 2", log: "helper crashed (Go panic)"},
 		{name: "crash by signal", helper: "kill -SEGV $$", log: "helper killed by a signal"},
 		{name: "hang", helper: "exec sleep 600", opts: []string{"timeout=2"}, log: "timed out"},
+		{name: "oversize frame", helper: "printf '\\000\\001\\000\\001X' >&3; sleep 1", log: "frame length out of range"},
 		{name: "garbage", helper: "printf 'garbage!' >&3; sleep 1", log: "frame length out of range"},
 		{name: "bad field kind", helper: "printf '" + badFieldKind + "' >&3; sleep 1", log: "unknown field kind"},
 		{name: "unknown request", helper: "printf '" + unknownRequest + "' >&3; sleep 1", log: "unknown request"},
