@@ -12,14 +12,25 @@ import (
 
 // forkDriver builds forkdriver/forkdriver.c once.
 func forkDriver(t *testing.T) string {
+	return buildOnce(t, "forkdriver", "cc", "-Wall", "-Werror", "-o", "OUT", "forkdriver/forkdriver.c", "-lpam")
+}
+
+// buildOnce runs a build command (OUT in it stands for the output path)
+// the first time a test needs the program, and returns the program's path.
+func buildOnce(t *testing.T, name string, command ...string) string {
 	t.Helper()
-	path := filepath.Join(buildDir, "forkdriver")
+	path := filepath.Join(buildDir, name)
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	out, err := exec.Command("cc", "-Wall", "-Werror", "-o", path, "forkdriver/forkdriver.c", "-lpam").CombinedOutput()
+	for i, a := range command {
+		if a == "OUT" {
+			command[i] = path
+		}
+	}
+	out, err := exec.Command(command[0], command[1:]...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("building forkdriver: %v\n%s", err, out)
+		t.Fatalf("building %s: %v\n%s", name, err, out)
 	}
 	return path
 }

@@ -2,7 +2,6 @@ package test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,16 +9,7 @@ import (
 
 // protoHelper builds the request-making stand-in helper once.
 func protoHelper(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(buildDir, "protohelper")
-	if _, err := os.Stat(path); err == nil {
-		return path
-	}
-	out, err := exec.Command("go", "build", "-o", path, "./protohelper").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building protohelper: %v\n%s", err, out)
-	}
-	return path
+	return buildOnce(t, "protohelper", "go", "build", "-o", "OUT", "./protohelper")
 }
 
 // TestShimServesRequests: every request of the protocol, answered by the
