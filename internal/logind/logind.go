@@ -1,0 +1,228 @@
+// Package logind asks systemd-logind who is logged in: the live sessions
+// NUMBER counts and the owner of the local desktop ASK asks. Each call opens
+// its own private connection to the system bus and runs under the caller's
+// deadline, since neither godbus nor dbus-daemon ever time out a call on
+// their own. Where logind is absent (containers, non-systemd machines),
+// Sessions falls back to utmp, as pam_limits does.
+package logind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+const (
+	busName     = "org.freedesktop.login1"
+	managerPath = "/org/freedesktop/login1"
+	managerIf   = "org.freedesktop.login1.Manager"
+	sessionIf   = "org.freedesktop.login1.Session"
+	seatIf      = "org.freedesktop.login1.Seat"
+	seat0Path   = "/org/freedesktop/login1/seat/seat0"
+)
+
+// Client lists sessions. The zero value asks the system bus and falls back
+// to /var/run/utmp.
+type Client struct {
+	// Utmp is the utmp file of the fallback; empty means /var/run/utmp.
+	Utmp string
+	// Debugf, when set, is told which source answered and why.
+	Debugf func(format string, args ...any)
+}
+
+func (c *Client) debugf(format string, args ...any) {
+	if c.Debugf != nil {
+		c.Debugf(format, args...)
+	}
+}
+
+// ErrAbsent means there is no logind to ask: no system bus, or no one owns
+// org.freedesktop.login1 on it.
+var ErrAbsent = errors.New("systemd-logind is not running")
+
+// Sessions implements rules.Sessions: every session logind knows, or, when
+// logind is absent, utmp's logins. Any other failure (a timeout, an error
+// from logind) is returned, and NUMBER then denies.
+func (c *Client) Sessions(ctx context.Context) ([]rules.Session, error) {
+	s, err := c.logindSessions(ctx)
+	if err == nil {
+		c.debugf("sessions: %d from systemd-logind", len(s))
+		return s, nil
+	}
+	if !errors.Is(err, ErrAbsent) {
+		return nil, fmt.Errorf("systemd-logind: %w", err)
+	}
+	path := c.Utmp
+	if path == "" {
+		path = DefaultUtmp
+	}
+	s, uerr := readUtmp(path)
+	if uerr != nil {
+		return nil, fmt.Errorf("%v, and utmp: %w", err, uerr)
+	}
+	c.debugf("sessions: %d from %s (%v)", len(s), path, err)
+	return s, nil
+}
+
+// connect opens a private system bus connection bound to ctx: when ctx ends,
+// the connection closes and every call on it fails.
+func connect(ctx context.Context) (*dbus.Conn, error) {
+	conn, err := dbus.SystemBusPrivate(dbus.WithContext(ctx))
+	if err != nil {
+		if absentBus(err) {
+			return nil, fmt.Errorf("%w: no system bus: %v", ErrAbsent, err)
+		}
+		return nil, err
+	}
+	if err := conn.Auth(nil); err != nil {
+		conn.Close()
+		return nil, contextErr(ctx, err)
+	}
+	if err := conn.Hello(); err != nil {
+		conn.Close()
+		return nil, contextErr(ctx, err)
+	}
+	return conn, nil
+}
+
+func absentBus(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// contextErr prefers the deadline's error over what the closed connection
+// said, so a slow logind reads as a timeout.
+func contextErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("no answer in time: %w", ctx.Err())
+	}
+	var de dbus.Error
+	if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+		de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+		return fmt.Errorf("%w: %s", ErrAbsent, de.Name)
+	}
+	return err
+}
+
+func call(ctx context.Context, obj dbus.BusObject, method string, out any, args ...any) error {
+	err := obj.CallWithContext(ctx, method, 0, args...).Store(out)
+	if err != nil {
+		return contextErr(ctx, err)
+	}
+	return nil
+}
+
+func (c *Client) logindSessions(ctx context.Context) ([]rules.Session, error) {
+	conn, err := connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var list []struct {
+		ID   string
+		UID  uint32
+		User string
+		Seat string
+		Path dbus.ObjectPath
+	}
+	if err := call(ctx, conn.Object(busName, managerPath), managerIf+".ListSessions", &list); err != nil {
+		return nil, fmt.Errorf("ListSessions: %w", err)
+	}
+	sessions := make([]rules.Session, 0, len(list))
+	for _, l := range list {
+		s, err := sessionProperties(ctx, conn, l.Path)
+		if err != nil {
+			var de dbus.Error
+			if errors.As(err, &de) && strings.HasSuffix(de.Name, ".UnknownObject") {
+				continue // it ended since ListSessions
+			}
+			return nil, fmt.Errorf("session %s: %w", l.ID, err)
+		}
+		if s.User == "" {
+			s.User = l.User
+		}
+		s.UID = l.UID
+		sessions = append(sessions, s)
+	}
+	return sessions, nil
+}
+
+// sessionProperties reads what rules.Session carries.
+func sessionProperties(ctx context.Context, conn *dbus.Conn, path dbus.ObjectPath) (rules.Session, error) {
+	var props map[string]dbus.Variant
+	err := call(ctx, conn.Object(busName, path), "org.freedesktop.DBus.Properties.GetAll", &props, sessionIf)
+	if err != nil {
+		return rules.Session{}, err
+	}
+	str := func(name string) string {
+		s, _ := props[name].Value().(string)
+		return s
+	}
+	return rules.Session{
+		User:    str("Name"),
+		Service: str("Service"),
+		RHost:   str("RemoteHost"),
+		Type:    str("Type"),
+		Class:   str("Class"),
+		State:   str("State"),
+	}, nil
+}
+
+// Desktop is the owner of the local graphical session.
+type Desktop struct {
+	User    string
+	UID     uint32
+	Session string // logind's session id
+	Type    string // x11 or wayland
+}
+
+// DesktopOwner returns the owner of seat0's active session when it is a
+// local graphical user session: class "user" (a greeter or lock screen is
+// nobody to ask), type x11 or wayland, not remote, active. ok is false when
+// there is no such session.
+func (c *Client) DesktopOwner(ctx context.Context) (d Desktop, ok bool, err error) {
+	conn, err := connect(ctx)
+	if err != nil {
+		return Desktop{}, false, err
+	}
+	defer conn.Close()
+	var active dbus.Variant
+	err = call(ctx, conn.Object(busName, seat0Path), "org.freedesktop.DBus.Properties.Get", &active, seatIf, "ActiveSession")
+	if err != nil {
+		return Desktop{}, false, fmt.Errorf("seat0's active session: %w", err)
+	}
+	ref, good := active.Value().([]any) // (so): id, object path
+	if !good || len(ref) != 2 {
+		return Desktop{}, false, fmt.Errorf("seat0's ActiveSession has type %s", active.Signature())
+	}
+	id, _ := ref[0].(string)
+	path, _ := ref[1].(dbus.ObjectPath)
+	if id == "" || path == "" || path == "/" {
+		return Desktop{}, false, nil
+	}
+	var props map[string]dbus.Variant
+	err = call(ctx, conn.Object(busName, path), "org.freedesktop.DBus.Properties.GetAll", &props, sessionIf)
+	if err != nil {
+		return Desktop{}, false, fmt.Errorf("session %s: %w", id, err)
+	}
+	str := func(name string) string { s, _ := props[name].Value().(string); return s }
+	boolean := func(name string) bool { b, _ := props[name].Value().(bool); return b }
+	user, _ := props["User"].Value().([]any) // (uo): uid, object path
+	var uid uint32
+	if len(user) == 2 {
+		uid, _ = user[0].(uint32)
+	}
+	d = Desktop{User: str("Name"), UID: uid, Session: id, Type: str("Type")}
+	graphical := d.Type == "x11" || d.Type == "wayland"
+	if str("Class") != "user" || !graphical || boolean("Remote") || !boolean("Active") || str("State") != "active" || len(user) != 2 {
+		c.debugf("seat0's active session %s is not a local desktop (class %q, type %q, remote %v, state %q)",
+			id, str("Class"), d.Type, boolean("Remote"), str("State"))
+		return Desktop{}, false, nil
+	}
+	return d, true, nil
+}
