@@ -14,7 +14,8 @@ export PATH := $(dir $(GO)):$(PATH)
 
 # Debian packages, by what needs them.
 BUILD_DEBS := gcc libc6-dev libpam0g-dev
-TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass
+TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
+              dbus-daemon python3-dbusmock
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
 
