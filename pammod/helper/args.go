@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 )
@@ -18,12 +20,13 @@ type moduleArgs struct {
 	Debug      bool
 	RunDir     string // rundir=: state between calls
 	LogDir     string // logdir=: the monthly log
-	Script     string // a pam_python script, "" for rules
+	Timeout    time.Duration // timeout=: the module's deadline for one call
+	Script     string        // a pam_python script, "" for rules
 	ScriptArgs []string
 }
 
 func parseArgs(args []string) (moduleArgs, error) {
-	a := moduleArgs{RunDir: DefaultRunDir, LogDir: logging.DefaultDir}
+	a := moduleArgs{RunDir: DefaultRunDir, LogDir: logging.DefaultDir, Timeout: 120 * time.Second}
 	for i, arg := range args {
 		key, value, hasValue := strings.Cut(arg, "=")
 		switch {
@@ -35,7 +38,13 @@ func parseArgs(args []string) (moduleArgs, error) {
 			a.RunDir = value
 		case hasValue && key == "logdir":
 			a.LogDir = value
-		case hasValue && (key == "helper" || key == "socket" || key == "timeout"):
+		case hasValue && key == "timeout":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 {
+				return a, fmt.Errorf("module option %s is not a number of seconds", arg)
+			}
+			a.Timeout = time.Duration(n) * time.Second
+		case hasValue && (key == "helper" || key == "socket"):
 			// the shim's own options
 		default:
 			a.Script, a.ScriptArgs = arg, args[i:]

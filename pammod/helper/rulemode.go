@@ -3,14 +3,23 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
+
+// decisionTimeout bounds one decision's work (NSS, logind) inside the
+// module's own deadline, so that the helper answers, with a log line saying
+// what was slow, rather than being killed.
+func decisionTimeout(moduleTimeout time.Duration) time.Duration {
+	return max(min(30*time.Second, moduleTimeout-time.Second), time.Second/2)
+}
 
 // deniedMessage is what the user sees on CLOSE. It names no rule: the
 // reason is in the log, for the admin, not for whoever tries to log in.
@@ -31,6 +40,7 @@ func (c *ruleCall) run() int32 {
 		return c.decide()
 	case protocol.FnCloseSession:
 		c.store.forget(c.call)
+		newNumberGuard(c.args.RunDir).remove(c.call)
 		return protocol.PAMSuccess
 	case protocol.FnChauthtok:
 		return protocol.PAMIgnore // rules do not govern password changes
@@ -79,9 +89,22 @@ func (c *ruleCall) decide() int32 {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), decisionTimeout(c.args.Timeout))
 	defer cancel()
-	deps := rules.Deps{Groups: nss.Groups{}}
+	guard := newNumberGuard(c.args.RunDir)
+	deps := rules.Deps{
+		Groups:   nss.Groups{},
+		Sessions: liveSessions{logind: &logind.Client{Debugf: c.log.Debug}, guard: guard},
+	}
+	numbered := hasNumber(cfg, login)
+	if numbered {
+		unlock, err := guard.lock(ctx)
+		if err != nil {
+			c.log.Error("%s: %v; denying", c.call.Fn, err)
+			return c.denyCode()
+		}
+		defer unlock()
+	}
 	var d rules.Decision
 	if c.log.Debugging() {
 		d = rules.Explain(ctx, cfg, login, deps)
@@ -102,6 +125,13 @@ func (c *ruleCall) decide() int32 {
 		verdict = cfg.Settings.AskFallback
 		d.Reason = strings.TrimSuffix(d.Reason, "; the desktop owner is asked") +
 			"; nobody can answer (no desktop notifier yet), ASK_FALLBACK:" + verdict.String()
+	}
+	if numbered && verdict == rules.Open {
+		if err := guard.add(c.call, user); err != nil {
+			// uncounted, this login could let the next one past the limit
+			verdict = rules.Close
+			d.Reason += fmt.Sprintf("; but it cannot be counted for NUMBER (%v), so it is refused", err)
+		}
 	}
 	c.logDecision(login, d, verdict)
 	err = c.store.save(c.call, record{User: user, Service: login.Service, RHost: login.RHost,

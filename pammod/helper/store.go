@@ -50,10 +50,16 @@ func newStore(runDir string) *store {
 }
 
 func (s *store) path(pid int32, handle string) (string, error) {
+	name, err := loginKey(pid, handle)
+	return filepath.Join(s.dir, name), err
+}
+
+// loginKey names one login's files: the pid and the PAM handle's address.
+func loginKey(pid int32, handle string) (string, error) {
 	if pid <= 0 || handle == "" || len(handle) > 32 || strings.Trim(handle, "0123456789abcdefx") != "" {
 		return "", fmt.Errorf("no usable login key (pid %d, handle %q)", pid, handle)
 	}
-	return filepath.Join(s.dir, fmt.Sprintf("%d-%s", pid, handle)), nil
+	return fmt.Sprintf("%d-%s", pid, handle), nil
 }
 
 func (s *store) save(call protocol.Call, r record) error {
