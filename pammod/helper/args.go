@@ -18,8 +18,8 @@ const DefaultRunDir = "/run/pam-accesscontrol"
 type moduleArgs struct {
 	Conf       string // conf=: the rules file; "" for the default
 	Debug      bool
-	RunDir     string // rundir=: state between calls
-	LogDir     string // logdir=: the monthly log
+	RunDir     string        // rundir=: state between calls
+	LogDir     string        // logdir=: the monthly log
 	Timeout    time.Duration // timeout=: the module's deadline for one call
 	Script     string        // a pam_python script, "" for rules
 	ScriptArgs []string
