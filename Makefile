@@ -16,7 +16,7 @@ export PATH := $(dir $(GO)):$(PATH)
 BUILD_DEBS := gcc libc6-dev libpam0g-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock
-DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester
+DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
 
 # ensure-debs installs the packages of $(1) that are not installed yet.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -21,7 +22,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	user := fs.String("user", "", "user name, as the login gives it (case-sensitive)")
 	rhost := fs.String("rhost", "", "remote host as PAM_RHOST shows it; empty for a local login")
 	auth := fs.String("auth", "", "for sshd: password (PAM authentication ran) or key (public key, certificate)")
-	sessionsFile := fs.String("sessions", "", "JSON list of live sessions (user, service, rhost, class, state) for NUMBER and ASK")
+	sessionsFile := fs.String("sessions", "", "JSON list of live sessions (user, service, rhost, class, state) to use instead of systemd-logind's")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -41,7 +42,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		login.Auth = rules.AuthPassword
 	}
 
-	deps := rules.Deps{Groups: nss.Groups{}}
+	deps := rules.Deps{Groups: nss.Groups{}, Sessions: &logind.Client{}}
 	if *sessionsFile != "" {
 		sessions, err := readSessions(*sessionsFile)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
@@ -153,7 +154,7 @@ func TestUsage(t *testing.T) {
 func explainFixture(t *testing.T) (dir string, env []string) {
 	testenv.Root(t)
 	dir = t.TempDir()
-	for _, f := range []string{"pam-accesscontrol.conf", "demo/sessions-carol.json", "demo/sessions-carol-ssh.json"} {
+	for _, f := range []string{"pam-accesscontrol.conf", "demo/sessions-carol.json", "demo/sessions-carol-ssh.json", "demo/sessions-none.json"} {
 		data, err := os.ReadFile(filepath.Join("../examples", f))
 		if err != nil {
 			t.Fatal(err)
@@ -184,7 +185,7 @@ func TestExplainWorkedExample(t *testing.T) {
 		{"carol by key from another host", []string{"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.8", "--auth", "key", "--sessions", "sessions-carol-ssh.json"}, "ASK", 2, "pam-accesscontrol.conf:6"},
 		{"carol by password: ASK is for SSHD-KEY only", []string{"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7"}, "CLOSE", 1, "pam-accesscontrol.conf:3"},
 		{"bob at sddm while carol is logged in", []string{"--service", "sddm", "--user", "bob", "--sessions", "sessions-carol.json"}, "CLOSE", 1, "pam-accesscontrol.conf:8"},
-		{"bob at sddm alone", []string{"--service", "sddm", "--user", "bob"}, "OPEN", 0, "pam-accesscontrol.conf:7"},
+		{"bob at sddm alone", []string{"--service", "sddm", "--user", "bob", "--sessions", "sessions-none.json"}, "OPEN", 0, "pam-accesscontrol.conf:7"},
 		{"carol at sddm while she is logged in", []string{"--service", "SDDM", "--user", "carol", "--sessions", "sessions-carol.json"}, "OPEN", 0, "pam-accesscontrol.conf:7"},
 		{"dave at the console", []string{"--service", "login", "--user", "dave"}, "CLOSE", 1, "pam-accesscontrol.conf:3"},
 		{"Alice is not alice", []string{"--service", "sshd", "--user", "Alice", "--auth", "key"}, "CLOSE", 1, "error"},
@@ -239,5 +240,30 @@ func TestExplainRefusedConfig(t *testing.T) {
 	out, _, code := runCLI(t, dir, env, "explain", "--conf", conf, "--service", "sshd", "--user", "alice", "--auth", "key")
 	if code != 1 || !strings.HasPrefix(out, "CLOSE\ndecided by: an error") || !strings.Contains(out, "writable by group or others") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestExplainAsksLogind: without --sessions, explain counts the sessions
+// systemd-logind reports, as the module does.
+func TestExplainAsksLogind(t *testing.T) {
+	dir, env := explainFixture(t)
+	if _, err := exec.LookPath("dbus-daemon"); err != nil {
+		testenv.Missing(t, "dbus-daemon")
+	}
+	bus, err := logindtest.StartBus()
+	must(t, err)
+	defer bus.Stop()
+	fake, err := logindtest.New(bus.Address)
+	must(t, err)
+	defer fake.Close()
+	env = append(env, "DBUS_SYSTEM_BUS_ADDRESS="+bus.Address)
+	args := []string{"explain", "--conf", "pam-accesscontrol.conf", "--service", "sddm", "--user", "bob"}
+	if out, _, code := runCLI(t, dir, env, args...); code != 0 {
+		t.Fatalf("nobody logged in: exit %d\n%s", code, out)
+	}
+	must(t, fake.Add(logindtest.Session{ID: "4", User: "carol", Service: "sddm", Type: "x11", Class: "user", State: "active", Seat: "seat0"}))
+	out, _, code := runCLI(t, dir, env, args...)
+	if code != 1 || !strings.Contains(out, `2 user(s) with "bob" counted: "bob", "carol"`) {
+		t.Fatalf("carol logged in: exit %d\n%s", code, out)
 	}
 }
