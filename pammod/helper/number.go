@@ -69,9 +69,16 @@ type pendingLogin struct {
 
 func (g *numberGuard) pendingDir() string { return filepath.Join(g.dir, "pending") }
 
-// pending returns the logins let in but maybe not yet known to logind, as
-// sessions, and removes the expired ones.
-func (g *numberGuard) pending() ([]rules.Session, error) {
+// pending returns the logins let in but not yet known to logind, as
+// sessions, and removes the expired ones and those whose user logind now
+// lists.
+func (g *numberGuard) pending(live []rules.Session) ([]rules.Session, error) {
+	known := map[string]bool{}
+	for _, s := range live {
+		if s.Live() {
+			known[s.User] = true
+		}
+	}
 	entries, err := os.ReadDir(g.pendingDir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -87,7 +94,7 @@ func (g *numberGuard) pending() ([]rules.Session, error) {
 			continue // removed meanwhile
 		}
 		var p pendingLogin
-		if json.Unmarshal(data, &p) != nil || g.now().Sub(p.At) > pendingTTL || p.At.After(g.now()) {
+		if json.Unmarshal(data, &p) != nil || g.now().Sub(p.At) > pendingTTL || p.At.After(g.now()) || known[p.User] {
 			os.Remove(path)
 			continue
 		}
@@ -134,7 +141,7 @@ func (s liveSessions) Sessions(ctx context.Context) ([]rules.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending, err := s.guard.pending()
+	pending, err := s.guard.pending(live)
 	if err != nil {
 		return nil, fmt.Errorf("pending logins: %w", err)
 	}
