@@ -78,9 +78,11 @@ func (p *parser) parseLine(pos Pos, line string) {
 		p.cfg.problem(pos, Ignored, "a setting is one word KEY:VALUE with no blanks, like DEFAULT:CLOSE")
 	case len(fields) == 1:
 		p.cfg.problem(pos, Ignored, "%q is neither a setting (KEY:VALUE) nor a rule (SERVICE OPTION TARGET LIST)", fields[0])
-	default:
+	case len(fields) > 4:
 		p.cfg.problem(pos, Ignored, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d; "+
 			"list entries are separated by commas without blanks", len(fields))
+	default:
+		p.cfg.problem(pos, Ignored, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d", len(fields))
 	}
 }
 
