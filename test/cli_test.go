@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
@@ -250,7 +251,7 @@ func TestExplainAsksLogind(t *testing.T) {
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
 		testenv.Missing(t, "dbus-daemon")
 	}
-	bus, err := logindtest.StartBus()
+	bus, err := testbus.StartBus()
 	must(t, err)
 	defer bus.Stop()
 	fake, err := logindtest.New(bus.Address)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
@@ -29,7 +30,7 @@ func wrappedHelper(t *testing.T, dir string, env []string) string {
 type numberWorld struct {
 	*pamStack
 	logind *logindtest.Fake
-	bus    *logindtest.Bus
+	bus    *testbus.Bus
 }
 
 func newNumberWorld(t *testing.T, rules string, withLogind bool, moduleOpts ...string) *numberWorld {
@@ -50,7 +51,7 @@ func newNumberWorld(t *testing.T, rules string, withLogind bool, moduleOpts ...s
 	must(t, os.WriteFile(filepath.Join(s.dir, "passwd"), []byte(passwd.String()), 0o644))
 	must(t, os.WriteFile(filepath.Join(s.dir, "group"), []byte("users:x:100:\ng:x:500:"+members.String()+"\nx01:x:3001:\n"), 0o644))
 
-	bus, err := logindtest.StartBus()
+	bus, err := testbus.StartBus()
 	must(t, err)
 	t.Cleanup(bus.Stop)
 	w := &numberWorld{pamStack: s, bus: bus}

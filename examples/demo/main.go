@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogsink"
 )
 
@@ -41,7 +42,7 @@ type demo struct {
 	dir, build, examples, svc string
 	sink                      *syslogsink.Sink
 	pamEnv                    []string
-	bus                       *logindtest.Bus
+	bus                       *testbus.Bus
 	logind                    *logindtest.Fake
 }
 
@@ -59,7 +60,7 @@ func run(build, examples string) error {
 	}
 	defer os.RemoveAll(d.dir)
 	os.Chmod(d.dir, 0o755)
-	if d.bus, err = logindtest.StartBus(); err != nil {
+	if d.bus, err = testbus.StartBus(); err != nil {
 		return fmt.Errorf("a private system bus: %v", err)
 	}
 	defer d.bus.Stop()

@@ -11,10 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/sysbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -70,51 +70,21 @@ func (c *Client) Sessions(ctx context.Context) ([]rules.Session, error) {
 	return s, nil
 }
 
-// connect opens a private system bus connection bound to ctx: when ctx ends,
-// the connection closes and every call on it fails.
+// connect and call are sysbus's, with logind's absence named.
 func connect(ctx context.Context) (*dbus.Conn, error) {
-	conn, err := dbus.SystemBusPrivate(dbus.WithContext(ctx))
-	if err != nil {
-		if absentBus(err) {
-			return nil, fmt.Errorf("%w: no system bus: %v", ErrAbsent, err)
-		}
-		return nil, err
-	}
-	if err := conn.Auth(nil); err != nil {
-		conn.Close()
-		return nil, contextErr(ctx, err)
-	}
-	if err := conn.Hello(); err != nil {
-		conn.Close()
-		return nil, contextErr(ctx, err)
-	}
-	return conn, nil
-}
-
-func absentBus(err error) bool {
-	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// contextErr prefers the deadline's error over what the closed connection
-// said, so a slow logind reads as a timeout.
-func contextErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("no answer in time: %w", ctx.Err())
-	}
-	var de dbus.Error
-	if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-		de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
-		return fmt.Errorf("%w: %s", ErrAbsent, de.Name)
-	}
-	return err
+	conn, err := sysbus.Connect(ctx)
+	return conn, absent(err)
 }
 
 func call(ctx context.Context, obj dbus.BusObject, method string, out any, args ...any) error {
-	err := obj.CallWithContext(ctx, method, 0, args...).Store(out)
-	if err != nil {
-		return contextErr(ctx, err)
+	return absent(sysbus.Call(ctx, obj, method, out, args...))
+}
+
+func absent(err error) error {
+	if errors.Is(err, sysbus.ErrAbsent) {
+		return fmt.Errorf("%w (%v)", ErrAbsent, err)
 	}
-	return nil
+	return err
 }
 
 func (c *Client) logindSessions(ctx context.Context) ([]rules.Session, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -28,12 +29,12 @@ func startFake(t *testing.T) *logindtest.Fake {
 	return f
 }
 
-func startBus(t *testing.T) *logindtest.Bus {
+func startBus(t *testing.T) *testbus.Bus {
 	t.Helper()
 	if _, err := exec.LookPath("dbus-daemon"); err != nil {
 		testenv.Missing(t, "dbus-daemon")
 	}
-	bus, err := logindtest.StartBus()
+	bus, err := testbus.StartBus()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,11 @@
 // Package logindtest is a stand-in for systemd-logind, which needs systemd
-// as PID 1 and so cannot run in tests: a private dbus-daemon configured
-// like the system bus, and a fake that owns org.freedesktop.login1 on it
-// and answers ListSessions and the session and seat properties that
-// pam-accesscontrol reads.
+// as PID 1 and so cannot run in tests: a fake that owns
+// org.freedesktop.login1 on a private bus (testbus) and answers
+// ListSessions and the session and seat properties pam-accesscontrol reads.
 package logindtest
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -17,73 +13,6 @@ import (
 
 	"github.com/godbus/dbus/v5"
 )
-
-// busConfig is a system bus that lets anyone own and call anything: the
-// tests care about logind's answers, not the bus policy. receive_sender
-// must be allowed or Hello never returns.
-const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-`
-
-// Bus is a private dbus-daemon.
-type Bus struct {
-	Address string
-	cmd     *exec.Cmd
-	dir     string
-}
-
-// StartBus starts dbus-daemon in a new directory.
-func StartBus() (*Bus, error) {
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "logindtest")
-	if err != nil {
-		return nil, err
-	}
-	os.Chmod(dir, 0o755)
-	sock := filepath.Join(dir, "system_bus_socket")
-	conf := filepath.Join(dir, "system.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(busConfig, sock)), 0o644); err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(daemon, "--config-file="+conf, "--nofork", "--nopidfile")
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	b := &Bus{Address: "unix:path=" + sock, cmd: cmd, dir: dir}
-	for i := 0; ; i++ {
-		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			os.Chmod(sock, 0o666)
-			return b, nil
-		}
-		if i == 500 {
-			b.Stop()
-			return nil, fmt.Errorf("dbus-daemon did not listen on %s", sock)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// Stop ends the daemon and removes its directory.
-func (b *Bus) Stop() {
-	b.cmd.Process.Kill()
-	b.cmd.Wait()
-	os.RemoveAll(b.dir)
-}
 
 // Session is one session the fake reports.
 type Session struct {

@@ -1,0 +1,96 @@
+package dbusapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/sysbus"
+)
+
+// ErrNoNotifier means no notifier runs for the uid: nobody can answer.
+var ErrNoNotifier = errors.New("no notifier runs for the desktop owner")
+
+// ErrWrongOwner means the notifier's name is held by a process of another
+// user: a squatter, never to be believed.
+var ErrWrongOwner = errors.New("the notifier's name is held by another user")
+
+// owner connects and finds the unique name of uid's notifier, checking that
+// it runs as uid. Calls then go to that unique name, which is never reused,
+// so the name cannot change hands between the check and the call.
+func owner(ctx context.Context, uid uint32) (*dbus.Conn, string, error) {
+	conn, err := sysbus.Connect(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var unique string
+	if err := sysbus.Call(ctx, conn.BusObject(), "org.freedesktop.DBus.GetNameOwner", &unique, BusName(uid)); err != nil {
+		conn.Close()
+		if errors.Is(err, sysbus.ErrAbsent) {
+			return nil, "", fmt.Errorf("%w (uid %d)", ErrNoNotifier, uid)
+		}
+		return nil, "", err
+	}
+	var ownerUID uint32
+	if err := sysbus.Call(ctx, conn.BusObject(), "org.freedesktop.DBus.GetConnectionUnixUser", &ownerUID, unique); err != nil {
+		conn.Close()
+		return nil, "", err
+	}
+	if ownerUID != uid {
+		conn.Close()
+		return nil, "", fmt.Errorf("%w: %s is owned by uid %d, not %d", ErrWrongOwner, BusName(uid), ownerUID, uid)
+	}
+	return conn, unique, nil
+}
+
+// Ask asks the notifier of uid to let a login in. It returns when the
+// owner answers, the notifier's countdown ends, or ctx does; only Allow
+// lets the login in.
+func Ask(ctx context.Context, uid uint32, r Request) (Decision, error) {
+	conn, unique, err := owner(ctx, uid)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var answer string
+	err = sysbus.Call(ctx, conn.Object(unique, Path), Interface+".Ask", &answer, r.User, r.RHost, r.Service, r.Timeout)
+	if err != nil {
+		return "", err
+	}
+	switch d := Decision(answer); d {
+	case Allow, Deny, Timeout:
+		return d, nil
+	}
+	return "", fmt.Errorf("the notifier answered %q", answer)
+}
+
+// Inform sends a notice; it does not wait for the notifier to show it.
+func Inform(ctx context.Context, uid uint32, e Event) error {
+	conn, unique, err := owner(ctx, uid)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	call := conn.Object(unique, Path).CallWithContext(ctx, Interface+".Inform", dbus.FlagNoReplyExpected,
+		e.Kind, e.User, e.RHost, e.Service)
+	if call.Err != nil {
+		return sysbus.Err(ctx, call.Err)
+	}
+	// the message is queued; flushing it before closing needs one round trip
+	var id string
+	return sysbus.Call(ctx, conn.BusObject(), "org.freedesktop.DBus.GetId", &id)
+}
+
+// Ping returns the notifier's version.
+func Ping(ctx context.Context, uid uint32) (string, error) {
+	conn, unique, err := owner(ctx, uid)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	var v string
+	err = sysbus.Call(ctx, conn.Object(unique, Path), Interface+".Ping", &v)
+	return v, err
+}
