@@ -47,9 +47,9 @@ func newNumberWorld(t *testing.T, rules string, withLogind bool, moduleOpts ...s
 		}
 		fmt.Fprintf(&members, "u%02d", i)
 	}
-	passwd.WriteString("x01:x:3001:3001::/home/x01:/bin/sh\n")
+	passwd.WriteString("x01:x:3001:3001::/home/x01:/bin/sh\nroot:x:0:0::/root:/bin/sh\n")
 	must(t, os.WriteFile(filepath.Join(s.dir, "passwd"), []byte(passwd.String()), 0o644))
-	must(t, os.WriteFile(filepath.Join(s.dir, "group"), []byte("users:x:100:\ng:x:500:"+members.String()+"\nx01:x:3001:\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(s.dir, "group"), []byte("root:x:0:\nusers:x:100:\ng:x:500:"+members.String()+"\nx01:x:3001:\n"), 0o644))
 
 	bus, err := testbus.StartBus()
 	must(t, err)

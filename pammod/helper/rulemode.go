@@ -41,6 +41,9 @@ func (c *ruleCall) run() int32 {
 	case protocol.FnCloseSession:
 		c.store.forget(c.call)
 		newNumberGuard(c.args.RunDir).remove(c.call)
+		if ap, last := newApprovals(c.args.RunDir, &logind.Client{}).release(c.call); last {
+			c.informClosed(ap)
+		}
 		return protocol.PAMSuccess
 	case protocol.FnChauthtok:
 		return protocol.PAMIgnore // rules do not govern password changes
@@ -92,19 +95,24 @@ func (c *ruleCall) decide() int32 {
 	ctx, cancel := context.WithTimeout(context.Background(), decisionTimeout(c.args.Timeout))
 	defer cancel()
 	guard := newNumberGuard(c.args.RunDir)
+	lc := &logind.Client{Debugf: c.log.Debug}
+	approved := newApprovals(c.args.RunDir, lc)
 	deps := rules.Deps{
-		Groups:   nss.Groups{},
-		Sessions: liveSessions{logind: &logind.Client{Debugf: c.log.Debug}, guard: guard},
+		Groups:    nss.Groups{},
+		Sessions:  liveSessions{logind: lc, guard: guard},
+		Approvals: approved,
 	}
+	// NUMBER decisions run one at a time (number.go); the lock is not held
+	// while a desktop owner thinks about an ASK.
 	numbered := hasNumber(cfg, login)
+	unlock := func() {}
 	if numbered {
-		unlock, err := guard.lock(ctx)
-		if err != nil {
+		if unlock, err = guard.lock(ctx); err != nil {
 			c.log.Error("%s: %v; denying", c.call.Fn, err)
 			return c.denyCode()
 		}
-		defer unlock()
 	}
+	defer func() { unlock() }()
 	var d rules.Decision
 	if c.log.Debugging() {
 		d = rules.Explain(ctx, cfg, login, deps)
@@ -120,11 +128,21 @@ func (c *ruleCall) decide() int32 {
 	}
 
 	verdict := d.Verdict
+	var asked askOutcome
 	if verdict == rules.Ask {
-		// The desktop notifier is not there yet: nobody can answer.
-		verdict = cfg.Settings.AskFallback
-		d.Reason = strings.TrimSuffix(d.Reason, "; the desktop owner is asked") +
-			"; nobody can answer (no desktop notifier yet), ASK_FALLBACK:" + verdict.String()
+		unlock()
+		unlock = func() {}
+		asked = c.ask(cfg, login, strings.TrimSuffix(d.Reason, "; the desktop owner is asked"), lc)
+		verdict, d.Reason = asked.verdict, asked.reason
+		if verdict == rules.Open && numbered {
+			// the limits may have filled while the owner was deciding
+			verdict, d.Reason, unlock = c.recheckNumber(cfg, login, deps, guard, d.Reason)
+		}
+	}
+	if asked.approved && verdict == rules.Open {
+		if err := approved.add(c.call, user, asked.desktopUID); err != nil {
+			c.log.Error("remembering the approval: %v (the next login from there is asked again)", err)
+		}
 	}
 	if numbered && verdict == rules.Open {
 		if err := guard.add(c.call, user); err != nil {
@@ -144,6 +162,23 @@ func (c *ruleCall) decide() int32 {
 	}
 	c.tellUser()
 	return c.denyCode()
+}
+
+// recheckNumber runs the NUMBER gate again, under the lock, after the
+// desktop owner allowed a login.
+func (c *ruleCall) recheckNumber(cfg *rules.Config, login rules.Login, deps rules.Deps, guard *numberGuard,
+	reason string) (rules.Verdict, string, func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), decisionTimeout(c.args.Timeout))
+	defer cancel()
+	unlock, err := guard.lock(ctx)
+	if err != nil {
+		return rules.Close, reason + fmt.Sprintf("; but NUMBER cannot be checked again (%v)", err), func() {}
+	}
+	d := rules.RecheckNumber(ctx, cfg, login, deps)
+	if d.Verdict != rules.Open {
+		return rules.Close, reason + "; but meanwhile " + d.Reason, unlock
+	}
+	return rules.Open, reason, unlock
 }
 
 // user is PAM_USER, asking the application (and so maybe the user) when

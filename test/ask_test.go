@@ -1,0 +1,220 @@
+package test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
+)
+
+// prompter stands in for the desktop owner: it answers with answer, or
+// first runs before, and remembers what it was asked and told.
+type prompter struct {
+	mu     sync.Mutex
+	answer dbusapi.Decision // "" waits for the countdown
+	before func()
+	asked  []dbusapi.Request
+	told   []dbusapi.Event
+}
+
+func (p *prompter) Ask(ctx context.Context, r dbusapi.Request) dbusapi.Decision {
+	p.mu.Lock()
+	p.asked = append(p.asked, r)
+	answer, before := p.answer, p.before
+	p.mu.Unlock()
+	if before != nil {
+		before()
+	}
+	if answer == "" {
+		<-ctx.Done()
+		return dbusapi.Timeout
+	}
+	return answer
+}
+
+func (p *prompter) Inform(e dbusapi.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.told = append(p.told, e)
+}
+
+func (p *prompter) set(answer dbusapi.Decision) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answer = answer
+}
+
+func (p *prompter) counts() (asked, told int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.asked), len(p.told)
+}
+
+// askWorld: the module with the fake logind, whose seat0 shows root's
+// desktop (uid 0: this test's notifier runs as root), and a notifier
+// serving the prompter on the private system bus.
+func askWorld(t *testing.T, rules string, moduleOpts ...string) (*numberWorld, *prompter) {
+	t.Helper()
+	w := newNumberWorld(t, rules, true, moduleOpts...)
+	must(t, w.logind.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Service: "gdm-password", Type: "wayland",
+		Class: "user", State: "active", Seat: "seat0"}))
+	w.logind.Activate("2")
+	p := &prompter{}
+	conn, err := dbus.Connect(w.bus.Address)
+	must(t, err)
+	t.Cleanup(func() { conn.Close() })
+	must(t, dbusapi.Serve(conn, 0, p))
+	return w, p
+}
+
+func sshLogin(t *testing.T, w *numberWorld, user, rhost string, ops ...string) bool {
+	t.Helper()
+	_, code := w.pamtester(t, []string{"rhost=" + rhost}, "sshd", user, ops...)
+	return code == 0
+}
+
+// TestAsk: the desktop owner's answer decides, through the real module,
+// helper, system bus and notifier protocol.
+func TestAsk(t *testing.T) {
+	w, p := askWorld(t, "SSH ASK GROUP g\nASK_TIMEOUT:1\n")
+	mark := sink.Mark()
+	p.set(dbusapi.Allow)
+	if !sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt") {
+		t.Fatalf("allowed, yet refused:\n%s", strings.Join(sink.Since(mark), "\n"))
+	}
+	if len(grep(sink.Since(mark), `OPEN for "u01"`, `allowed by the desktop owner "root"`)) != 1 {
+		t.Errorf("no decision line naming the owner:\n%s", strings.Join(sink.Since(mark), "\n"))
+	}
+	p.mu.Lock()
+	r := p.asked[0]
+	p.mu.Unlock()
+	if r.User != "u01" || r.RHost != "10.0.0.5" || r.Service != "sshd" || r.Timeout != 1 {
+		t.Errorf("asked %+v", r)
+	}
+
+	p.set(dbusapi.Deny)
+	mark = sink.Mark()
+	if sshLogin(t, w, "u02", "10.0.0.5", "acct_mgmt") {
+		t.Fatal("denied, yet let in")
+	}
+	if len(grep(sink.Since(mark), `CLOSE for "u02"`, `denied by the desktop owner "root"`)) != 1 {
+		t.Errorf("%s", strings.Join(sink.Since(mark), "\n"))
+	}
+
+	p.set("") // nobody answers
+	mark = sink.Mark()
+	if sshLogin(t, w, "u03", "10.0.0.5", "acct_mgmt") {
+		t.Fatal("no answer, yet let in")
+	}
+	if len(grep(sink.Since(mark), `CLOSE for "u03"`, `did not answer in 1s`)) != 1 {
+		t.Errorf("%s", strings.Join(sink.Since(mark), "\n"))
+	}
+}
+
+// TestAskOnce: only the first live sshd session of a user from a host is
+// asked about; when the last approved one closes, the owner is told.
+func TestAskOnce(t *testing.T) {
+	w, p := askWorld(t, "SSH ASK GROUP g\nASK_TIMEOUT:2\n")
+	p.set(dbusapi.Allow)
+	if !sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt", "open_session") {
+		t.Fatal("refused")
+	}
+	// logind now lists the session that login opened
+	must(t, w.logind.Add(logindtest.Session{ID: "7", UID: 2001, User: "u01", Service: "sshd", RHost: "10.0.0.5",
+		Type: "tty", Class: "user", State: "active"}))
+	p.set(dbusapi.Deny) // asking again would now refuse
+	if !sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt", "open_session", "close_session") {
+		t.Fatal("a second login from the approved host was asked again")
+	}
+	if asked, told := p.counts(); asked != 1 || told != 0 {
+		t.Fatalf("asked %d, told %d; want asked once, told nothing while the approved session lives", asked, told)
+	}
+	if sshLogin(t, w, "u01", "10.0.0.6", "acct_mgmt") {
+		t.Fatal("another host must be asked (and was denied)")
+	}
+	// a whole approved login: told when it ends
+	p.set(dbusapi.Allow)
+	if !sshLogin(t, w, "u05", "192.0.2.9", "acct_mgmt", "open_session", "close_session") {
+		t.Fatal("refused")
+	}
+	asked, told := p.counts()
+	if asked != 3 || told != 1 {
+		t.Fatalf("asked %d, told %d; want 3 and 1", asked, told)
+	}
+	p.mu.Lock()
+	e := p.told[0]
+	p.mu.Unlock()
+	if e != (dbusapi.Event{Kind: dbusapi.EventClosed, User: "u05", RHost: "192.0.2.9", Service: "sshd"}) {
+		t.Errorf("told %+v", e)
+	}
+}
+
+// TestAskNobody: with nobody to ask, ASK_FALLBACK decides, and a squatter
+// on the notifier's name can never let anyone in.
+func TestAskNobody(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(w *numberWorld)
+		rules  string
+		in     bool
+		reason string
+	}{
+		{"no session at the seat", func(w *numberWorld) { w.logind.Activate("") }, "", false, "nobody is at the local desktop, so ASK_FALLBACK:CLOSE"},
+		{"no session at the seat, ASK_FALLBACK:OPEN", func(w *numberWorld) { w.logind.Activate("") }, "ASK_FALLBACK:OPEN\n", true, "ASK_FALLBACK:OPEN"},
+		{"the greeter", func(w *numberWorld) {
+			w.logind.Add(logindtest.Session{ID: "c1", UID: 108, User: "gdm", Type: "wayland", Class: "greeter", State: "active", Seat: "seat0"})
+			w.logind.Activate("c1")
+		}, "", false, "nobody is at the local desktop"},
+		{"no notifier for the owner", func(w *numberWorld) {
+			w.logind.Add(logindtest.Session{ID: "3", UID: 1001, User: "alice", Type: "x11", Class: "user", State: "active", Seat: "seat0"})
+			w.logind.Activate("3")
+		}, "", false, "no notifier runs"},
+		{"a squatter holds the owner's name", func(w *numberWorld) {
+			w.logind.Add(logindtest.Session{ID: "3", UID: 1001, User: "alice", Type: "x11", Class: "user", State: "active", Seat: "seat0"})
+			w.logind.Activate("3")
+			conn, _ := dbus.Connect(w.bus.Address) // root, squatting uid 1001's name with a yes-man
+			dbusapi.Serve(conn, 1001, &prompter{answer: dbusapi.Allow})
+		}, "ASK_FALLBACK:OPEN\n", false, "held by another user"},
+		{"logind does not answer", func(w *numberWorld) { w.logind.SetDelay(20e9) }, "", false, "cannot be found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, p := askWorld(t, tt.rules+"SSH ASK GROUP g\n", "timeout=5")
+			p.set(dbusapi.Allow)
+			tt.setup(w)
+			mark := sink.Mark()
+			in := sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt")
+			lines := grep(sink.Since(mark), "pam-accesscontrol[", `for "u01"`)
+			if in != tt.in || len(lines) != 1 || !strings.Contains(lines[0], tt.reason) {
+				t.Fatalf("in %v, want %v; lines %q, want one with %q", in, tt.in, lines, tt.reason)
+			}
+			if strings.Contains(tt.name, "squatter") {
+				if asked, _ := p.counts(); asked != 0 {
+					t.Error("the real notifier was asked instead")
+				}
+			}
+		})
+	}
+}
+
+// TestAskNumberRecheck: the owner allows, but the limit filled while they
+// were deciding: CLOSE.
+func TestAskNumberRecheck(t *testing.T) {
+	w, p := askWorld(t, "SSH ASK GROUP g\nSSH NUMBER GROUP g:1\n")
+	p.set(dbusapi.Allow)
+	p.before = func() {
+		w.logind.Add(logindtest.Session{ID: "9", UID: 2002, User: "u02", Service: "sshd", RHost: "10.1.1.1", Type: "tty", Class: "user", State: "active"})
+	}
+	mark := sink.Mark()
+	if sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt") {
+		t.Fatal("let in past a full limit")
+	}
+	if len(grep(sink.Since(mark), `CLOSE for "u01"`, `allowed by the desktop owner "root"; but meanwhile NUMBER limit reached`)) != 1 {
+		t.Errorf("%s", strings.Join(sink.Since(mark), "\n"))
+	}
+}
