@@ -24,8 +24,8 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogsink"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 )
 
 func main() {

@@ -112,4 +112,3 @@ func (b *Bus) Stop() {
 	b.cmd.Wait()
 	os.RemoveAll(b.dir)
 }
-
