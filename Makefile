@@ -13,9 +13,10 @@ export CGO_ENABLED := 1
 export PATH := $(dir $(GO)):$(PATH)
 
 # Debian packages, by what needs them.
-BUILD_DEBS := gcc libc6-dev libpam0g-dev
+BUILD_DEBS := gcc libc6-dev libpam0g-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
+              libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
-              dbus-daemon python3-dbusmock
+              dbus-daemon python3-dbusmock xvfb xdotool imagemagick
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
 
@@ -57,6 +58,7 @@ SHIM_SRC := pammod/pam_accesscontrol.c pammod/wire.c pammod/serve.c
 build: deps-build $(BUILD)/pam_accesscontrol.so
 	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol ./installer
 	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol-helper ./pammod/helper
+	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol-notifier ./notifier
 
 $(BUILD)/pam_accesscontrol.so: $(SHIM_SRC) pammod/shim.h pammod/pam_accesscontrol.map
 	@mkdir -p $(BUILD)

@@ -1,0 +1,171 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/ui"
+)
+
+// artifactDir keeps what a person may want to look at after the tests.
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("PAMAC_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "build", "test-artifacts")
+	}
+	must(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// startXvfb starts a virtual X server on a free display.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	for _, tool := range []string{"Xvfb", "xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.Missing(t, tool+" (Debian packages xvfb, xdotool, imagemagick)")
+		}
+	}
+	r, w, err := os.Pipe()
+	must(t, err)
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	x.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	must(t, x.Start())
+	w.Close()
+	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("Xvfb did not say its display: %v", err)
+	}
+	return ":" + strings.TrimSpace(line)
+}
+
+// TestNotifierUnderXvfb: a PAM login under an ASK rule pops up the real
+// Fyne notifier's window on a real (virtual) X display; a real click on
+// Allow lets the login in, on Deny refuses it.
+func TestNotifierUnderXvfb(t *testing.T) {
+	w, _ := askWorldWithout(t, "SSH ASK GROUP g\nASK_TIMEOUT:30\n")
+	display := startXvfb(t)
+	session, err := testbus.StartBus() // the desktop's session bus, for notifications and the tray
+	must(t, err)
+	t.Cleanup(session.Stop)
+
+	home := t.TempDir()
+	notifier := exec.Command(filepath.Join(buildDir, "pam-accesscontrol-notifier"))
+	notifier.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SYSTEM_BUS_ADDRESS="+w.bus.Address,
+		"DBUS_SESSION_BUS_ADDRESS="+session.Address, "HOME="+home, "LANG=C.UTF-8")
+	logf, err := os.Create(filepath.Join(home, "notifier.log"))
+	must(t, err)
+	notifier.Stdout, notifier.Stderr = logf, logf
+	notifier.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	must(t, notifier.Start())
+	t.Cleanup(func() { notifier.Process.Kill(); notifier.Wait() })
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", w.bus.Address)
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := dbusapi.Ping(ctx, 0)
+		cancel()
+		if err == nil {
+			break
+		}
+		if i == 100 {
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("the notifier did not come up: %v\n%s", err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	for _, tt := range []struct {
+		user, button string
+		in           bool
+	}{
+		{"u01", "Allow", true},
+		{"u02", "Deny", false},
+	} {
+		result := make(chan bool, 1)
+		go func() { result <- sshLogin(t, w, tt.user, "192.0.2.44", "acct_mgmt") }()
+		win := waitForWindow(t, display, ui.Title)
+		shot := filepath.Join(artifactDir(t), "notifier-ask-"+tt.user+".png")
+		if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
+			t.Errorf("screenshot: %v\n%s", err, out)
+		}
+		click(t, display, win, tt.button)
+		select {
+		case in := <-result:
+			if in != tt.in {
+				t.Errorf("%s clicked for %s: logged in %v, want %v", tt.button, tt.user, in, tt.in)
+			}
+		case <-time.After(40 * time.Second):
+			t.Fatalf("the login did not finish after the click on %s", tt.button)
+		}
+	}
+}
+
+// askWorldWithout is askWorld with the real notifier to come instead of a
+// fake one: root's desktop session on seat0.
+func askWorldWithout(t *testing.T, rules string) (*numberWorld, error) {
+	t.Helper()
+	w := newNumberWorld(t, rules, true)
+	must(t, w.logind.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Service: "gdm-password", Type: "x11",
+		Class: "user", State: "active", Seat: "seat0"}))
+	w.logind.Activate("2")
+	return w, nil
+}
+
+func waitForWindow(t *testing.T, display, title string) string {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		out, err := onDisplay(display, "xdotool", "search", "--onlyvisible", "--name", title).Output()
+		if id := strings.TrimSpace(string(out)); err == nil && id != "" {
+			time.Sleep(300 * time.Millisecond) // let it draw
+			return strings.Fields(id)[0]
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no window %q appeared", title)
+	return ""
+}
+
+// click presses a prompt's button: Deny is the left half of the bottom
+// row, Allow the right half (ui.NewPrompt's layout).
+func click(t *testing.T, display, win, button string) {
+	t.Helper()
+	out, err := onDisplay(display, "xdotool", "getwindowgeometry", "--shell", win).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	geo := map[string]int{}
+	for _, l := range strings.Fields(string(out)) {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			geo[k], _ = strconv.Atoi(v)
+		}
+	}
+	x := geo["X"] + geo["WIDTH"]/4
+	if button == "Allow" {
+		x = geo["X"] + geo["WIDTH"]*3/4
+	}
+	y := geo["Y"] + geo["HEIGHT"] - 22
+	if out, err := onDisplay(display, "xdotool", "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1").CombinedOutput(); err != nil {
+		t.Fatalf("xdotool: %v\n%s", err, out)
+	}
+}
+
+// onDisplay is exec.Command for an X client of display.
+func onDisplay(display, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	return cmd
+}
