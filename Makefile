@@ -33,7 +33,14 @@ define ensure-debs
 	fi
 endef
 
-.PHONY: all build test demo bench fuzz clean check-go deps-build deps-test deps-demo deps-bench
+# make install: DESTDIR for packaging, PREFIX for the programs. The PAM
+# module goes where this system's PAM looks for modules.
+PREFIX   ?= /usr
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
+PAMDIR   ?= /lib/$(MULTIARCH)/security
+SYSCONF  ?= /etc
+
+.PHONY: all build test demo bench fuzz clean install check-go deps-build deps-test deps-demo deps-bench
 
 all: build
 
@@ -83,6 +90,17 @@ bench: deps-bench build
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=5m ./rules
+
+install: build
+	install -D -m 0644 $(BUILD)/pam_accesscontrol.so $(DESTDIR)$(PAMDIR)/pam_accesscontrol.so
+	install -D -m 0755 $(BUILD)/pam-accesscontrol-helper $(DESTDIR)$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-helper
+	install -D -m 0755 $(BUILD)/pam-accesscontrol $(DESTDIR)$(PREFIX)/sbin/pam-accesscontrol
+	install -D -m 0755 $(BUILD)/pam-accesscontrol-notifier $(DESTDIR)$(PREFIX)/bin/pam-accesscontrol-notifier
+	install -D -m 0644 notifier/org.pamaccesscontrol.Notifier.conf $(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf
+	install -D -m 0644 notifier/pam-accesscontrol-notifier.desktop $(DESTDIR)$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop
+	install -d -m 0755 $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/rules.d $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/plugins
+	[ -e $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf ] || \
+	  install -m 0644 examples/pam-accesscontrol.conf $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf.example
 
 clean:
 	rm -rf $(BUILD)
