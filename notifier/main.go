@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"github.com/godbus/dbus/v5"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
@@ -26,6 +27,7 @@ const appID = "org.pamaccesscontrol.notifier"
 
 func main() {
 	a := app.NewWithID(appID)
+	a.SetIcon(theme.AccountIcon()) // the tray's and the notifications' icon
 	// The last window closing ends a Fyne app: this one is never shown
 	// and never closed, so the notifier outlives every prompt.
 	keepAlive := a.NewWindow("pam-accesscontrol")

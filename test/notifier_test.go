@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
@@ -63,6 +65,17 @@ func TestNotifierUnderXvfb(t *testing.T) {
 	must(t, err)
 	t.Cleanup(session.Stop)
 
+	// a notification server on the session bus: Debian's python3-dbusmock,
+	// which remembers the calls it gets
+	if exec.Command("/usr/bin/python3", "-c", "import dbusmock").Run() != nil {
+		testenv.Missing(t, "python3-dbusmock")
+	}
+	notifications := exec.Command("/usr/bin/python3", "-m", "dbusmock", "--session", "-t", "notification_daemon")
+	notifications.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+session.Address)
+	notifications.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	must(t, notifications.Start())
+	t.Cleanup(func() { notifications.Process.Kill(); notifications.Wait() })
+
 	home := t.TempDir()
 	notifier := exec.Command(filepath.Join(buildDir, "pam-accesscontrol-notifier"))
 	notifier.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SYSTEM_BUS_ADDRESS="+w.bus.Address,
@@ -96,7 +109,7 @@ func TestNotifierUnderXvfb(t *testing.T) {
 		{"u02", "Deny", false},
 	} {
 		result := make(chan bool, 1)
-		go func() { result <- sshLogin(t, w, tt.user, "192.0.2.44", "acct_mgmt") }()
+		go func() { result <- sshLogin(t, w, tt.user, "192.0.2.44", "acct_mgmt", "open_session", "close_session") }()
 		win := waitForWindow(t, display, ui.Title)
 		shot := filepath.Join(artifactDir(t), "notifier-ask-"+tt.user+".png")
 		if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
@@ -111,6 +124,35 @@ func TestNotifierUnderXvfb(t *testing.T) {
 		case <-time.After(40 * time.Second):
 			t.Fatalf("the login did not finish after the click on %s", tt.button)
 		}
+	}
+
+	// u01's approved session closed: the desktop shows it
+	bus, err := dbus.Connect(session.Address)
+	must(t, err)
+	defer bus.Close()
+	for i := 0; ; i++ {
+		var calls []struct {
+			When   uint64
+			Method string
+			Args   []dbus.Variant
+		}
+		err := bus.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").
+			Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls)
+		if err == nil && len(calls) > 0 && calls[len(calls)-1].Method == "Notify" {
+			args := calls[len(calls)-1].Args
+			if len(args) < 5 || args[4].Value() != "u01 from 192.0.2.44 logged out (sshd)." {
+				t.Fatalf("notification %v", args)
+			}
+			break
+		}
+		if i == 50 {
+			var names []string
+			bus.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
+			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", notifier.Process.Pid))
+			t.Fatalf("no notification of u01's logout (%v, %d calls); names %v; env %q", err, len(calls), names,
+				grep(strings.Split(string(env), "\x00"), "DBUS"))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -85,7 +85,7 @@ func run(build, examples string) error {
 		"rhost=10.66.1.2", "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session")
 	d.login("alice by key from 198.51.100.4 (no PAM authentication: an SSHD-KEY login): SSH OPEN GROUP admins",
 		"rhost=198.51.100.4", "sshd", "alice", "acct_mgmt", "open_session", "close_session")
-	d.login("carol (lp) by key: ASK; no desktop notifier runs here, so ASK_FALLBACK (CLOSE) decides",
+	d.login("carol (lp) by key: ASK; nobody sits at this machine's desktop, so ASK_FALLBACK (CLOSE) decides",
 		"rhost=192.0.2.7", "sshd", "carol", "acct_mgmt", "open_session")
 	d.login("bob (users) at sddm, nobody else logged in: SDDM OPEN GROUP users",
 		"", "sddm", "bob", "authenticate", "acct_mgmt", "open_session", "close_session")
@@ -98,7 +98,8 @@ func run(build, examples string) error {
 	d.login("dave at the console: no rule applies, DEFAULT:CLOSE",
 		"", "login", "dave", "authenticate")
 
-	fmt.Println("\nASK's approvals need the desktop notifier, still to come; explain shows the rule with a session list:")
+	fmt.Println("\nWith a desktop owner who allowed carol's first login (make test does that with the real popup),")
+	fmt.Println("her next one from the same host is not asked about; explain shows it with a session list:")
 	d.explain("carol by key while her approved session from that host is live: no second popup",
 		"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7", "--auth", "key", "--sessions", "sessions-carol-ssh.json")
 

@@ -66,21 +66,20 @@ func Ask(ctx context.Context, uid uint32, r Request) (Decision, error) {
 	return "", fmt.Errorf("the notifier answered %q", answer)
 }
 
-// Inform sends a notice; it does not wait for the notifier to show it.
+// Inform sends a notice and waits for the notifier to take it (the method
+// returns nothing): a caller that left at once would be gone before the
+// notifier checked that it was root, and the notice would be dropped.
 func Inform(ctx context.Context, uid uint32, e Event) error {
 	conn, unique, err := owner(ctx, uid)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	call := conn.Object(unique, Path).CallWithContext(ctx, Interface+".Inform", dbus.FlagNoReplyExpected,
-		e.Kind, e.User, e.RHost, e.Service)
+	call := conn.Object(unique, Path).CallWithContext(ctx, Interface+".Inform", 0, e.Kind, e.User, e.RHost, e.Service)
 	if call.Err != nil {
 		return sysbus.Err(ctx, call.Err)
 	}
-	// the message is queued; flushing it before closing needs one round trip
-	var id string
-	return sysbus.Call(ctx, conn.BusObject(), "org.freedesktop.DBus.GetId", &id)
+	return nil
 }
 
 // Ping returns the notifier's version.
