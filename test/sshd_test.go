@@ -13,7 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 )
 
 // sshServer is a real sshd on 127.0.0.1 whose PAM service "sshd" comes from
@@ -203,5 +208,52 @@ func TestSSHDHelperFailure(t *testing.T) {
 	}
 	if in, out := s.login(t, "publickey"); in {
 		t.Fatalf("a hanging helper let the key login in:\n%s", out)
+	}
+}
+
+// TestSSHDAsk: a real sshd login under an ASK rule waits for the desktop
+// owner (a notifier serving a stand-in prompter), and the owner is told
+// when the approved session ends.
+func TestSSHDAsk(t *testing.T) {
+	testenv.Root(t)
+	if _, err := exec.LookPath("dbus-daemon"); err != nil {
+		testenv.Missing(t, "dbus-daemon")
+	}
+	bus, err := testbus.StartBus()
+	must(t, err)
+	t.Cleanup(bus.Stop)
+	fake, err := logindtest.New(bus.Address)
+	must(t, err)
+	t.Cleanup(fake.Close)
+	must(t, fake.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Type: "x11", Class: "user", State: "active", Seat: "seat0"}))
+	fake.Activate("2")
+	p := &prompter{answer: dbusapi.Allow}
+	conn, err := dbus.Connect(bus.Address)
+	must(t, err)
+	t.Cleanup(func() { conn.Close() })
+	must(t, dbusapi.Serve(conn, 0, p))
+
+	dir := t.TempDir()
+	s := startSSHD(t, "helper="+wrappedHelper(t, dir, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address}))
+	s.setRules(t, "SSH ASK USER root\nASK_TIMEOUT:5\n")
+	for _, method := range []string{"publickey", "keyboard-interactive"} {
+		if in, out := s.login(t, method); !in {
+			t.Fatalf("%s: allowed by the owner, yet refused:\n%s", method, out)
+		}
+	}
+	asked, told := p.counts()
+	if asked != 2 {
+		t.Errorf("asked %d times, want 2 (each login's session had ended before the next)", asked)
+	}
+	for i := 0; told != 2 && i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		_, told = p.counts()
+	}
+	if told != 2 {
+		t.Errorf("told of %d logouts, want 2", told)
+	}
+	p.set(dbusapi.Deny)
+	if in, out := s.login(t, "publickey"); in {
+		t.Fatalf("denied by the owner, yet let in:\n%s", out)
 	}
 }
