@@ -76,6 +76,15 @@ func TestFakeUsers(t *testing.T) {
 			t.Errorf("%s: groups = %q, want %q", tt.user, got, want)
 		}
 	}
+	if g, err := LookupGroup("admins", 0, true); err != nil || g.GID != 2001 || strings.Join(g.Members, ",") != "alice,carol" {
+		t.Errorf("getgrnam admins: %+v %v", g, err)
+	}
+	if g, err := LookupGroup("", 7, false); err != nil || g.Name != "lp" {
+		t.Errorf("getgrgid 7: %+v %v", g, err)
+	}
+	if _, err := LookupGroup("nope", 0, true); err != ErrNoGroup {
+		t.Errorf("unknown group: %v", err)
+	}
 	// more groups than getgrouplist's first guess
 	got, err := Groups{}.UserGroups("many")
 	if err != nil || len(got) != 301 || got[0] != "users" || !slices.Contains(got, "g299") {

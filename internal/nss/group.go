@@ -1,0 +1,68 @@
+//go:build cgo && !osusergo
+
+package nss
+
+/*
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"unsafe"
+)
+
+// Group is a group entry: os/user leaves out the members.
+type Group struct {
+	Name    string
+	GID     uint32
+	Members []string // supplementary members; the primary members are in passwd
+}
+
+// ErrNoGroup means NSS has no such group.
+var ErrNoGroup = errors.New("no such group in NSS")
+
+// LookupGroup returns a group by name (byName) or gid, with its members,
+// through getgrnam_r or getgrgid_r.
+func LookupGroup(name string, gid uint32, byName bool) (Group, error) {
+	var grp C.struct_group
+	var result *C.struct_group
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	for size := C.size_t(4096); size <= 1<<24; size *= 4 {
+		buf := C.malloc(size)
+		var rc C.int
+		if byName {
+			rc = C.getgrnam_r(cname, &grp, (*C.char)(buf), size, &result)
+		} else {
+			rc = C.getgrgid_r(C.gid_t(gid), &grp, (*C.char)(buf), size, &result)
+		}
+		if rc == C.ERANGE {
+			C.free(buf)
+			continue
+		}
+		if rc != 0 {
+			C.free(buf)
+			switch syscall.Errno(rc) {
+			case syscall.ENOENT, syscall.ESRCH, syscall.EBADF, syscall.EPERM:
+				return Group{}, ErrNoGroup // how some NSS modules say "not found"
+			}
+			return Group{}, fmt.Errorf("NSS group lookup: %w", syscall.Errno(rc))
+		}
+		if result == nil {
+			C.free(buf)
+			return Group{}, ErrNoGroup
+		}
+		g := Group{Name: C.GoString(grp.gr_name), GID: uint32(grp.gr_gid)}
+		for p := grp.gr_mem; p != nil && *p != nil; p = (**C.char)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(*p))) {
+			g.Members = append(g.Members, C.GoString(*p))
+		}
+		C.free(buf)
+		return g, nil
+	}
+	return Group{}, errors.New("NSS group entry too large")
+}
