@@ -19,6 +19,8 @@ type Login struct {
 	User    string
 	RHost   string // PAM_RHOST; empty for a local login
 	Auth    AuthKind
+	RUser   string // PAM_RUSER, for plugins
+	TTY     string // PAM_TTY, for plugins
 }
 
 // IsSSHD reports whether the login comes through sshd.

@@ -1,0 +1,185 @@
+package starhost
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// Plugins runs rule plugins: for a rule `SERVICE <name> TARGET LIST` whose
+// target names the login, plugins/<name>.star's decide(ctx) answers "OPEN",
+// "CLOSE", "ASK" or None. It implements rules.Plugins.
+type Plugins struct {
+	Host *Host
+	// Files maps plugin names to their files (rules.Config.Plugins).
+	Files    map[string]string
+	Groups   rules.Groups
+	Sessions rules.Sessions
+	// Converse talks to the user through the PAM conversation: a prompt
+	// (echo or not) returns the answer; an info or error message returns
+	// "". Nil: ctx.prompt fails, and the plugin with it.
+	Converse func(style int, msg string) (string, error)
+}
+
+// PAM message styles for Converse.
+const (
+	PromptEchoOff = 1
+	PromptEchoOn  = 2
+	ErrorMsg      = 3
+	TextInfo      = 4
+)
+
+// Decide runs one plugin for one login.
+func (p *Plugins) Decide(ctx context.Context, r *rules.Rule, l rules.Login) (rules.Answer, error) {
+	path, ok := p.Files[r.Plugin]
+	if !ok {
+		return 0, fmt.Errorf("no file for plugin %s", r.Plugin)
+	}
+	script, err := Load(path)
+	if err != nil {
+		return 0, err
+	}
+	run, err := script.Start(p.Host)
+	if err != nil {
+		return 0, err
+	}
+	defer run.Stop()
+	stop := context.AfterFunc(ctx, func() { run.thread.Cancel("the login's deadline passed") })
+	defer stop()
+	c, err := p.ctxValue(ctx, l)
+	if err != nil {
+		return 0, err
+	}
+	v, err := run.Call("decide", c)
+	if err != nil {
+		return 0, err
+	}
+	switch v {
+	case starlark.None:
+		return rules.NoOpinion, nil
+	case starlark.String("OPEN"):
+		return rules.AnswerOpen, nil
+	case starlark.String("CLOSE"):
+		return rules.AnswerClose, nil
+	case starlark.String("ASK"):
+		return rules.AnswerAsk, nil
+	}
+	return 0, fmt.Errorf("decide returned %s; want \"OPEN\", \"CLOSE\", \"ASK\" or None", v.String())
+}
+
+// ctxValue is decide's argument.
+func (p *Plugins) ctxValue(ctx context.Context, l rules.Login) (starlark.Value, error) {
+	groups := starlark.NewList(nil)
+	if p.Groups != nil {
+		names, err := p.Groups.UserGroups(l.User)
+		if err == nil {
+			for _, g := range names {
+				groups.Append(starlark.String(g))
+			}
+		}
+	}
+	groups.Freeze()
+	sessions := starlark.NewList(nil)
+	if p.Sessions != nil {
+		list, err := p.Sessions.Sessions(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sessions for the plugin: %w", err)
+		}
+		for _, s := range list {
+			sessions.Append(starlarkstruct.FromStringDict(starlark.String("session"), starlark.StringDict{
+				"user": starlark.String(s.User), "service": starlark.String(s.Service), "rhost": starlark.String(s.RHost),
+				"type": starlark.String(s.Type), "class": starlark.String(s.Class), "state": starlark.String(s.State),
+			}))
+		}
+	}
+	sessions.Freeze()
+	return starlarkstruct.FromStringDict(starlark.String("ctx"), starlark.StringDict{
+		"service":  starlark.String(l.Service),
+		"user":     starlark.String(l.User),
+		"rhost":    starlark.String(l.RHost),
+		"ruser":    starlark.String(l.RUser),
+		"tty":      starlark.String(l.TTY),
+		"auth":     starlark.String(l.Auth),
+		"groups":   groups,
+		"sessions": sessions,
+		"prompt":   starlark.NewBuiltin("prompt", p.prompt),
+		"info":     starlark.NewBuiltin("info", p.message(TextInfo)),
+		"error":    starlark.NewBuiltin("error", p.message(ErrorMsg)),
+		"rhost_in": starlark.NewBuiltin("rhost_in", rhostIn(l.RHost)),
+	}), nil
+}
+
+// prompt(text, echo=False) asks the user and returns the answer, or None
+// when the application gave none. The time limit pauses while the user
+// types.
+func (p *Plugins) prompt(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var text string
+	echo := false
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "text", &text, "echo?", &echo); err != nil {
+		return nil, err
+	}
+	if p.Converse == nil {
+		return nil, fmt.Errorf("prompt: this login has no conversation")
+	}
+	style := PromptEchoOff
+	if echo {
+		style = PromptEchoOn
+	}
+	var answer string
+	var err error
+	Pause(t, func() { answer, err = p.Converse(style, text) })
+	if err != nil {
+		return nil, fmt.Errorf("prompt: %w", err)
+	}
+	return starlark.String(answer), nil
+}
+
+func (p *Plugins) message(style int) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var text string
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &text); err != nil {
+			return nil, err
+		}
+		if p.Converse == nil {
+			return starlark.None, nil
+		}
+		var err error
+		Pause(t, func() { _, err = p.Converse(style, text) })
+		return starlark.None, err
+	}
+}
+
+// rhost_in(networks) reports whether the remote host is an address in one
+// of the CIDR networks (a host name never is).
+func rhostIn(rhost string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var nets *starlark.List
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &nets); err != nil {
+			return nil, err
+		}
+		addr, err := netip.ParseAddr(rhost)
+		if err != nil {
+			return starlark.False, nil
+		}
+		addr = addr.WithZone("").Unmap()
+		for i := 0; i < nets.Len(); i++ {
+			s, ok := starlark.AsString(nets.Index(i))
+			if !ok {
+				return nil, fmt.Errorf("rhost_in: %s is not a string", nets.Index(i))
+			}
+			pfx, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("rhost_in: %q is not a CIDR network", s)
+			}
+			if pfx.Contains(addr) {
+				return starlark.True, nil
+			}
+		}
+		return starlark.False, nil
+	}
+}
