@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
 // checkReport is check-my-config's result, also its --json form.
@@ -58,6 +60,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		report.Files = append(report.Files, cfg.Files...)
 		report.Rules += len(cfg.Rules)
 		problems := append(slices.Clone(cfg.Problems), lintServices(cfg)...)
+		problems = append(problems, checkPlugins(cfg)...)
 		slices.SortStableFunc(problems, func(a, b rules.Problem) int {
 			return cmp.Compare(fileIndex(cfg, a.Pos.File), fileIndex(cfg, b.Pos.File))*2 +
 				cmp.Compare(a.Pos.Line, b.Pos.Line)
@@ -167,4 +170,18 @@ func fileIndex(cfg *rules.Config, file string) int {
 		return i
 	}
 	return len(cfg.Files)
+}
+
+// checkPlugins compiles every plugin the rules use: a plugin that does not
+// compile fails every login it is asked about.
+func checkPlugins(cfg *rules.Config) []rules.Problem {
+	var out []rules.Problem
+	for _, name := range slices.Sorted(maps.Keys(cfg.Plugins)) {
+		path := cfg.Plugins[name]
+		if _, err := starhost.Load(path); err != nil {
+			out = append(out, rules.Problem{Pos: rules.Pos{File: path}, Severity: rules.Warning,
+				Message: fmt.Sprintf("plugin %s does not load, so logins it is asked about are denied: %v", name, err)})
+		}
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
 // runExplain is `explain`: it decides one login as the PAM module would
@@ -53,6 +54,9 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	}
 
 	cfg, _ := rules.Load(rules.LoadOptions{Path: *conf})
+	// plugins run, but cannot ask anything: there is no user here to answer
+	deps.Plugins = &starhost.Plugins{Host: &starhost.Host{Log: func(int, string) {}}, Files: cfg.Plugins,
+		Groups: deps.Groups, Sessions: deps.Sessions}
 	d := rules.Explain(context.Background(), cfg, login, deps)
 	printExplain(stdout, cfg, d)
 	if n := countIgnored(cfg); n > 0 {

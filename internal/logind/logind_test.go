@@ -3,6 +3,7 @@ package logind
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -132,6 +133,13 @@ func TestAbsentFallsBackToUtmp(t *testing.T) {
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
 	if got, err := c.Sessions(ctx(t, 5*time.Second)); err != nil || len(got) != 1 {
 		t.Fatalf("no bus: %+v, %v", got, err)
+	}
+
+	if _, err := os.Stat("/run/dbus/system_bus_socket"); err != nil {
+		t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "") // no bus at the default paths either
+		if got, err := c.Sessions(ctx(t, 5*time.Second)); err != nil || len(got) != 1 {
+			t.Fatalf("no bus at all: %+v, %v", got, err)
+		}
 	}
 
 	c.Utmp = filepath.Join(t.TempDir(), "no-utmp")

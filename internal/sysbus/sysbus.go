@@ -23,7 +23,9 @@ var ErrAbsent = errors.New("not on the system bus")
 func Connect(ctx context.Context) (*dbus.Conn, error) {
 	conn, err := dbus.SystemBusPrivate(dbus.WithContext(ctx))
 	if err != nil {
-		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+		// godbus says "system bus not found" when no socket is at the
+		// default paths, with no error value to test for
+		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) || err.Error() == "system bus not found" {
 			return nil, fmt.Errorf("%w: no system bus: %v", ErrAbsent, err)
 		}
 		return nil, err

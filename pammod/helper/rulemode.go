@@ -12,6 +12,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
 // decisionTimeout bounds one decision's work (NSS, logind) inside the
@@ -82,7 +83,8 @@ func (c *ruleCall) decide() int32 {
 		return c.denyCode()
 	}
 
-	login := rules.Login{Service: c.call.Service.S, User: user, RHost: c.call.RHost.S, Auth: rules.AuthNone}
+	login := rules.Login{Service: c.call.Service.S, User: user, RHost: c.call.RHost.S, Auth: rules.AuthNone,
+		RUser: c.call.RUser.S, TTY: c.call.TTY.S}
 	if login.IsSSHD() {
 		// An sshd login whose first call here is not auth had no PAM
 		// authentication: public key, certificate, GSSAPI.
@@ -101,6 +103,13 @@ func (c *ruleCall) decide() int32 {
 		Groups:    nss.Groups{},
 		Sessions:  liveSessions{logind: lc, guard: guard},
 		Approvals: approved,
+	}
+	deps.Plugins = &starhost.Plugins{
+		Host:     &starhost.Host{Log: c.scriptLog},
+		Files:    cfg.Plugins,
+		Groups:   deps.Groups,
+		Sessions: deps.Sessions,
+		Converse: c.converse,
 	}
 	// NUMBER decisions run one at a time (number.go); the lock is not held
 	// while a desktop owner thinks about an ASK.
@@ -179,6 +188,24 @@ func (c *ruleCall) recheckNumber(cfg *rules.Config, login rules.Login, deps rule
 		return rules.Close, reason + "; but meanwhile " + d.Reason, unlock
 	}
 	return rules.Open, reason, unlock
+}
+
+// converse is one message of the PAM conversation, for plugins.
+func (c *ruleCall) converse(style int, msg string) (string, error) {
+	resp, err := c.conn.Converse([]protocol.ConvMessage{{Style: int32(style), Text: msg}})
+	if err != nil {
+		return "", err
+	}
+	return resp[0].S, nil
+}
+
+// scriptLog is where a plugin's syslog() and print() go.
+func (c *ruleCall) scriptLog(priority int, msg string) {
+	if priority <= 3 {
+		c.log.Error("plugin: %s", msg)
+		return
+	}
+	c.log.Info("plugin: %s", msg)
 }
 
 // user is PAM_USER, asking the application (and so maybe the user) when

@@ -72,46 +72,89 @@ func (p *Plugins) Decide(ctx context.Context, r *rules.Rule, l rules.Login) (rul
 	return 0, fmt.Errorf("decide returned %s; want \"OPEN\", \"CLOSE\", \"ASK\" or None", v.String())
 }
 
-// ctxValue is decide's argument.
+// ctxValue is decide's argument. Groups and sessions are looked up when
+// the plugin first reads them, so a plugin that needs neither does not
+// fail when logind does not answer.
 func (p *Plugins) ctxValue(ctx context.Context, l rules.Login) (starlark.Value, error) {
-	groups := starlark.NewList(nil)
-	if p.Groups != nil {
-		names, err := p.Groups.UserGroups(l.User)
-		if err == nil {
-			for _, g := range names {
-				groups.Append(starlark.String(g))
-			}
-		}
-	}
-	groups.Freeze()
-	sessions := starlark.NewList(nil)
-	if p.Sessions != nil {
-		list, err := p.Sessions.Sessions(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("sessions for the plugin: %w", err)
-		}
-		for _, s := range list {
-			sessions.Append(starlarkstruct.FromStringDict(starlark.String("session"), starlark.StringDict{
-				"user": starlark.String(s.User), "service": starlark.String(s.Service), "rhost": starlark.String(s.RHost),
-				"type": starlark.String(s.Type), "class": starlark.String(s.Class), "state": starlark.String(s.State),
-			}))
-		}
-	}
-	sessions.Freeze()
-	return starlarkstruct.FromStringDict(starlark.String("ctx"), starlark.StringDict{
+	fields := starlark.StringDict{
 		"service":  starlark.String(l.Service),
 		"user":     starlark.String(l.User),
 		"rhost":    starlark.String(l.RHost),
 		"ruser":    starlark.String(l.RUser),
 		"tty":      starlark.String(l.TTY),
 		"auth":     starlark.String(l.Auth),
-		"groups":   groups,
-		"sessions": sessions,
 		"prompt":   starlark.NewBuiltin("prompt", p.prompt),
 		"info":     starlark.NewBuiltin("info", p.message(TextInfo)),
 		"error":    starlark.NewBuiltin("error", p.message(ErrorMsg)),
 		"rhost_in": starlark.NewBuiltin("rhost_in", rhostIn(l.RHost)),
-	}), nil
+	}
+	return &pluginCtx{fields: fields, lazy: map[string]func() (starlark.Value, error){
+		"groups":   func() (starlark.Value, error) { return p.groups(l.User) },
+		"sessions": func() (starlark.Value, error) { return p.sessions(ctx) },
+	}}, nil
+}
+
+func (p *Plugins) groups(user string) (starlark.Value, error) {
+	var list []starlark.Value
+	if p.Groups != nil {
+		names, err := p.Groups.UserGroups(user)
+		if err != nil {
+			return nil, fmt.Errorf("ctx.groups: %w", err)
+		}
+		for _, g := range names {
+			list = append(list, starlark.String(g))
+		}
+	}
+	return starlark.Tuple(list), nil
+}
+
+func (p *Plugins) sessions(ctx context.Context) (starlark.Value, error) {
+	var out []starlark.Value
+	if p.Sessions != nil {
+		list, err := p.Sessions.Sessions(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ctx.sessions: %w", err)
+		}
+		for _, s := range list {
+			out = append(out, starlarkstruct.FromStringDict(starlark.String("session"), starlark.StringDict{
+				"user": starlark.String(s.User), "service": starlark.String(s.Service), "rhost": starlark.String(s.RHost),
+				"type": starlark.String(s.Type), "class": starlark.String(s.Class), "state": starlark.String(s.State),
+			}))
+		}
+	}
+	return starlark.Tuple(out), nil
+}
+
+// pluginCtx is the ctx a plugin's decide gets.
+type pluginCtx struct {
+	fields starlark.StringDict
+	lazy   map[string]func() (starlark.Value, error)
+}
+
+func (c *pluginCtx) String() string        { return "ctx" }
+func (c *pluginCtx) Type() string          { return "ctx" }
+func (c *pluginCtx) Freeze()               {}
+func (c *pluginCtx) Truth() starlark.Bool  { return true }
+func (c *pluginCtx) Hash() (uint32, error) { return 0, fmt.Errorf("ctx is not hashable") }
+
+func (c *pluginCtx) Attr(name string) (starlark.Value, error) {
+	if v, ok := c.fields[name]; ok {
+		return v, nil
+	}
+	if f, ok := c.lazy[name]; ok {
+		v, err := f()
+		if err != nil {
+			return nil, err
+		}
+		c.fields[name] = v
+		return v, nil
+	}
+	return nil, nil
+}
+
+func (c *pluginCtx) AttrNames() []string {
+	names := append(c.fields.Keys(), "groups", "sessions")
+	return names
 }
 
 // prompt(text, echo=False) asks the user and returns the answer, or None
