@@ -376,14 +376,14 @@ PAMAC_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	return run_helper(pamh, FN_AUTH, flags, argc, argv);
 }
 
-/* Called in forked children (sshd's session child): answered here, without
- * a helper, as there is nothing to decide. */
+/* Rules decide nothing at setcred, which sshd calls in a forked child:
+ * answered here, without a helper. A pam_python script gets its own
+ * pam_sm_setcred called. */
 PAMAC_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)pamh;
-	(void)flags;
-	(void)argc;
-	(void)argv;
+	for (int i = 0; i < argc; i++)
+		if (!is_option(argv[i]))
+			return run_helper(pamh, FN_SETCRED, flags, argc, argv);
 	return PAM_SUCCESS;
 }
 

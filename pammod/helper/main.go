@@ -85,8 +85,7 @@ func handle(conn *protocol.Conn, call protocol.Call, log *logging.Logger) int32 
 	}
 	log.SetDebug(args.Debug)
 	if args.Script != "" {
-		log.Error("%s: %s: pam_python scripts are not supported yet; denying", call.Fn, logging.Quote(args.Script))
-		return protocol.PAMServiceErr
+		return runScript(conn, call, args, log)
 	}
 	c := &ruleCall{conn: conn, call: call, args: args, log: log, store: newStore(args.RunDir)}
 	return c.run()

@@ -84,7 +84,10 @@ type Run struct {
 }
 
 // Start runs the script's top level.
-func (s *Script) Start(h *Host) (*Run, error) {
+func (s *Script) Start(h *Host) (*Run, error) { return s.StartWith(h, nil) }
+
+// StartWith runs the top level with extra predeclared names.
+func (s *Script) StartWith(h *Host, extra starlark.StringDict) (*Run, error) {
 	limits := h.Limits
 	if limits.Steps == 0 {
 		limits = DefaultLimits
@@ -95,7 +98,11 @@ func (s *Script) Start(h *Host) (*Run, error) {
 	r.clock = startClock(r.thread, limits.Time)
 	r.thread.SetLocal(hostKey, h)
 	r.thread.SetLocal(clockKey, r.clock)
-	g, err := s.prog.Init(r.thread, predeclared())
+	pre := predeclared()
+	for k, v := range extra {
+		pre[k] = v
+	}
+	g, err := s.prog.Init(r.thread, pre)
 	if err != nil {
 		r.Stop()
 		return nil, explain(err)

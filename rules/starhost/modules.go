@@ -3,6 +3,7 @@ package starhost
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -21,7 +22,7 @@ import (
 // names, __modules__ for the import pre-pass, and catch.
 func predeclared() starlark.StringDict {
 	mods := starlark.NewDict(len(moduleNames))
-	d := starlark.StringDict{"catch": starlark.NewBuiltin("catch", catch)}
+	d := starlark.StringDict{"catch": starlark.NewBuiltin("catch", catch), "open": starlark.NewBuiltin("open", openFile)}
 	for name, m := range hostModules {
 		mods.SetKey(starlark.String(name), m)
 		if name != "os.path" {
@@ -35,7 +36,7 @@ func predeclared() starlark.StringDict {
 
 func predeclaredName(name string) bool {
 	_, isModule := hostModules[name]
-	return isModule || name == "__modules__" || name == "catch"
+	return isModule || name == "__modules__" || name == "catch" || name == "open"
 }
 
 var hostModules = map[string]*starlarkstruct.Module{
@@ -228,10 +229,18 @@ func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []st
 		if isLimit(err) {
 			return nil, err // limits cannot be caught
 		}
+		// a failed libpam call carries its code, like pamh.exception's
+		// pam_result; any other error is PAM_SERVICE_ERR, never a success
+		kind, code := "error", 3
+		var pe *PAMError
+		if errors.As(err, &pe) && pe.Code != 0 && pe.Code != 25 {
+			kind, code = "pam", pe.Code
+		}
 		return starlarkstruct.FromStringDict(starlark.String("caught"), starlark.StringDict{
 			"value": starlark.None,
 			"error": starlarkstruct.FromStringDict(starlark.String("error"), starlark.StringDict{
-				"message": starlark.String(err.Error()), "kind": starlark.String("error"),
+				"message": starlark.String(err.Error()), "kind": starlark.String(kind),
+				"pam_result": starlark.MakeInt(code),
 			}),
 		}), nil
 	}
@@ -242,4 +251,46 @@ func isLimit(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "too many steps") || strings.Contains(msg, "time limit") ||
 		strings.Contains(msg, "cancelled")
+}
+
+// maxOpen bounds what open() reads.
+const maxOpen = 1 << 20
+
+// open(path, mode="r") reads a file, whole, for read() and readlines():
+// scripts may read configuration, never write.
+func openFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var path string
+	mode := "r"
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "file", &path, "mode?", &mode); err != nil {
+		return nil, err
+	}
+	if mode != "r" && mode != "rt" {
+		return nil, fmt.Errorf("open: mode %q: files are read-only here", mode)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("IOError: %v", err)
+	}
+	defer f.Close()
+	data := make([]byte, maxOpen+1)
+	n, _ := io.ReadFull(f, data)
+	if n > maxOpen {
+		return nil, fmt.Errorf("open: %s is larger than %d KiB", path, maxOpen>>10)
+	}
+	text := string(data[:n])
+	read := starlark.NewBuiltin("read", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		return starlark.String(text), nil
+	})
+	readlines := starlark.NewBuiltin("readlines", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		var lines []starlark.Value
+		for _, l := range strings.SplitAfter(text, "\n") {
+			if l != "" {
+				lines = append(lines, starlark.String(l))
+			}
+		}
+		return starlark.NewList(lines), nil
+	})
+	return starlarkstruct.FromStringDict(starlark.String("file"), starlark.StringDict{
+		"read": read, "readlines": readlines, "close": noop("close"), "name": starlark.String(path),
+	}), nil
 }
