@@ -17,6 +17,7 @@ var verbs = []struct {
 	run           func(args []string, stdout, stderr io.Writer) int
 }{
 	{"check-my-config", "[--json] [FILE…]  report every problem of the config, with file:line", runCheck},
+	{"check-script", "FILE…  what in a pam_python script must change to run here, with hints", runCheckScript},
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   decide one login and show why", runExplain},
 }
