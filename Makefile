@@ -84,7 +84,7 @@ demo: deps-demo build
 	@$(SUDO) $(BUILD)/demo -build $(BUILD) -examples examples
 
 bench: deps-bench build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost
 	$(GO) run ./test/pambench -build $(BUILD)
 
 # A longer fuzz run than `make test` does, for a developer's machine.

@@ -3,8 +3,9 @@
 // with pam_access.so holding the same rule, and with pam_permit.so alone,
 // alternating in one run so that all three see the same machine. It prints
 // medians, ratios and the peak resident set of the transaction's processes.
-// Ours runs twice: asking the helper daemon, and running the helper per
-// call (no daemon), the module's fallback.
+// Ours runs three times: asking the helper daemon, running the helper per
+// call (no daemon), the module's fallback, and running pam_python's
+// pam_permit.py in Starlark through the daemon.
 //
 //	go run ./test/pambench -build build [-rounds 200]
 package main
@@ -58,6 +59,10 @@ func run(build string, rounds int) error {
 
 	// The same decision three ways: root may log in, nobody else.
 	socket := filepath.Join(dir, "helper.sock")
+	script, err := filepath.Abs("examples/scripts/pam_permit.py")
+	if err != nil {
+		return err
+	}
 	daemon := exec.Command(filepath.Join(build, "pam-accesscontrol-helper"), "--daemon", "--socket", socket)
 	if err := daemon.Start(); err != nil {
 		return err
@@ -84,6 +89,8 @@ func run(build string, rounds int) error {
 			build, build, rules, filepath.Join(dir, "run"), dir),
 		filepath.Join(svc, "daemon"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s\n",
 			build, socket, rules, filepath.Join(dir, "run"), dir),
+		filepath.Join(svc, "script"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s %s\n",
+			build, socket, filepath.Join(dir, "run"), script),
 		filepath.Join(svc, "other"): "account required pam_deny.so\n",
 	}
 	for name, text := range files {
@@ -92,7 +99,8 @@ func run(build string, rounds int) error {
 		}
 	}
 	stacks := []*stack{{name: "pam_permit.so", service: "permit"}, {name: "pam_access.so", service: "access"},
-		{name: "ours, helper daemon", service: "daemon"}, {name: "ours, helper per call", service: "exec"}}
+		{name: "ours, helper daemon", service: "daemon"}, {name: "ours, helper per call", service: "exec"},
+		{name: "ours, pam_permit.py", service: "script"}}
 	env := append(os.Environ(), "LD_PRELOAD="+wrapper, "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+svc)
 
 	for i := 0; i < rounds+5; i++ {

@@ -1,0 +1,72 @@
+package starhost
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// fakePAM answers a script's requests from maps, for benchmarks.
+type fakePAM struct{ data map[string]string }
+
+func (f *fakePAM) GetItem(int) (string, bool, error)              { return "alice", true, nil }
+func (f *fakePAM) SetItem(int, string, bool) error                { return nil }
+func (f *fakePAM) GetUser(string, bool) (string, error)           { return "alice", nil }
+func (f *fakePAM) GetEnv(string) (string, bool, error)            { return "", false, nil }
+func (f *fakePAM) PutEnv(string) error                            { return nil }
+func (f *fakePAM) EnvList() ([]string, error)                     { return nil, nil }
+func (f *fakePAM) FailDelay(int) error                            { return nil }
+func (f *fakePAM) GetData(k string) (string, bool, error)         { v, ok := f.data[k]; return v, ok, nil }
+func (f *fakePAM) SetData(k, v string, set bool) error            { f.data[k] = v; return nil }
+func (f *fakePAM) Converse([]ConvMessage) ([]ConvResponse, error) { return nil, nil }
+
+// BenchmarkDecide{With,Without}Plugin: one decision with a plugin rule
+// (officehours), against the same decision by a plain OPEN rule.
+func BenchmarkDecideWithPlugin(b *testing.B) {
+	dir, _ := filepath.Abs("../../examples/plugins")
+	cfg := rules.Parse("b.conf", []byte("SSHD officehours USER alice\n"), rules.ParseOptions{PluginDir: dir})
+	deps := rules.Deps{Plugins: &Plugins{Host: &Host{}, Files: cfg.Plugins}}
+	l := rules.Login{Service: "sshd", User: "alice", Auth: rules.AuthPassword}
+	for b.Loop() {
+		if d := rules.Decide(context.Background(), cfg, l, deps); d.Err != nil {
+			b.Fatal(d.Err)
+		}
+	}
+}
+
+func BenchmarkDecideWithoutPlugin(b *testing.B) {
+	cfg := rules.Parse("b.conf", []byte("SSHD OPEN USER alice\n"), rules.ParseOptions{})
+	l := rules.Login{Service: "sshd", User: "alice", Auth: rules.AuthPassword}
+	for b.Loop() {
+		rules.Decide(context.Background(), cfg, l, rules.Deps{})
+	}
+}
+
+// BenchmarkScriptCall: one pam_sm_acct_mgmt of pam_permit.py, loaded and
+// run as the helper does per call; BenchmarkNativeCall is the same answer
+// without Starlark.
+func BenchmarkScriptCall(b *testing.B) {
+	path, _ := filepath.Abs("../../examples/scripts/pam_permit.py")
+	if _, err := os.Stat(path); err != nil {
+		b.Skip(err)
+	}
+	p := &fakePAM{data: map[string]string{}}
+	for b.Loop() {
+		code, err := RunScript(ScriptCall{Path: path, Argv: []string{path}, Entry: "pam_sm_acct_mgmt", PAM: p, Host: &Host{}})
+		if err != nil || code != 0 {
+			b.Fatal(code, err)
+		}
+	}
+}
+
+func BenchmarkNativeCall(b *testing.B) {
+	p := &fakePAM{data: map[string]string{}}
+	for b.Loop() {
+		if _, set, _ := p.GetItem(2); !set {
+			b.Fatal("no user")
+		}
+	}
+}
