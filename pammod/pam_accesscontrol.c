@@ -38,9 +38,9 @@
 #define MAX_TIMEOUT 3600
 #define HELPER_FD 3
 
-enum { FN_AUTH = 1, FN_SETCRED, FN_ACCT, FN_OPEN, FN_CLOSE, FN_CHAUTHTOK };
+enum { FN_AUTH = 1, FN_SETCRED, FN_ACCT, FN_OPEN, FN_CLOSE, FN_CHAUTHTOK, FN_END };
 static const char *const fn_names[] = { "", "auth", "setcred", "account", "open_session",
-					 "close_session", "chauthtok" };
+					 "close_session", "chauthtok", "end" };
 
 struct options {
 	const char *helper;
@@ -186,7 +186,8 @@ static int send_call(pam_handle_t *pamh, int sock, int fn, int flags, int argc, 
 
 /* Serve requests until the result. Returns the helper's PAM code, or -1
  * with *why set. */
-static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const char **why)
+static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const char **why,
+		 const struct end_args *end)
 {
 	for (;;) {
 		struct msg m;
@@ -204,7 +205,7 @@ static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const 
 		}
 		struct wbuf reply;
 		memset(&reply, 0, sizeof(reply));
-		int r = serve_request(pamh, &m, &reply, why);
+		int r = serve_request(pamh, &m, &reply, why, end);
 		msg_free(&m);
 		if (r == 0)
 			r = wire_send(sock, &reply, dl, why);
@@ -288,14 +289,14 @@ static int connect_daemon(pam_handle_t *pamh, const struct options *o)
 }
 
 static int run_daemon_call(pam_handle_t *pamh, int sock, const struct options *o, int fn, int flags,
-			   int argc, const char **argv)
+			   int argc, const char **argv, const struct end_args *end)
 {
 	struct deadline dl;
 	deadline_init(&dl, o->timeout);
 	const char *why = NULL;
 	int code = send_call(pamh, sock, fn, flags, argc, argv, &dl, &why);
 	if (code == 0)
-		code = serve(pamh, sock, &dl, &why);
+		code = serve(pamh, sock, &dl, &why, end);
 	close(sock);
 	if (code < 0) {
 		pam_syslog(pamh, LOG_ERR, "%s: %s (daemon %s); denying", fn_names[fn], why, o->socket);
@@ -306,14 +307,64 @@ static int run_daemon_call(pam_handle_t *pamh, int sock, const struct options *o
 	return code;
 }
 
-static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const char **argv)
+static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const char **argv,
+		      const struct end_args *end);
+
+/* run_end is the cleanup of PAMAC_END_KEY: pam_end runs the script's
+ * pam_sm_end. Ended in a forked child (PAM_DATA_SILENT), it does not: the
+ * parent will. */
+static void run_end(pam_handle_t *pamh, void *data, int error_status)
+{
+	struct end_args *e = data;
+	if (!(error_status & (PAM_DATA_REPLACE | PAM_DATA_SILENT)))
+		run_helper(pamh, FN_END, error_status, e->argc, (const char **)e->argv, e);
+	free(e->state);
+	free(e);
+}
+
+/* remember_end keeps the first script line's arguments for pam_end. */
+static void remember_end(pam_handle_t *pamh, int argc, const char **argv)
+{
+	const void *existing = NULL;
+	if (pam_get_data(pamh, PAMAC_END_KEY, &existing) == PAM_SUCCESS && existing != NULL)
+		return;
+	size_t size = sizeof(struct end_args) + (size_t)argc * sizeof(char *);
+	for (int i = 0; i < argc; i++)
+		size += strlen(argv[i]) + 1;
+	struct end_args *e = malloc(size);
+	if (e == NULL)
+		return;
+	e->state = NULL;
+	e->argc = argc;
+	char *p = (char *)&e->argv[argc];
+	for (int i = 0; i < argc; i++) {
+		e->argv[i] = p;
+		strcpy(p, argv[i]);
+		p += strlen(argv[i]) + 1;
+	}
+	if (pam_set_data(pamh, PAMAC_END_KEY, e, run_end) != PAM_SUCCESS)
+		free(e);
+}
+
+static int has_script(int argc, const char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (!is_option(argv[i]))
+			return 1;
+	return 0;
+}
+
+static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const char **argv,
+		      const struct end_args *end)
 {
 	struct options o;
 	if (parse_options(pamh, argc, argv, &o) < 0)
 		return PAM_SYSTEM_ERR;
+	if (fn != FN_END && has_script(argc, argv))
+		remember_end(pamh, argc, argv);
 	int daemon = connect_daemon(pamh, &o);
 	if (daemon >= 0)
-		return run_daemon_call(pamh, daemon, &o, fn, flags, argc, argv);
+		return run_daemon_call(pamh, daemon, &o, fn, flags, argc, argv, end);
 	if (!helper_trusted(pamh, o.helper))
 		return PAM_SYSTEM_ERR;
 
@@ -338,7 +389,7 @@ static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const cha
 	const char *why = NULL;
 	int code = send_call(pamh, sv[0], fn, flags, argc, argv, &dl, &why);
 	if (code == 0)
-		code = serve(pamh, sv[0], &dl, &why);
+		code = serve(pamh, sv[0], &dl, &why, end);
 
 	/* after the result the helper only exits; give it a moment, not the
 	 * whole deadline */
@@ -373,7 +424,7 @@ static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const cha
 
 PAMAC_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	return run_helper(pamh, FN_AUTH, flags, argc, argv);
+	return run_helper(pamh, FN_AUTH, flags, argc, argv, NULL);
 }
 
 /* Rules decide nothing at setcred, which sshd calls in a forked child:
@@ -381,28 +432,27 @@ PAMAC_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
  * pam_sm_setcred called. */
 PAMAC_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	for (int i = 0; i < argc; i++)
-		if (!is_option(argv[i]))
-			return run_helper(pamh, FN_SETCRED, flags, argc, argv);
+	if (has_script(argc, argv))
+		return run_helper(pamh, FN_SETCRED, flags, argc, argv, NULL);
 	return PAM_SUCCESS;
 }
 
 PAMAC_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	return run_helper(pamh, FN_ACCT, flags, argc, argv);
+	return run_helper(pamh, FN_ACCT, flags, argc, argv, NULL);
 }
 
 PAMAC_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	return run_helper(pamh, FN_OPEN, flags, argc, argv);
+	return run_helper(pamh, FN_OPEN, flags, argc, argv, NULL);
 }
 
 PAMAC_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	return run_helper(pamh, FN_CLOSE, flags, argc, argv);
+	return run_helper(pamh, FN_CLOSE, flags, argc, argv, NULL);
 }
 
 PAMAC_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	return run_helper(pamh, FN_CHAUTHTOK, flags, argc, argv);
+	return run_helper(pamh, FN_CHAUTHTOK, flags, argc, argv, NULL);
 }

@@ -210,10 +210,28 @@ static char *data_key(const char *key)
 	return k;
 }
 
-static int get_data(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, const char **why)
+/* keep_state_for_end copies a script's module state where its pam_sm_end
+ * will find it. */
+static void keep_state_for_end(pam_handle_t *pamh, const char *state)
+{
+	const void *p = NULL;
+	if (pam_get_data(pamh, PAMAC_END_KEY, &p) != PAM_SUCCESS || p == NULL)
+		return;
+	struct end_args *e = (struct end_args *)p;
+	free(e->state);
+	e->state = state ? strdup(state) : NULL;
+}
+
+static int get_data(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, const char **why,
+		    const struct end_args *end)
 {
 	if (want(m, "s", why) < 0)
 		return -1;
+	if (end != NULL && strncmp(m->f[0].s, PAMAC_STATE_PREFIX, strlen(PAMAC_STATE_PREFIX)) == 0) {
+		reply_code(r, PAM_SUCCESS);
+		wb_str(r, end->state);
+		return 0;
+	}
 	char *key = data_key(m->f[0].s);
 	if (key == NULL) {
 		reply_code(r, PAM_BUF_ERR);
@@ -250,11 +268,14 @@ static int set_data(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, con
 	free(key);
 	if (rc != PAM_SUCCESS)
 		free(value);
+	if (rc == PAM_SUCCESS && strncmp(m->f[0].s, PAMAC_STATE_PREFIX, strlen(PAMAC_STATE_PREFIX)) == 0)
+		keep_state_for_end(pamh, m->f[1].s);
 	reply_code(r, rc);
 	return 0;
 }
 
-int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply, const char **why)
+int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply, const char **why,
+		  const struct end_args *end)
 {
 	switch (req->type) {
 	case MSG_GET_ITEM: return get_item(pamh, req, reply, why);
@@ -265,7 +286,7 @@ int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply,
 	case MSG_PUT_ENV: return put_env(pamh, req, reply, why);
 	case MSG_ENV_LIST: return env_list(pamh, req, reply, why);
 	case MSG_FAIL_DELAY: return fail_delay(pamh, req, reply, why);
-	case MSG_GET_DATA: return get_data(pamh, req, reply, why);
+	case MSG_GET_DATA: return get_data(pamh, req, reply, why, end);
 	case MSG_SET_DATA: return set_data(pamh, req, reply, why);
 	}
 	*why = "unknown request";

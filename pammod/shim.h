@@ -69,8 +69,22 @@ int wire_send(int fd, struct wbuf *b, const struct deadline *dl, const char **wh
 int wire_recv(int fd, struct msg *m, const struct deadline *dl, const char **why);
 void msg_free(struct msg *m);
 
+/* A pam_python script's pam_sm_end runs at pam_end, from the cleanup of
+ * this PAM data: the module line's arguments, and the script's module state
+ * as last saved, since libpam refuses pam_get_data inside pam_end. */
+#define PAMAC_END_KEY "pam_accesscontrol:end"
+#define PAMAC_STATE_PREFIX "globals:"
+
+struct end_args {
+	char *state; /* the script's saved module state, or NULL */
+	int argc;
+	char *argv[]; /* argc strings in one allocation after the pointers */
+};
+
 /* Answer one request of the helper into reply. 0 on success, -1 with *why
- * set when the request is malformed (the call then fails closed). */
-int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply, const char **why);
+ * set when the request is malformed (the call then fails closed). During
+ * pam_end, end is the script's end_args; NULL otherwise. */
+int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply, const char **why,
+		  const struct end_args *end);
 
 #endif

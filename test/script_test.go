@@ -41,6 +41,11 @@ func TestScriptConformance(t *testing.T) {
 	if len(grep(lines, "chauthtok calls [16384, 8192]")) != 1 {
 		t.Errorf("chauthtok was not called twice with its flags:\n%s", strings.Join(lines, "\n"))
 	}
+	// pam_sm_end runs once, last, when pamtester ends the handle
+	if ends := grep(lines, "pam_sm_end after"); len(ends) != 1 || !strings.Contains(ends[0], `["auth", "account"]`) ||
+		!strings.Contains(lines[len(lines)-1], "pam_sm_end after") {
+		t.Errorf("pam_sm_end: %q\nlast line %q", ends, lines[len(lines)-1])
+	}
 	// a new handle starts with fresh module state
 	out, code = s.pamtester(t, nil, "sshd", "alice", "acct_mgmt")
 	if code == 0 {

@@ -49,7 +49,7 @@ func (c *ruleCall) run() int32 {
 	case protocol.FnChauthtok:
 		return protocol.PAMIgnore // rules do not govern password changes
 	}
-	return protocol.PAMSuccess // setcred: answered by the shim itself
+	return protocol.PAMSuccess // setcred (answered by the shim itself), end
 }
 
 // decide gives the login its one decision: made by the earliest phase that

@@ -18,6 +18,7 @@ var entryPoints = map[protocol.Fn]string{
 	protocol.FnAuthenticate: "pam_sm_authenticate", protocol.FnSetcred: "pam_sm_setcred",
 	protocol.FnAcctMgmt: "pam_sm_acct_mgmt", protocol.FnOpenSession: "pam_sm_open_session",
 	protocol.FnCloseSession: "pam_sm_close_session", protocol.FnChauthtok: "pam_sm_chauthtok",
+	protocol.FnEnd: "pam_sm_end",
 }
 
 // runScript is script mode: `pam_accesscontrol.so SCRIPT [args…]` runs a

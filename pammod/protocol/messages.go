@@ -34,6 +34,8 @@ const (
 	FnOpenSession
 	FnCloseSession
 	FnChauthtok
+	// FnEnd is pam_end: a pam_python script's pam_sm_end runs.
+	FnEnd
 )
 
 func (f Fn) String() string {
@@ -50,6 +52,8 @@ func (f Fn) String() string {
 		return "close_session"
 	case FnChauthtok:
 		return "chauthtok"
+	case FnEnd:
+		return "end"
 	}
 	return fmt.Sprintf("fn(%d)", int32(f))
 }
@@ -103,7 +107,7 @@ func ParseCall(m Message) (Call, error) {
 	if c.Version != Version {
 		return Call{}, fmt.Errorf("protocol version %d from the module, helper speaks %d: install both from one build", c.Version, Version)
 	}
-	if c.Fn < FnAuthenticate || c.Fn > FnChauthtok {
+	if c.Fn < FnAuthenticate || c.Fn > FnEnd {
 		return Call{}, frameErr("unknown PAM function %d", c.Fn)
 	}
 	return c, nil

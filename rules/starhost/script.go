@@ -50,6 +50,15 @@ func RunScript(c ScriptCall) (int, error) {
 		return pamServiceErr, err
 	}
 	fn, ok := run.Globals[c.Entry]
+	if c.Entry == "pam_sm_end" {
+		// optional; called with pamh alone; what it returns is ignored
+		if ok {
+			if _, err := run.Call(c.Entry, NewPamh(c.PAM)); err != nil {
+				return pamServiceErr, err
+			}
+		}
+		return 0, nil
+	}
 	if !ok {
 		return pamSymbolErr, fmt.Errorf("%s() isn't defined", c.Entry)
 	}

@@ -90,3 +90,7 @@ def pam_sm_chauthtok(pamh, flags, argv):
 
 def pam_sm_close_session(pamh, flags, argv):
     return False  # pam_python makes this PAM_SUCCESS; here it is an error
+
+def pam_sm_end(pamh):
+    syslog.syslog("pam_sm_end after %s" % state["calls"])
+    return pamh.PAM_SUCCESS
