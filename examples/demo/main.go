@@ -103,6 +103,10 @@ func run(build, examples string) error {
 	d.explain("carol by key while her approved session from that host is live: no second popup",
 		"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7", "--auth", "key", "--sessions", "sessions-carol-ssh.json")
 
+	if err := d.pluginsAndScripts(); err != nil {
+		return err
+	}
+
 	heading("check-my-config on a file full of mistakes")
 	fmt.Println("$ pam-accesscontrol check-my-config examples/broken.conf")
 	cmd := exec.Command(filepath.Join(d.build, "pam-accesscontrol"), "check-my-config", "examples/broken.conf")
@@ -159,6 +163,58 @@ func (d *demo) setUp() error {
 	}
 	d.pamEnv = append(os.Environ(), "LD_PRELOAD="+pamWrapper, "PAM_WRAPPER=1",
 		"PAM_WRAPPER_SERVICE_DIR="+d.svc, "PAM_WRAPPER_USE_SYSLOG=1")
+	return nil
+}
+
+// pluginsAndScripts shows a rule plugin (examples/plugins/networks.star)
+// and a pam_python script (examples/scripts/pam_nologin.py) at work.
+func (d *demo) pluginsAndScripts() error {
+	plugins := filepath.Join(d.dir, "plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"plugins/networks.star", "scripts/pam_nologin.py"} {
+		data, err := os.ReadFile(filepath.Join(d.examples, f))
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(d.dir, f)
+		if filepath.Dir(f) == "scripts" {
+			dst = filepath.Join(d.dir, filepath.Base(f))
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+	}
+	conf := filepath.Join(d.dir, "plugins.conf")
+	nologin := filepath.Join(d.dir, "nologin")
+	files := map[string]string{
+		conf:    "DEFAULT:OPEN\nSSH networks GROUP ALL\n",
+		nologin: "The machine is down for maintenance until 18:00.\n",
+		filepath.Join(d.dir, "svc-plugin", "sshd"): fmt.Sprintf("account required %s helper=%s conf=%s socket=none rundir=%s logdir=%s\n",
+			filepath.Join(d.build, "pam_accesscontrol.so"), filepath.Join(d.dir, "helper"), conf, filepath.Join(d.dir, "run"), d.dir),
+		filepath.Join(d.svc, "nologin"): fmt.Sprintf("auth required %s helper=%s socket=none %s %s\n",
+			filepath.Join(d.build, "pam_accesscontrol.so"), filepath.Join(d.dir, "helper"), filepath.Join(d.dir, "pam_nologin.py"), nologin),
+	}
+	if err := os.Mkdir(filepath.Join(d.dir, "svc-plugin"), 0o755); err != nil {
+		return err
+	}
+	for path, text := range files {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Println("\nA rule plugin: `SSH networks GROUP ALL` runs examples/plugins/networks.star (office networks only, unless in group travel).")
+	main := d.pamEnv // the plugin rule has its own sshd service
+	d.pamEnv = append(append([]string(nil), main...), "PAM_WRAPPER_SERVICE_DIR="+filepath.Join(d.dir, "svc-plugin"))
+	d.login("alice by key from the office network 10.1.2.3: the plugin has no objection",
+		"rhost=10.1.2.3", "sshd", "alice", "acct_mgmt")
+	d.login("alice by key from 203.0.113.5: the plugin says CLOSE",
+		"rhost=203.0.113.5", "sshd", "alice", "acct_mgmt")
+	d.pamEnv = main
+	fmt.Println("\nA pam_python script: pam_python's own pam_nologin.py, ported, run by `pam_accesscontrol.so pam_nologin.py NOLOGIN-FILE`.")
+	d.login("bob while the nologin file exists: refused, with its text", "", "nologin", "bob", "authenticate")
+	d.login("root while the nologin file exists: let in, shown the text", "", "nologin", "root", "authenticate")
 	return nil
 }
 
