@@ -118,3 +118,24 @@ func TestScriptHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptRecursion: recursion is off unless the module line says
+// `recursion`; then the step limit still ends a runaway.
+func TestScriptRecursion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fact.py")
+	must(t, os.WriteFile(path, []byte("def fact(n):\n    if n <= 1:\n        return 1\n    return n * fact(n - 1)\n"+
+		"def pam_sm_authenticate(pamh, flags, argv):\n    if fact(5) == 120:\n        return pamh.PAM_SUCCESS\n    return pamh.PAM_AUTH_ERR\n"), 0o644))
+	for _, tt := range []struct {
+		opts []string
+		in   bool
+	}{{nil, false}, {[]string{"recursion"}, true}} {
+		s := newPAMStack(t, "")
+		data, _ := os.ReadFile(path)
+		script := filepath.Join(s.dir, "fact.py")
+		must(t, os.WriteFile(script, data, 0o644))
+		s.service(t, "sshd", "auth required "+s.moduleLine(tt.opts...)+" "+script+"\n")
+		if _, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); (code == 0) != tt.in {
+			t.Errorf("options %v: exit %d, want in=%v", tt.opts, code, tt.in)
+		}
+	}
+}

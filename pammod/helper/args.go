@@ -18,6 +18,7 @@ const DefaultRunDir = "/run/pam-accesscontrol"
 type moduleArgs struct {
 	Conf       string // conf=: the rules file; "" for the default
 	Debug      bool
+	Recursion  bool          // recursion: a script may call itself (off: a loop, not a stack, ends runaway code)
 	RunDir     string        // rundir=: state between calls
 	LogDir     string        // logdir=: the monthly log
 	Timeout    time.Duration // timeout=: the module's deadline for one call
@@ -32,6 +33,8 @@ func parseArgs(args []string) (moduleArgs, error) {
 		switch {
 		case arg == "debug":
 			a.Debug = true
+		case arg == "recursion":
+			a.Recursion = true
 		case hasValue && key == "conf":
 			a.Conf = value
 		case hasValue && key == "rundir":

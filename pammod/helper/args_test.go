@@ -22,6 +22,8 @@ func TestParseArgs(t *testing.T) {
 				Script: "/etc/security/foo.py", ScriptArgs: []string{"/etc/security/foo.py", "arg1", "debug", "conf=x"}}},
 		{args: []string{"allow=alice"}, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 120 * time.Second,
 			Script: "allow=alice", ScriptArgs: []string{"allow=alice"}}},
+		{args: []string{"recursion", "/s.py"}, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 120 * time.Second,
+			Recursion: true, Script: "/s.py", ScriptArgs: []string{"/s.py"}}},
 		{args: []string{"conf="}, wantErr: "has no value"},
 		{args: []string{"timeout=soon"}, wantErr: "not a number"},
 	}

@@ -33,11 +33,12 @@ func runScript(conn *protocol.Conn, call protocol.Call, args moduleArgs, log *lo
 		return protocol.PAMServiceErr
 	}
 	code, err := starhost.RunScript(starhost.ScriptCall{
-		Path:  path,
-		Argv:  args.ScriptArgs,
-		Entry: entryPoints[call.Fn],
-		Flags: int(call.Flags),
-		PAM:   connPAM{conn},
+		Path:      path,
+		Argv:      args.ScriptArgs,
+		Entry:     entryPoints[call.Fn],
+		Flags:     int(call.Flags),
+		Recursion: args.Recursion,
+		PAM:       connPAM{conn},
 		Host: &starhost.Host{Log: func(priority int, msg string) {
 			if priority <= 3 {
 				log.Error("%s: %s", filepath.Base(path), msg)

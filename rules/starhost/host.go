@@ -35,7 +35,17 @@ type Script struct {
 }
 
 // Compile prepares and compiles a script. Errors carry file:line:col.
-func Compile(name string, src []byte) (*Script, error) {
+func Compile(name string, src []byte) (*Script, error) { return compile(name, src, fileOptions) }
+
+// CompileRecursive is Compile with recursion allowed (the module line says
+// `recursion`); the step limit still ends runaway code.
+func CompileRecursive(name string, src []byte) (*Script, error) {
+	opts := *fileOptions
+	opts.Recursion = true
+	return compile(name, src, &opts)
+}
+
+func compile(name string, src []byte, opts *syntax.FileOptions) (*Script, error) {
 	if len(src) > maxSource {
 		return nil, fmt.Errorf("%s: larger than %d KiB", name, maxSource>>10)
 	}
@@ -43,7 +53,7 @@ func Compile(name string, src []byte) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, prog, err := starlark.SourceProgramOptions(fileOptions, name, prepared, predeclaredName)
+	_, prog, err := starlark.SourceProgramOptions(opts, name, prepared, predeclaredName)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package starhost
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -24,6 +25,8 @@ type ScriptCall struct {
 	Flags int
 	PAM   PAM
 	Host  *Host
+	// Recursion lets the script's functions call themselves.
+	Recursion bool
 }
 
 // globalsKey keeps a script's module state on the PAM handle.
@@ -35,7 +38,15 @@ func globalsKey(path string) string { return "globals:" + path }
 // anything else, any error or limit, is PAM_SERVICE_ERR (or SYMBOL_ERR for
 // a missing entry point): never PAM_SUCCESS by accident.
 func RunScript(c ScriptCall) (int, error) {
-	script, err := Load(c.Path)
+	src, err := os.ReadFile(c.Path)
+	if err != nil {
+		return pamServiceErr, err
+	}
+	compile := Compile
+	if c.Recursion {
+		compile = CompileRecursive
+	}
+	script, err := compile(c.Path, src)
 	if err != nil {
 		return pamServiceErr, err
 	}
