@@ -1,0 +1,128 @@
+// Package pamd edits PAM service files for pam-accesscontrol: it adds the
+// module's auth, account and session lines where the stack runs them, and
+// removes exactly those lines again. It works on bytes and leaves every
+// other line as it was, so that cleaning a configured file gives back the
+// original byte for byte.
+package pamd
+
+import (
+	"bytes"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Types are the stack types the module is added to, in file order.
+var Types = []string{"auth", "account", "session"}
+
+// Line is the module's line for a stack type.
+func Line(typ string) string { return typ + "\trequired\tpam_accesscontrol.so" }
+
+var (
+	ourLine = regexp.MustCompile(`^\s*-?(auth|account|session|password)\s+(\S+|\[[^\]]*\])\s+(\S*/)?pam_accesscontrol\.so(\s|$)`)
+	// the Python original's lines and the comment its installer wrote
+	pythonLine    = regexp.MustCompile(`^\s*-?(auth|account|session|password)\s+(\S+|\[[^\]]*\])\s+(\S*/)?pam_python\.so\s+(\S*/)?accesscontrol\.py(\s|$)`)
+	pythonComment = regexp.MustCompile(`^#\s*PAM-ACCESSCONTROL configuration\s*$`)
+	typeOf        = regexp.MustCompile(`^\s*-?(auth|account|session|password)\s`)
+)
+
+// lines splits text into lines that keep their line endings, so joining
+// them gives the text back.
+func lines(text []byte) []string {
+	var out []string
+	for len(text) > 0 {
+		i := bytes.IndexByte(text, '\n')
+		if i < 0 {
+			out = append(out, string(text))
+			break
+		}
+		out = append(out, string(text[:i+1]))
+		text = text[i+1:]
+	}
+	return out
+}
+
+// Configured reports which stack types already have the module.
+func Configured(text []byte) map[string]bool {
+	have := map[string]bool{}
+	for _, l := range lines(text) {
+		if m := ourLine.FindStringSubmatch(l); m != nil {
+			have[m[1]] = true
+		}
+	}
+	return have
+}
+
+// Configure adds the module to each of Types that lacks it: in place of
+// the Python original's line of that type if there is one, else right
+// after the type's `@include common-<type>`, else after the type's last
+// line, else before the first line of a later type, else at the end. Configuring twice changes nothing the second time.
+func Configure(text []byte) []byte {
+	ls := lines(text)
+	if len(ls) > 0 && !strings.HasSuffix(ls[len(ls)-1], "\n") {
+		ls[len(ls)-1] += "\n"
+	}
+	have := Configured(text)
+	// the original's lines become ours, where they were
+	var out []string
+	for _, l := range ls {
+		if pythonComment.MatchString(strings.TrimRight(l, "\n")) {
+			continue
+		}
+		if m := pythonLine.FindStringSubmatch(l); m != nil {
+			if !have[m[1]] {
+				out = append(out, Line(m[1])+"\n")
+				have[m[1]] = true
+			}
+			continue
+		}
+		out = append(out, l)
+	}
+	for _, typ := range Types {
+		if have[typ] {
+			continue
+		}
+		at := insertionPoint(out, typ)
+		out = append(out[:at], append([]string{Line(typ) + "\n"}, out[at:]...)...)
+	}
+	return []byte(strings.Join(out, ""))
+}
+
+// insertionPoint is the index before which typ's line goes.
+func insertionPoint(ls []string, typ string) int {
+	include := regexp.MustCompile(`^\s*@include\s+common-` + typ + `\s*$`)
+	last := -1
+	for i, l := range ls {
+		if include.MatchString(strings.TrimRight(l, "\n")) {
+			return i + 1
+		}
+		if m := typeOf.FindStringSubmatch(l); m != nil && m[1] == typ {
+			last = i
+		}
+	}
+	if last >= 0 {
+		return last + 1
+	}
+	// none of its type: before the first line of a type that runs later
+	later := map[string][]string{"auth": {"account", "session", "password"}, "account": {"session", "password"}, "session": {"password"}}[typ]
+	for i, l := range ls {
+		if m := typeOf.FindStringSubmatch(l); m != nil && slices.Contains(later, m[1]) {
+			return i
+		}
+		if m := regexp.MustCompile(`^\s*@include\s+common-(\w+)`).FindStringSubmatch(l); m != nil && slices.Contains(later, m[1]) {
+			return i
+		}
+	}
+	return len(ls)
+}
+
+// Clean removes the module's lines, and only them.
+func Clean(text []byte) []byte {
+	var out []string
+	for _, l := range lines(text) {
+		if !ourLine.MatchString(l) {
+			out = append(out, l)
+		}
+	}
+	return []byte(strings.Join(out, ""))
+}
