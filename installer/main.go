@@ -18,6 +18,11 @@ var verbs = []struct {
 }{
 	{"check-my-config", "[--json] [FILE…]  report every problem of the config, with file:line", runCheck},
 	{"check-script", "FILE…  what in a pam_python script must change to run here, with hints", runCheckScript},
+	{"pam-list", "[--pam-dir DIR] [--root DIR]  the PAM services, * marking those with pam-accesscontrol", runPamList},
+	{"show-pam-config", "[SERVICE…]  pam-accesscontrol's lines in each service", runShowPamConfig},
+	{"show-pam-info", "SERVICE…  the package that ships each service file", runShowPamInfo},
+	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", runPamConfigure},
+	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", runPamClean},
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   decide one login and show why", runExplain},
 }
