@@ -42,7 +42,7 @@ import (
 var brokenCodes = map[C.int]string{
 	C.PAM_OPEN_ERR: "the module cannot be loaded", C.PAM_SYMBOL_ERR: "the module lacks a symbol",
 	C.PAM_SERVICE_ERR: "the module failed", C.PAM_SYSTEM_ERR: "the module or its helper failed",
-	C.PAM_BUF_ERR: "out of memory", C.PAM_MODULE_UNKNOWN: "the module is unknown", C.PAM_ABORT: "libpam aborted",
+	C.PAM_BUF_ERR: "out of memory", C.PAM_MODULE_UNKNOWN: "the module cannot be loaded (is it installed?)", C.PAM_ABORT: "libpam aborted",
 }
 
 // checkStack runs a real PAM account transaction through the module lines

@@ -1,0 +1,173 @@
+package test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamd"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+)
+
+var realServices = []string{"sshd", "login", "gdm-password", "sddm", "lightdm"}
+
+// scratchRoot copies Debian 12's service files into root/etc/pam.d.
+func scratchRoot(t *testing.T) string {
+	t.Helper()
+	testenv.Root(t)
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "etc/pam.d"), 0o755))
+	for _, s := range append(realServices, "other") {
+		data, err := os.ReadFile(filepath.Join("../installer/pamd/testdata", s))
+		if os.IsNotExist(err) {
+			data = []byte("auth required pam_deny.so\n")
+		} else {
+			must(t, err)
+		}
+		must(t, os.WriteFile(filepath.Join(root, "etc/pam.d", s), data, 0o644))
+	}
+	return root
+}
+
+func pamFile(t *testing.T, root, s string) []byte {
+	data, err := os.ReadFile(filepath.Join(root, "etc/pam.d", s))
+	must(t, err)
+	return data
+}
+
+// TestPamConfigureRoundTrip: every verb on real service files; configure
+// twice is once; clean gives back the files byte for byte; backups are
+// kept outside the PAM directory.
+func TestPamConfigureRoundTrip(t *testing.T) {
+	root := scratchRoot(t)
+	orig := map[string][]byte{}
+	for _, s := range realServices {
+		orig[s] = pamFile(t, root, s)
+	}
+	must(t, os.Chmod(filepath.Join(root, "etc/pam.d/sshd"), 0o640))
+
+	out, _, code := runCLI(t, root, nil, "pam-configure", "--root", root, "--dry-run")
+	if code != 0 || !strings.Contains(out, "+auth\trequired\tpam_accesscontrol.so") {
+		t.Fatalf("dry run: exit %d\n%s", code, out)
+	}
+	for _, s := range realServices {
+		if !bytes.Equal(pamFile(t, root, s), orig[s]) {
+			t.Fatalf("--dry-run changed %s", s)
+		}
+	}
+	if out, _, code := runCLI(t, root, nil, "pam-configure", "--root", root); code != 0 {
+		t.Fatalf("configure: exit %d\n%s", code, out)
+	}
+	for _, s := range realServices {
+		if got := pamFile(t, root, s); !bytes.Equal(got, pamd.Configure(orig[s])) {
+			t.Errorf("%s:\n%s", s, got)
+		}
+	}
+	if !bytes.Equal(pamFile(t, root, "other"), []byte("auth required pam_deny.so\n")) {
+		t.Error("a service not asked for was changed")
+	}
+	fi, _ := os.Stat(filepath.Join(root, "etc/pam.d/sshd"))
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %o, want 640 kept", fi.Mode().Perm())
+	}
+	out, _, _ = runCLI(t, root, nil, "pam-configure", "--root", root)
+	if strings.Count(out, "unchanged") != len(realServices) {
+		t.Errorf("configuring again changed something:\n%s", out)
+	}
+	out, _, _ = runCLI(t, root, nil, "pam-list", "--root", root)
+	if !strings.Contains(out, "* sshd\n") || !strings.Contains(out, "  other\n") {
+		t.Errorf("pam-list:\n%s", out)
+	}
+	out, _, _ = runCLI(t, root, nil, "show-pam-config", "--root", root, "sshd")
+	if strings.Count(out, "sshd:") != 3 {
+		t.Errorf("show-pam-config:\n%s", out)
+	}
+	if out, _, code := runCLI(t, root, nil, "make-pam-clean", "--root", root); code != 0 {
+		t.Fatalf("clean: exit %d\n%s", code, out)
+	}
+	for _, s := range realServices {
+		if !bytes.Equal(pamFile(t, root, s), orig[s]) {
+			t.Errorf("%s is not byte for byte the original after clean", s)
+		}
+	}
+	backups, _ := filepath.Glob(filepath.Join(root, "var/backups/pam-accesscontrol/sshd.*"))
+	if len(backups) != 2 {
+		t.Errorf("%d backups of sshd, want 2 (configure, clean)", len(backups))
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "etc/pam.d")); len(entries) != len(realServices)+1 {
+		t.Errorf("stray files in the PAM directory: %v", names(entries))
+	}
+}
+
+// TestPamConfigureRefuses: a symbolic link, a file not owned by root, and
+// a live stack whose module line cannot work are refused, with nothing
+// changed.
+func TestPamConfigureRefuses(t *testing.T) {
+	root := scratchRoot(t)
+	dir := filepath.Join(root, "etc/pam.d")
+	must(t, os.Rename(filepath.Join(dir, "login"), filepath.Join(root, "login-real")))
+	must(t, os.Symlink(filepath.Join(root, "login-real"), filepath.Join(dir, "login")))
+	must(t, os.Chown(filepath.Join(dir, "sddm"), 1000, 1000))
+	_, stderr, code := runCLI(t, root, nil, "pam-configure", "--root", root, "login", "sddm")
+	if code != 1 || !strings.Contains(stderr, "is a symbolic link") || !strings.Contains(stderr, "not owned by root") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	// the live system (no --root): the test transaction runs, and with no
+	// module installed in the system's module directory it fails
+	if _, err := os.Stat("/lib/x86_64-linux-gnu/security/pam_accesscontrol.so"); err == nil {
+		t.Skip("the module is installed on this machine")
+	}
+	before := pamFile(t, root, "sshd")
+	_, stderr, code = runCLI(t, root, nil, "pam-configure", "--pam-dir", dir, "sshd")
+	if code != 1 || !strings.Contains(stderr, "the module cannot be loaded") || !strings.Contains(stderr, "nothing was changed") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !bytes.Equal(pamFile(t, root, "sshd"), before) {
+		t.Error("sshd changed although the check failed")
+	}
+}
+
+// TestPamConfigureReadOnly: on a read-only file system the write fails
+// cleanly and the file is as it was.
+func TestPamConfigureReadOnly(t *testing.T) {
+	root := scratchRoot(t)
+	dir := filepath.Join(root, "etc/pam.d")
+	before := pamFile(t, root, "sshd")
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`mount --bind -o ro "$0" "$0" && exec "$@"`, dir, cli, "pam-configure", "--root", root, "sshd")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "read-only file system") || !strings.Contains(string(out), "nothing was changed") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !bytes.Equal(pamFile(t, root, "sshd"), before) {
+		t.Error("changed")
+	}
+}
+
+// TestPamConfigureConcurrent: ten runs at once leave one correct file.
+func TestPamConfigureConcurrent(t *testing.T) {
+	root := scratchRoot(t)
+	orig := pamFile(t, root, "sshd")
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			exec.Command(cli, "pam-configure", "--root", root, "sshd").Run()
+		}()
+	}
+	wg.Wait()
+	if got := pamFile(t, root, "sshd"); !bytes.Equal(got, pamd.Configure(orig)) {
+		t.Fatalf("after concurrent runs:\n%s", got)
+	}
+	entries, _ := os.ReadDir(filepath.Join(root, "etc/pam.d"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
