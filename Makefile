@@ -34,13 +34,15 @@ define ensure-debs
 endef
 
 # make install: DESTDIR for packaging, PREFIX for the programs. The PAM
-# module goes where this system's PAM looks for modules.
+# module goes where this system's PAM keeps its modules, found by where
+# pam_unix.so is (multiarch Debian, Fedora's lib64, Arch's lib).
 PREFIX   ?= /usr
-MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
-PAMDIR   ?= /lib/$(MULTIARCH)/security
 SYSCONF  ?= /etc
+PAMDIR   ?= $(shell dirname $$(ls /lib/*/security/pam_unix.so /usr/lib/*/security/pam_unix.so \
+              /usr/lib64/security/pam_unix.so /usr/lib/security/pam_unix.so /lib/security/pam_unix.so 2>/dev/null | head -n1) 2>/dev/null)
+VERSION  ?= 0.99.0
 
-.PHONY: all build test demo bench fuzz clean install check-go deps-build deps-test deps-demo deps-bench
+.PHONY: all build test demo bench fuzz clean install uninstall deb check-go deps-build deps-test deps-demo deps-bench
 
 all: build
 
@@ -91,16 +93,51 @@ bench: deps-bench build
 fuzz: deps-test
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=5m ./rules
 
+# The files make install puts in place, DESTINATION:SOURCE:MODE.
+INSTALLED = \
+	$(PAMDIR)/pam_accesscontrol.so:$(BUILD)/pam_accesscontrol.so:0644 \
+	$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-helper:$(BUILD)/pam-accesscontrol-helper:0755 \
+	$(PREFIX)/sbin/pam-accesscontrol:$(BUILD)/pam-accesscontrol:0755 \
+	$(PREFIX)/bin/pam-accesscontrol-notifier:$(BUILD)/pam-accesscontrol-notifier:0755 \
+	$(PREFIX)/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf:notifier/org.pamaccesscontrol.Notifier.conf:0644 \
+	$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop:notifier/pam-accesscontrol-notifier.desktop:0644 \
+	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
+	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \
+	$(PREFIX)/share/bash-completion/completions/pam-accesscontrol:installer/dist/pam-accesscontrol.bash-completion:0644 \
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/pam-accesscontrol.conf:examples/pam-accesscontrol.conf:0644 \
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/officehours.star:examples/plugins/officehours.star:0644 \
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/reason.star:examples/plugins/reason.star:0644 \
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/networks.star:examples/plugins/networks.star:0644
+
+CONFFILE = $(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf
+
 install: build
-	install -D -m 0644 $(BUILD)/pam_accesscontrol.so $(DESTDIR)$(PAMDIR)/pam_accesscontrol.so
-	install -D -m 0755 $(BUILD)/pam-accesscontrol-helper $(DESTDIR)$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-helper
-	install -D -m 0755 $(BUILD)/pam-accesscontrol $(DESTDIR)$(PREFIX)/sbin/pam-accesscontrol
-	install -D -m 0755 $(BUILD)/pam-accesscontrol-notifier $(DESTDIR)$(PREFIX)/bin/pam-accesscontrol-notifier
-	install -D -m 0644 notifier/org.pamaccesscontrol.Notifier.conf $(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf
-	install -D -m 0644 notifier/pam-accesscontrol-notifier.desktop $(DESTDIR)$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop
+	@test -n "$(PAMDIR)" || { echo "no PAM module directory found (where is pam_unix.so?): set PAMDIR"; exit 1; }
+	@for f in $(INSTALLED); do \
+	  dst=$${f%%:*}; rest=$${f#*:}; src=$${rest%%:*}; mode=$${rest##*:}; \
+	  install -D -m $$mode $$src $(DESTDIR)$$dst || exit 1; echo "installed $(DESTDIR)$$dst"; \
+	done
 	install -d -m 0755 $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/rules.d $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/plugins
-	[ -e $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf ] || \
-	  install -m 0644 examples/pam-accesscontrol.conf $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf.example
+	@# the config is the admin's: written once, never overwritten
+	@[ -e $(DESTDIR)$(CONFFILE) ] || install -m 0644 installer/dist/pam-accesscontrol.conf $(DESTDIR)$(CONFFILE)
+
+# uninstall removes what install put in place, and leaves the admin's
+# config and rules.
+uninstall:
+	@for f in $(INSTALLED); do dst=$${f%%:*}; rm -f $(DESTDIR)$$dst && echo "removed $(DESTDIR)$$dst"; done
+	-rmdir $(DESTDIR)$(PREFIX)/libexec/pam-accesscontrol $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins \
+	  $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol 2>/dev/null
+
+# make deb: a Debian package of this build, by dpkg-deb. Its config is a
+# conffile; its scripts reload the D-Bus policy and never touch /etc/pam.d.
+deb: build
+	rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD)/deb) BUILD=$(BUILD)
+	mkdir -p $(BUILD)/deb/DEBIAN
+	sed -e 's/@VERSION@/$(VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" installer/dist/debian-control > $(BUILD)/deb/DEBIAN/control
+	echo $(CONFFILE) > $(BUILD)/deb/DEBIAN/conffiles
+	install -m 0755 installer/dist/debian-postinst $(BUILD)/deb/DEBIAN/postinst
+	install -m 0755 installer/dist/debian-postrm $(BUILD)/deb/DEBIAN/postrm
+	dpkg-deb -Zgzip --root-owner-group --build $(BUILD)/deb $(BUILD)/pam-accesscontrol_$(VERSION)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf $(BUILD)
