@@ -49,6 +49,15 @@ func TestDeb(t *testing.T) {
 	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "check-my-config").CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "OK:") {
 		t.Errorf("the installed default config: %v\n%s", err, out)
 	}
+	// with the module installed, pam-configure's test transaction passes
+	// (on a copy of the PAM directory: the live one stays as it is)
+	pamCopy := t.TempDir()
+	sshd := mustRead(t, "../installer/pamd/testdata/sshd")
+	must(t, os.WriteFile(filepath.Join(pamCopy, "sshd"), sshd, 0o644))
+	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "pam-configure", "--pam-dir", pamCopy, "sshd").CombinedOutput(); err != nil ||
+		!strings.Contains(string(mustRead(t, filepath.Join(pamCopy, "sshd"))), "pam_accesscontrol.so") {
+		t.Errorf("pam-configure with the module installed: %v\n%s", err, out)
+	}
 	conf := "/etc/pam-accesscontrol.d/pam-accesscontrol.conf"
 	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("SSHD OPEN USER admin\n")...), 0o644))
 
