@@ -1,6 +1,7 @@
 package test
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,5 +102,36 @@ func TestDaemonRefusesNonRoot(t *testing.T) {
 	}
 	if len(grep(sink.Since(mark), "daemon: refused a connection from uid 65534")) != 1 {
 		t.Errorf("no refusal logged: %q", sink.Since(mark))
+	}
+}
+
+// TestDaemonSocketActivation: started by systemd's socket unit, the daemon
+// serves the socket it is handed (LISTEN_FDS) rather than making one.
+func TestDaemonSocketActivation(t *testing.T) {
+	s := newPAMStack(t, pamRules)
+	socket := filepath.Join(s.dir, "activated.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socket, Net: "unix"})
+	must(t, err)
+	f, err := l.File()
+	must(t, err)
+	l.SetUnlinkOnClose(false) // the socket stays, as systemd's does
+	l.Close()
+	cmd := command("sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --daemon --socket /nonexistent/ignored.sock`, helper)
+	cmd.ExtraFiles = []*os.File{f} // fd 3, as systemd passes it
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, cmd.Start())
+	f.Close()
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+	s.service(t, "sshd", "auth required "+line+"\n")
+	for i := 0; ; i++ {
+		out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
+		if code == 0 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("the activated daemon did not answer:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
