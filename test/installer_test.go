@@ -171,3 +171,19 @@ func TestPamConfigureConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestShowPamInfo: the package that ships a service file (openssh-server
+// ships /etc/pam.d/sshd, which make test installs).
+func TestShowPamInfo(t *testing.T) {
+	if _, err := os.Stat("/etc/pam.d/sshd"); err != nil {
+		testenv.Missing(t, "openssh-server's /etc/pam.d/sshd")
+	}
+	out, _, code := runCLI(t, "..", nil, "show-pam-info", "sshd")
+	if code != 0 || !strings.Contains(out, "/etc/pam.d/sshd: package openssh-server") || !strings.Contains(out, "secure shell") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	out, _, code = runCLI(t, "..", nil, "show-pam-info", "no-such-service")
+	if code != 1 || !strings.Contains(out, "no installed package ships it") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
