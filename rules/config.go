@@ -58,6 +58,7 @@ type Settings struct {
 	AskTimeout  time.Duration
 	AskFallback Verdict // Open or Close
 	MailServer  string
+	AuditLog    string // AUDIT_LOG: a JSON-lines file of audit events; "" for none
 }
 
 // DefaultSettings are the values a config starts with (rules.md).

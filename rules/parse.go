@@ -103,6 +103,7 @@ func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 var settingKeys = map[string]bool{
 	"DEFAULT": true, "DEBUG": true, "ASK_TIMEOUT": true, "ASK_FALLBACK": true, "MAILSERVER": true,
+	"AUDIT_LOG": true,
 }
 
 func isSettingKey(s string) bool { return settingKeys[strings.ToUpper(s)] }
@@ -149,8 +150,14 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			return
 		}
 		s.MailServer = value
+	case "AUDIT_LOG":
+		if !strings.HasPrefix(value, "/") || strings.HasSuffix(value, "/") {
+			p.cfg.problem(pos, Ignored, "AUDIT_LOG must be an absolute file path, not %q", value)
+			return
+		}
+		s.AuditLog = value
 	default:
-		p.cfg.problem(pos, Ignored, "unknown setting %q (known: DEFAULT, DEBUG, ASK_TIMEOUT, ASK_FALLBACK, MAILSERVER)", key)
+		p.cfg.problem(pos, Ignored, "unknown setting %q (known: DEFAULT, DEBUG, ASK_TIMEOUT, ASK_FALLBACK, MAILSERVER, AUDIT_LOG)", key)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
@@ -41,6 +42,7 @@ func (c *ruleCall) ask(cfg *rules.Config, login rules.Login, base string, lc *lo
 	}
 
 	timeout := cfg.Settings.AskTimeout
+	c.auditEvent(cfg, audit.Event{Kind: audit.AskQuestion, User: login.User, Reason: "asking " + owner.User})
 	// a little longer than the countdown, for the answer to travel, but
 	// inside the module's own deadline
 	wait := min(timeout+2*time.Second, c.args.Timeout-time.Second)
@@ -49,6 +51,11 @@ func (c *ruleCall) ask(cfg *rules.Config, login rules.Login, base string, lc *lo
 	d, err := dbusapi.Ask(askCtx, owner.UID, dbusapi.Request{User: login.User, RHost: login.RHost,
 		Service: login.Service, Timeout: uint32(timeout / time.Second)})
 	who := logging.Quote(owner.User)
+	answer := string(d)
+	if err != nil {
+		answer = "no answer: " + err.Error()
+	}
+	c.auditEvent(cfg, audit.Event{Kind: audit.AskAnswer, User: login.User, Verdict: answer, Reason: "asked " + owner.User})
 	switch {
 	case errors.Is(err, dbusapi.ErrWrongOwner):
 		// someone else holds the owner's notifier name: an attack, not

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
@@ -33,13 +34,23 @@ type ruleCall struct {
 	args  moduleArgs
 	log   *logging.Logger
 	store *store
+
+	loginID string // the audit trail's correlation id of this login
 }
 
 func (c *ruleCall) run() int32 {
 	switch c.call.Fn {
-	case protocol.FnAuthenticate, protocol.FnAcctMgmt, protocol.FnOpenSession:
+	case protocol.FnAuthenticate, protocol.FnAcctMgmt:
 		return c.decide()
+	case protocol.FnOpenSession:
+		code := c.decide()
+		if code == protocol.PAMSuccess {
+			cfg, _ := rules.Load(rules.LoadOptions{Path: c.args.Conf})
+			c.auditEvent(cfg, audit.Event{Kind: audit.SessionOpen})
+		}
+		return code
 	case protocol.FnCloseSession:
+		c.closeSession()
 		c.store.forget(c.call)
 		newNumberGuard(c.args.RunDir).remove(c.call)
 		if ap, last := newApprovals(c.args.RunDir, &logind.Client{}).release(c.call); last {
@@ -75,6 +86,7 @@ func (c *ruleCall) decide() int32 {
 	}
 
 	if r, ok := c.store.load(c.call, user); ok {
+		c.adoptLoginID(r.Login)
 		c.log.Debug("%s: %s login of %s: reusing the decision %s of an earlier phase (%s)",
 			c.call.Fn, c.call.Service.S, logging.Quote(user), r.Verdict, r.Source)
 		if r.Verdict == rules.Open.String() {
@@ -83,6 +95,10 @@ func (c *ruleCall) decide() int32 {
 		return c.denyCode()
 	}
 
+	c.adoptLoginID("")
+	if fatal, refused := cfg.Fatal(); refused {
+		c.auditEvent(cfg, audit.Event{Kind: audit.ConfigRefused, User: user, Reason: fatal.String()})
+	}
 	login := rules.Login{Service: c.call.Service.S, User: user, RHost: c.call.RHost.S, Auth: rules.AuthNone,
 		RUser: c.call.RUser.S, TTY: c.call.TTY.S}
 	if login.IsSSHD() {
@@ -161,8 +177,10 @@ func (c *ruleCall) decide() int32 {
 		}
 	}
 	c.logDecision(login, d, verdict)
+	c.auditEvent(cfg, audit.Event{Kind: audit.Decision, User: user, Auth: string(login.Auth),
+		Verdict: verdict.String(), Rule: d.Source(), Reason: d.Reason})
 	err = c.store.save(c.call, record{User: user, Service: login.Service, RHost: login.RHost,
-		Auth: string(login.Auth), Verdict: verdict.String(), Source: d.Source(), At: time.Now()})
+		Auth: string(login.Auth), Verdict: verdict.String(), Source: d.Source(), At: time.Now(), Login: c.loginID})
 	if err != nil {
 		c.log.Error("keeping the decision for later phases: %v (they will decide again)", err)
 	}
@@ -250,9 +268,9 @@ func (c *ruleCall) logDecision(login rules.Login, d rules.Decision, verdict rule
 	if rhost == "" {
 		rhost = "LOCAL"
 	}
-	c.log.Info("%s: %s for %s from %s (service %s, auth %s) by %s: %s",
+	c.log.Info("%s: %s for %s from %s (service %s, auth %s, login %s) by %s: %s",
 		c.call.Fn, verdict, logging.Quote(login.User), logging.Quote(rhost), logging.Quote(login.Service),
-		login.Auth, d.Source(), d.Reason)
+		login.Auth, c.loginID, d.Source(), d.Reason)
 	outcome := "access denied"
 	if verdict == rules.Open {
 		outcome = "access granted"

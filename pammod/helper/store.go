@@ -26,6 +26,7 @@ type record struct {
 	Auth    string    `json:"auth"`
 	Verdict string    `json:"verdict"`
 	Source  string    `json:"source"`
+	Login   string    `json:"login"` // the correlation id of the audit trail
 	At      time.Time `json:"at"`
 }
 

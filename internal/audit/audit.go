@@ -1,0 +1,74 @@
+// Package audit writes pam-accesscontrol's audit events: one JSON object a
+// line, each with the login's correlation id, so a central log pipeline can
+// follow one login through its phases (and sshd's fork) and its session.
+package audit
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Kinds of event.
+const (
+	Decision      = "decision"
+	SessionOpen   = "session_open"
+	SessionClose  = "session_close"
+	AskQuestion   = "ask_question"
+	AskAnswer     = "ask_answer"
+	ConfigRefused = "config_refused"
+)
+
+// Event is one audit record.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"event"`
+	Login   string    `json:"login"` // the correlation id of the login
+	Phase   string    `json:"phase,omitempty"`
+	Service string    `json:"service,omitempty"`
+	User    string    `json:"user,omitempty"`
+	RHost   string    `json:"rhost,omitempty"`
+	Auth    string    `json:"auth,omitempty"`
+	Verdict string    `json:"verdict,omitempty"`
+	Rule    string    `json:"rule,omitempty"` // file:line, DEFAULT or error
+	Reason  string    `json:"reason,omitempty"`
+	Host    string    `json:"host,omitempty"` // this machine
+	PID     int       `json:"pid,omitempty"`  // the PAM application's process
+}
+
+// NewLoginID returns a fresh correlation id.
+func NewLoginID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// AppendFile adds events to a JSON-lines file (mode 0640), one write each,
+// so concurrent helpers never interleave a line.
+func AppendFile(path string, events ...Event) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	host, _ := os.Hostname()
+	for _, e := range events {
+		if e.Host == "" {
+			e.Host = host
+		}
+		line, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(append(line, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
