@@ -5,6 +5,7 @@ package testbus
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,7 +95,10 @@ func start(policy string) (*Bus, error) {
 	}
 	b := &Bus{Address: "unix:path=" + sock, cmd: cmd, dir: dir}
 	for i := 0; ; i++ {
-		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		// the socket file appears at bind(), before listen(): wait for a
+		// connection to go through
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			os.Chmod(sock, 0o666)
 			return b, nil
 		}
