@@ -59,6 +59,8 @@ type Settings struct {
 	AskFallback Verdict // Open or Close
 	MailServer  string
 	AuditLog    string // AUDIT_LOG: a JSON-lines file of audit events; "" for none
+	Webhook     string // WEBHOOK: an http(s) URL that audit events are POSTed to
+	WebhookKey  string // WEBHOOK_SECRET: the file holding the HMAC key
 }
 
 // DefaultSettings are the values a config starts with (rules.md).

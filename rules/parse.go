@@ -103,7 +103,7 @@ func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 var settingKeys = map[string]bool{
 	"DEFAULT": true, "DEBUG": true, "ASK_TIMEOUT": true, "ASK_FALLBACK": true, "MAILSERVER": true,
-	"AUDIT_LOG": true,
+	"AUDIT_LOG": true, "WEBHOOK": true, "WEBHOOK_SECRET": true,
 }
 
 func isSettingKey(s string) bool { return settingKeys[strings.ToUpper(s)] }
@@ -156,8 +156,20 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			return
 		}
 		s.AuditLog = value
+	case "WEBHOOK":
+		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
+			p.cfg.problem(pos, Ignored, "WEBHOOK must be an http:// or https:// URL, not %q", value)
+			return
+		}
+		s.Webhook = value
+	case "WEBHOOK_SECRET":
+		if !strings.HasPrefix(value, "/") {
+			p.cfg.problem(pos, Ignored, "WEBHOOK_SECRET names the file holding the key, by absolute path, not %q", value)
+			return
+		}
+		s.WebhookKey = value
 	default:
-		p.cfg.problem(pos, Ignored, "unknown setting %q (known: DEFAULT, DEBUG, ASK_TIMEOUT, ASK_FALLBACK, MAILSERVER, AUDIT_LOG)", key)
+		p.cfg.problem(pos, Ignored, "unknown setting %q (known: DEFAULT, DEBUG, ASK_TIMEOUT, ASK_FALLBACK, MAILSERVER, AUDIT_LOG, WEBHOOK, WEBHOOK_SECRET)", key)
 	}
 }
 

@@ -16,7 +16,7 @@ const loginDataKey = "login"
 // auditEvent writes one event to AUDIT_LOG, when the config names one.
 // The login's correlation id, phase and who are filled in.
 func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
-	if cfg == nil || cfg.Settings.AuditLog == "" {
+	if cfg == nil || (cfg.Settings.AuditLog == "" && cfg.Settings.Webhook == "") {
 		return
 	}
 	e.Time = time.Now()
@@ -32,8 +32,13 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	if e.RHost == "" {
 		e.RHost = c.call.RHost.S
 	}
-	if err := audit.AppendFile(cfg.Settings.AuditLog, e); err != nil {
-		c.log.Error("audit log %s: %v", cfg.Settings.AuditLog, err)
+	if cfg.Settings.AuditLog != "" {
+		if err := audit.AppendFile(cfg.Settings.AuditLog, e); err != nil {
+			c.log.Error("audit log %s: %v", cfg.Settings.AuditLog, err)
+		}
+	}
+	if cfg.Settings.Webhook != "" {
+		c.queueWebhook(cfg, e)
 	}
 }
 

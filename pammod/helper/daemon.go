@@ -99,8 +99,12 @@ func serveConn(c *net.UnixConn, log *logging.Logger) {
 		log.Error("%v; denying", err)
 		return
 	}
-	if err := conn.Result(handle(conn, call, log)); err != nil {
+	code, after := handle(conn, call, log)
+	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
+	}
+	if after != nil {
+		after.start(log)
 	}
 }
 

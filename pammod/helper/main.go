@@ -14,6 +14,7 @@ import (
 	"flag"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
@@ -23,6 +24,9 @@ import (
 const shimFD = 3
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--deliver" {
+		os.Exit(runDeliver(os.Args[2:]))
+	}
 	if len(os.Args) > 1 {
 		os.Exit(runDaemon(os.Args[1:]))
 	}
@@ -68,25 +72,31 @@ func run() (exit int) {
 		log.Error("%v; denying", err)
 		return 1
 	}
-	code := handle(conn, call, log)
+	// nothing started from here may keep the module's socket open
+	syscall.CloseOnExec(shimFD)
+	code, after := handle(conn, call, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 		return 1
 	}
+	if after != nil {
+		after.start(log)
+	}
 	return 0
 }
 
-// handle runs the call and returns the PAM code for the shim.
-func handle(conn *protocol.Conn, call protocol.Call, log *logging.Logger) int32 {
+// handle runs the call and returns the PAM code for the shim, and the
+// webhook delivery to start once the code is sent, if any.
+func handle(conn *protocol.Conn, call protocol.Call, log *logging.Logger) (int32, *delivery) {
 	args, err := parseArgs(call.Args)
 	if err != nil {
 		log.Error("%s: %v; denying", call.Fn, err)
-		return protocol.PAMServiceErr
+		return protocol.PAMServiceErr, nil
 	}
 	log.SetDebug(args.Debug)
 	if args.Script != "" {
-		return runScript(conn, call, args, log)
+		return runScript(conn, call, args, log), nil
 	}
 	c := &ruleCall{conn: conn, call: call, args: args, log: log, store: newStore(args.RunDir)}
-	return c.run()
+	return c.run(), c.after
 }

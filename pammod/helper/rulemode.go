@@ -35,7 +35,8 @@ type ruleCall struct {
 	log   *logging.Logger
 	store *store
 
-	loginID string // the audit trail's correlation id of this login
+	loginID string    // the audit trail's correlation id of this login
+	after   *delivery // webhook events to send once the result is out
 }
 
 func (c *ruleCall) run() int32 {
