@@ -57,18 +57,25 @@ type Settings struct {
 	Debug       bool
 	AskTimeout  time.Duration
 	AskFallback Verdict // Open or Close
-	MailServer  string
-	AuditLog    string // AUDIT_LOG: a JSON-lines file of audit events; "" for none
-	Webhook     string // WEBHOOK: an http(s) URL that audit events are POSTed to
-	WebhookKey  string // WEBHOOK_SECRET: the file holding the HMAC key
+	MailServer  string  // MAILSERVER: the SMTP relay, host[:port]
+	MailFrom    string  // MAIL_FROM: the sender of mails; "" for the original's pam-accesscontrol@localhost
+	AuditLog    string  // AUDIT_LOG: a JSON-lines file of audit events; "" for none
+	Webhook     string  // WEBHOOK: an http(s) URL that audit events are POSTed to
+	WebhookKey  string  // WEBHOOK_SECRET: the file holding the HMAC key
+	// SYSLOG_SERVER: a central syslog server, udp://, tcp:// or tls://
+	// host:port, that audit events go to as RFC 5424 lines; "" for none
+	SyslogServer  string
+	SyslogCA      string        // SYSLOG_CA: the CA bundle for tls://; "" for the system's
+	SyslogTimeout time.Duration // SYSLOG_TIMEOUT: the bound on each connect and send
 }
 
 // DefaultSettings are the values a config starts with (rules.md).
 func DefaultSettings() Settings {
 	return Settings{
-		Default:     Close,
-		AskTimeout:  30 * time.Second,
-		AskFallback: Close,
+		Default:       Close,
+		AskTimeout:    30 * time.Second,
+		AskFallback:   Close,
+		SyslogTimeout: 5 * time.Second,
 	}
 }
 

@@ -3,12 +3,16 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
 )
 
 // ParseOptions say where the parser looks things up.
@@ -101,12 +105,14 @@ func stripComment(line string) string {
 func isBlank(r rune) bool   { return r == ' ' || r == '\t' }
 func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
-var settingKeys = map[string]bool{
-	"DEFAULT": true, "DEBUG": true, "ASK_TIMEOUT": true, "ASK_FALLBACK": true, "MAILSERVER": true,
-	"AUDIT_LOG": true, "WEBHOOK": true, "WEBHOOK_SECRET": true,
+// settingKeys are the known KEY:VALUE keys, in the order the
+// documentation lists them.
+var settingKeys = []string{
+	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "MAILSERVER", "MAIL_FROM",
+	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_TIMEOUT",
 }
 
-func isSettingKey(s string) bool { return settingKeys[strings.ToUpper(s)] }
+func isSettingKey(s string) bool { return slices.Contains(settingKeys, strings.ToUpper(s)) }
 
 func (p *parser) parseSetting(pos Pos, field string) {
 	key, value, _ := strings.Cut(field, ":")
@@ -168,8 +174,34 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			return
 		}
 		s.WebhookKey = value
+	case "MAIL_FROM":
+		if _, err := mail.ParseAddress(value); err != nil || strings.ContainsAny(value, "<> ") {
+			p.cfg.problem(pos, Ignored, "MAIL_FROM must be a plain mail address like pam-accesscontrol@host.example.org, not %q", value)
+			return
+		}
+		s.MailFrom = value
+	case "SYSLOG_SERVER":
+		t, err := remotelog.ParseTarget(value)
+		if err != nil {
+			p.cfg.problem(pos, Ignored, "SYSLOG_SERVER: %v", err)
+			return
+		}
+		s.SyslogServer = t.String()
+	case "SYSLOG_CA":
+		if !strings.HasPrefix(value, "/") {
+			p.cfg.problem(pos, Ignored, "SYSLOG_CA names a PEM file of CA certificates, by absolute path, not %q", value)
+			return
+		}
+		s.SyslogCA = value
+	case "SYSLOG_TIMEOUT":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 || n > 30 {
+			p.cfg.problem(pos, Ignored, "SYSLOG_TIMEOUT must be a whole number of seconds from 1 to 30, not %q", value)
+			return
+		}
+		s.SyslogTimeout = time.Duration(n) * time.Second
 	default:
-		p.cfg.problem(pos, Ignored, "unknown setting %q (known: DEFAULT, DEBUG, ASK_TIMEOUT, ASK_FALLBACK, MAILSERVER, AUDIT_LOG, WEBHOOK, WEBHOOK_SECRET)", key)
+		p.cfg.problem(pos, Ignored, "unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
 	}
 }
 

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -13,10 +18,15 @@ import (
 // session's close, which may come long after the decision record is gone.
 const loginDataKey = "login"
 
-// auditEvent writes one event to AUDIT_LOG, when the config names one.
-// The login's correlation id, phase and who are filled in.
+// auditEvent sends one event where the config says: AUDIT_LOG (written
+// now), WEBHOOK and SYSLOG_SERVER (through the outbox). The login's
+// correlation id, phase and who are filled in.
 func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
-	if cfg == nil || (cfg.Settings.AuditLog == "" && cfg.Settings.Webhook == "") {
+	if cfg == nil {
+		return
+	}
+	s := cfg.Settings
+	if s.AuditLog == "" && s.Webhook == "" && s.SyslogServer == "" {
 		return
 	}
 	e.Time = time.Now()
@@ -32,13 +42,24 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	if e.RHost == "" {
 		e.RHost = c.call.RHost.S
 	}
-	if cfg.Settings.AuditLog != "" {
-		if err := audit.AppendFile(cfg.Settings.AuditLog, e); err != nil {
-			c.log.Error("audit log %s: %v", cfg.Settings.AuditLog, err)
+	if e.Host == "" {
+		e.Host, _ = os.Hostname()
+	}
+	if s.AuditLog != "" {
+		if err := audit.AppendFile(s.AuditLog, e); err != nil {
+			c.log.Error("audit log %s: %v", s.AuditLog, err)
 		}
 	}
-	if cfg.Settings.Webhook != "" {
-		c.queueWebhook(cfg, e)
+	if s.Webhook != "" {
+		if body, err := json.Marshal(e); err != nil {
+			c.log.Error("webhook: %v (the event is not sent)", err)
+		} else {
+			c.send(outbox.Item{Kind: outbox.Webhook, Dest: s.Webhook, KeyFile: s.WebhookKey, Body: body})
+		}
+	}
+	if s.SyslogServer != "" {
+		c.send(outbox.Item{Kind: outbox.Syslog, Dest: s.SyslogServer, CAFile: s.SyslogCA,
+			Timeout: s.SyslogTimeout.Seconds(), Body: []byte(remotelog.Format(e))})
 	}
 }
 
@@ -70,6 +91,7 @@ func (c *ruleCall) closeSession() {
 		c.adoptLoginID("")
 	}
 	c.auditEvent(cfg, audit.Event{Kind: audit.SessionClose})
+	c.mailSession(cfg, mail.CloseSession)
 }
 
 func optString(s string) protocol.Opt { return protocol.Some(s) }

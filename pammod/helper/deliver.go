@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,37 +11,36 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/webhook"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
-// deliverTimeout bounds each POST of the deliverer.
-const deliverTimeout = 5 * time.Second
+// Bounds of the deliverer: each attempt (unless the item says otherwise),
+// and one whole run, after which what is left waits for the next login.
+const (
+	deliverTimeout = 5 * time.Second
+	mailTimeout    = 15 * time.Second
+	deliverRun     = 2 * time.Minute
+)
 
-// delivery is the webhook work a call leaves for after its result.
-type delivery struct {
-	spool, url, keyFile string
-}
+// delivery is the outbox a call leaves for the deliverer.
+type delivery struct{ dir string }
 
-func spoolDir(runDir string) string { return filepath.Join(runDir, "webhook") }
+func outboxDir(runDir string) string { return filepath.Join(runDir, "outbox") }
 
-// queueWebhook spools an event; the deliverer sends it once the login has
-// its answer.
-func (c *ruleCall) queueWebhook(cfg *rules.Config, e audit.Event) {
-	if e.Host == "" {
-		e.Host, _ = os.Hostname()
-	}
-	body, err := json.Marshal(e)
-	if err == nil {
-		err = webhook.Enqueue(spoolDir(c.args.RunDir), body)
-	}
-	if err != nil {
-		c.log.Error("webhook: %v (the event is not sent)", err)
+// send puts a message for a remote receiver in the outbox; the deliverer
+// sends it once the login has its answer.
+func (c *ruleCall) send(it outbox.Item) {
+	dir := outboxDir(c.args.RunDir)
+	if err := outbox.Put(dir, it); err != nil {
+		c.log.Error("%s to %s: %v (not sent)", it.Kind, it.Dest, err)
 		return
 	}
-	c.after = &delivery{spool: spoolDir(c.args.RunDir), url: cfg.Settings.Webhook, keyFile: cfg.Settings.WebhookKey}
+	c.after = &delivery{dir: dir}
 }
 
 // start runs the deliverer as its own process, in its own session, with
@@ -48,43 +49,88 @@ func (c *ruleCall) queueWebhook(cfg *rules.Config, e audit.Event) {
 func (d *delivery) start(log *logging.Logger) {
 	self, err := os.Executable()
 	if err != nil {
-		log.Error("webhook: %v", err)
+		log.Error("deliverer: %v", err)
 		return
 	}
-	cmd := exec.Command(self, "--deliver", d.spool, d.url, d.keyFile)
+	cmd := exec.Command(self, "--deliver", d.dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	if err := cmd.Start(); err != nil {
-		log.Error("webhook: starting the deliverer: %v", err)
+		log.Error("starting the deliverer: %v", err)
 		return
 	}
 	cmd.Process.Release()
 }
 
-// runDeliver is `--deliver SPOOL URL KEYFILE`: send what waits, then exit.
+// runDeliver is `--deliver OUTBOX`: send what waits, then exit. One line
+// per receiver that failed, and per message dropped.
 func runDeliver(args []string) int {
 	log := logging.Open()
 	defer log.Close()
-	if len(args) != 3 {
+	if len(args) != 1 {
 		return 64
 	}
-	spool, url, keyFile := args[0], args[1], args[2]
-	var key []byte
-	if keyFile != "" {
-		if err := rules.CheckTrusted(keyFile); err != nil {
-			log.Error("webhook: key %v; not sending", err)
-			return 1
+	var syslog remotelog.Sender
+	defer syslog.Close()
+	send := func(it outbox.Item) error {
+		timeout := deliverTimeout
+		if it.Timeout > 0 {
+			timeout = time.Duration(it.Timeout * float64(time.Second))
 		}
-		data, err := os.ReadFile(keyFile)
-		if err != nil {
-			log.Error("webhook: key: %v; not sending", err)
-			return 1
+		switch it.Kind {
+		case outbox.Webhook:
+			key, err := readKey(it.KeyFile)
+			if err != nil {
+				return err
+			}
+			return webhook.Post(it.Dest, key, it.Body, timeout)
+		case outbox.Syslog:
+			if it.CAFile != "" {
+				if err := rules.CheckTrusted(it.CAFile); err != nil {
+					return fmt.Errorf("SYSLOG_CA %v", err)
+				}
+			}
+			return syslog.Send(it.Dest, it.CAFile, timeout, string(it.Body))
+		case outbox.Mail:
+			var n mail.Notice
+			if err := json.Unmarshal(it.Body, &n); err != nil {
+				return err
+			}
+			return mail.Send(it.Dest, it.From, it.To, n, timeout)
 		}
-		key = []byte(strings.TrimSpace(string(data)))
+		return fmt.Errorf("unknown kind of message %q", it.Kind)
 	}
-	if _, err := webhook.Deliver(spool, url, key, deliverTimeout); err != nil {
-		log.Error("webhook %s: %v (kept for the next login)", url, err)
+	rep, err := outbox.Deliver(args[0], send, time.Now().Add(deliverRun))
+	if errors.Is(err, outbox.ErrBusy) {
+		return 0
+	}
+	if err != nil {
+		log.Error("deliverer: %v", err)
+		return 1
+	}
+	for receiver, err := range rep.Failed {
+		log.Error("%s: %v (kept for the next try)", receiver, err)
+	}
+	for _, why := range rep.Dropped {
+		log.Error("deliverer: dropped a message: %s", why)
+	}
+	if len(rep.Failed) > 0 {
 		return 1
 	}
 	return 0
+}
+
+// readKey reads a webhook's HMAC key, which must be root's alone.
+func readKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if err := rules.CheckTrusted(path); err != nil {
+		return nil, fmt.Errorf("WEBHOOK_SECRET %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
+	}
+	return []byte(strings.TrimSpace(string(data))), nil
 }

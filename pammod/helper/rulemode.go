@@ -10,6 +10,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
@@ -48,6 +49,7 @@ func (c *ruleCall) run() int32 {
 		if code == protocol.PAMSuccess {
 			cfg, _ := rules.Load(rules.LoadOptions{Path: c.args.Conf})
 			c.auditEvent(cfg, audit.Event{Kind: audit.SessionOpen})
+			c.mailSession(cfg, mail.NewSession)
 		}
 		return code
 	case protocol.FnCloseSession:

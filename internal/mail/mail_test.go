@@ -1,0 +1,91 @@
+package mail
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+var when = time.Date(2026, 11, 22, 17, 0, 0, 0, time.UTC)
+
+func TestCompose(t *testing.T) {
+	to := []string{"a@example.org", "b@example.org"}
+	for _, tc := range []struct {
+		name    string
+		n       Notice
+		subject string
+		body    string
+	}{
+		{"new session", Notice{Kind: NewSession, Time: when, Service: "sshd", User: "alice", RHost: "10.2.2.2"},
+			"[PAM-ACCESSCONTROL] 192.0.2.7 : sshd (creating new session)",
+			"*** Security notification ***\n\nSource:  10.2.2.2\nTarget:  192.0.2.7 (web01)\nService: sshd\nUser:    alice\n\nSuccessfully logged in\n"},
+		{"local session", Notice{Kind: NewSession, Time: when, Service: "login", User: "bob"},
+			"[PAM-ACCESSCONTROL] 192.0.2.7 : login (creating new session)",
+			"*** Security notification ***\n\nSource:  LOCAL\nTarget:  192.0.2.7 (web01)\nService: login\nUser:    bob\n\nSuccessfully logged in\n"},
+		{"closed", Notice{Kind: CloseSession, Time: when, Service: "sshd", User: "alice"},
+			"[PAM-ACCESSCONTROL] 192.0.2.7 : sshd (closing session)",
+			"*** Security notification ***\n\nSession for user 'alice' is closed\n"},
+		{"pin", Notice{Kind: PIN, Time: when, Service: "sshd", User: "alice", Secret: "7KQ2M9XA"},
+			"[PAM-ACCESSCONTROL] 192.0.2.7 : sshd (one time PIN)",
+			"*** Security notification ***\n\nPIN for this session: 7KQ2M9XA\n"},
+		{"a name cannot add a line", Notice{Kind: CloseSession, Time: when, Service: "sshd\nBcc: x@y", User: "a\n.\nRCPT"},
+			"[PAM-ACCESSCONTROL] 192.0.2.7 : sshd\\x0aBcc: x@y (closing session)",
+			"*** Security notification ***\n\nSession for user 'a\\x0a.\\x0aRCPT' is closed\n"},
+	} {
+		msg := string(Compose(tc.n, "pamac@web01", to, "192.0.2.7", "web01"))
+		head, body, ok := strings.Cut(msg, "\n\n")
+		if !ok {
+			t.Fatalf("%s: no blank line after the headers:\n%s", tc.name, msg)
+		}
+		headers := map[string]string{}
+		for _, l := range strings.Split(head, "\n") {
+			k, v, _ := strings.Cut(l, ": ")
+			headers[k] = v
+		}
+		want := map[string]string{
+			"From": "pamac@web01", "To": "a@example.org, b@example.org", "Subject": tc.subject,
+			"Date": "Sun, 22 Nov 2026 17:00:00 +0000", "Content-Type": "text/plain; charset=utf-8",
+		}
+		for k, v := range want {
+			if headers[k] != v {
+				t.Errorf("%s: %s: %q, want %q", tc.name, k, headers[k], v)
+			}
+		}
+		if !strings.HasPrefix(headers["Message-ID"], "<") || !strings.HasSuffix(headers["Message-ID"], "@web01>") {
+			t.Errorf("%s: Message-ID %q", tc.name, headers["Message-ID"])
+		}
+		if len(headers) != 9 {
+			t.Errorf("%s: headers %v", tc.name, headers)
+		}
+		if body != tc.body {
+			t.Errorf("%s: body\n%q\nwant\n%q", tc.name, body, tc.body)
+		}
+	}
+}
+
+// A relay that accepts and says nothing costs Send its timeout, no more.
+func TestSendTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	err = Send(ln.Addr().String(), "", []string{"a@example.org"}, Notice{Kind: NewSession}, 300*time.Millisecond)
+	if err == nil || time.Since(start) > 3*time.Second {
+		t.Errorf("silent relay: %v after %v", err, time.Since(start))
+	}
+	if err := Send(ln.Addr().String(), "", nil, Notice{}, time.Second); err == nil {
+		t.Error("a mail without recipients was sent")
+	}
+}

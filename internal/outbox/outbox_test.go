@@ -1,0 +1,113 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func put(t *testing.T, dir string, it Item) {
+	t.Helper()
+	if err := Put(dir, it); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeliver(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "outbox")
+	old := time.Now().Add(-MaxAge - time.Minute)
+	put(t, dir, Item{Kind: Syslog, Dest: "udp://a", Body: []byte("1")})
+	put(t, dir, Item{Kind: Mail, Dest: "down:25", Body: []byte("2")})
+	put(t, dir, Item{Kind: Syslog, Dest: "udp://a", Body: []byte("3")})
+	put(t, dir, Item{Kind: Mail, Dest: "down:25", Body: []byte("4")})
+	put(t, dir, Item{Kind: Webhook, Dest: "http://x", Body: []byte("stale"), Created: old})
+	if err := os.WriteFile(filepath.Join(dir, "9-broken.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var sent []string
+	tries := map[string]int{}
+	send := func(it Item) error {
+		tries[it.Dest]++
+		if it.Dest == "down:25" {
+			return errors.New("connection refused")
+		}
+		sent = append(sent, string(it.Body))
+		return nil
+	}
+	rep, err := Deliver(dir, send, time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// in order; a failed receiver is tried once and keeps both its items
+	if rep.Sent != 2 || len(sent) != 2 || sent[0] != "1" || sent[1] != "3" {
+		t.Errorf("sent %q (%d)", sent, rep.Sent)
+	}
+	if tries["down:25"] != 1 || rep.Failed["mail down:25"] == nil || len(rep.Failed) != 1 {
+		t.Errorf("tries %v, failed %v", tries, rep.Failed)
+	}
+	if len(rep.Dropped) != 2 { // the stale one and the broken one
+		t.Errorf("dropped %q", rep.Dropped)
+	}
+	if n := Len(dir); n != 2 {
+		t.Errorf("%d items wait, want the 2 mails", n)
+	}
+	// once the relay is back, the kept items go, in order
+	sent = nil
+	rep, _ = Deliver(dir, func(it Item) error { sent = append(sent, string(it.Body)); return nil }, time.Now().Add(time.Minute))
+	if rep.Sent != 2 || sent[0] != "2" || sent[1] != "4" || Len(dir) != 0 {
+		t.Errorf("second run sent %q", sent)
+	}
+}
+
+// An item put while a deliverer works is sent by that deliverer, and a
+// second deliverer stays out.
+func TestDeliverLooksAgain(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, Item{Kind: Syslog, Dest: "d", Body: []byte("first")})
+	var sent []string
+	var once sync.Once
+	send := func(it Item) error {
+		once.Do(func() {
+			put(t, dir, Item{Kind: Syslog, Dest: "d", Body: []byte("meanwhile")})
+			if _, err := Deliver(dir, func(Item) error { return nil }, time.Now().Add(time.Second)); err != ErrBusy {
+				t.Errorf("a second deliverer: %v, want ErrBusy", err)
+			}
+		})
+		sent = append(sent, string(it.Body))
+		return nil
+	}
+	if _, err := Deliver(dir, send, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 || sent[1] != "meanwhile" {
+		t.Errorf("sent %q", sent)
+	}
+}
+
+func TestDeliverDeadline(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 3; i++ {
+		put(t, dir, Item{Kind: Syslog, Dest: "d"})
+	}
+	rep, _ := Deliver(dir, func(Item) error { return nil }, time.Now().Add(-time.Second))
+	if rep.Sent != 0 || Len(dir) != 3 {
+		t.Errorf("past its deadline the deliverer sent %d", rep.Sent)
+	}
+}
+
+func TestPutFull(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i <= MaxItems; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%06d-x.json", i)), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Put(dir, Item{Kind: Mail}); err == nil {
+		t.Fatal("a full outbox took one more")
+	}
+}

@@ -1,0 +1,145 @@
+package remotelog
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
+)
+
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"udp://logs.example.org", "udp://logs.example.org:514", ""},
+		{"tcp://10.0.0.1:1514", "tcp://10.0.0.1:1514", ""},
+		{"tls://logs.example.org", "tls://logs.example.org:6514", ""},
+		{"tls://[2001:db8::1]:6514", "tls://[2001:db8::1]:6514", ""},
+		{"logs.example.org:514", "", "want udp://"},
+		{"http://logs", "", "unknown transport"},
+		{"udp://", "", "want udp://"},
+		{"tcp://host:0", "", "bad port"},
+		{"tcp://host:70000", "", "bad port"},
+		{"tcp://host:514/path", "", "only a transport"},
+		{"tcp://user@host", "", "only a transport"},
+	} {
+		got, err := ParseTarget(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("ParseTarget(%q) = %v, %v; want an error with %q", tc.in, got, err, tc.err)
+		case tc.err == "" && (err != nil || got.String() != tc.want):
+			t.Errorf("ParseTarget(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+var when = time.Date(2026, 11, 22, 16, 7, 0, 123456000, time.UTC)
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		e    audit.Event
+		want string
+	}{
+		{"open", audit.Event{Time: when, Kind: "decision", Login: "ab12", Phase: "authenticate", Service: "sshd",
+			User: "alice", RHost: "10.2.2.2", Auth: "password", Verdict: "OPEN", Rule: "/etc/x.conf:3", Reason: "OPEN rule", Host: "h1", PID: 42},
+			`<86>1 2026-11-22T16:07:00.123456Z h1 pam-accesscontrol 42 decision [pamac@32473 login="ab12" event="decision" phase="authenticate" service="sshd" user="alice" rhost="10.2.2.2" auth="password" verdict="OPEN" rule="/etc/x.conf:3" reason="OPEN rule"] decision OPEN for "alice" from "10.2.2.2" (service "sshd", auth password, login ab12) by /etc/x.conf:3: OPEN rule`},
+		{"close is a notice, empty fields left out", audit.Event{Time: when, Kind: "decision", Login: "c", Verdict: "CLOSE"},
+			`<85>1 2026-11-22T16:07:00.123456Z - pam-accesscontrol - decision [pamac@32473 login="c" event="decision" verdict="CLOSE"] decision CLOSE for "" from "LOCAL" (service "", login c)`},
+		{"refused config is an error", audit.Event{Time: when, Kind: "config_refused", Login: "d", Host: "h"},
+			`<83>1 2026-11-22T16:07:00.123456Z h pam-accesscontrol - config_refused [pamac@32473 login="d" event="config_refused"] config_refused for "" from "LOCAL" (service "", login d)`},
+		{"escapes", audit.Event{Time: when, Kind: "decision", Login: "e", User: "a\"b]c\\d\ne", Host: "bad host"},
+			`<86>1 2026-11-22T16:07:00.123456Z badhost pam-accesscontrol - decision [pamac@32473 login="e" event="decision" user="a\"b\]c\\d\\x0ae"] decision for "a\"b]c\\d\ne" from "LOCAL" (service "", login e)`},
+	} {
+		if got := Format(tc.e); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	long := Format(audit.Event{Time: when, Kind: "decision", Reason: strings.Repeat("é", 3000)})
+	if len(long) > maxLine || !strings.HasSuffix(long, "...") || !strings.Contains(long, "é") {
+		t.Errorf("a long event is %d bytes", len(long))
+	}
+}
+
+// Send frames TCP messages by octet count (RFC 6587) and sends UDP ones
+// as one datagram each; a server that is not there is an error in time.
+func TestSend(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 2)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		r := bufio.NewReader(c)
+		for i := 0; i < 2; i++ {
+			count, err := r.ReadString(' ')
+			if err != nil {
+				return
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(count))
+			if err != nil {
+				got <- "bad frame " + count
+				return
+			}
+			buf := make([]byte, n)
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return
+			}
+			got <- string(buf)
+		}
+	}()
+	var s Sender
+	defer s.Close()
+	for _, line := range []string{"<86>1 one", "<86>1 two"} {
+		if err := s.Send("tcp://"+ln.Addr().String(), "", time.Second, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"<86>1 one", "<86>1 two"} {
+		select {
+		case g := <-got:
+			if g != want {
+				t.Errorf("received %q, want %q", g, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("nothing received")
+		}
+	}
+
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if err := s.Send("udp://"+pc.LocalAddr().String(), "", time.Second, "<86>1 dgram"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "<86>1 dgram" {
+		t.Errorf("datagram %q, %v", buf[:n], err)
+	}
+
+	// nobody listens: refused at once; TLS to a plain server fails in time
+	closed := ln.Addr().String()
+	ln.Close()
+	var s2 Sender
+	if err := s2.Send("tcp://"+closed, "", time.Second, "x"); err == nil {
+		t.Error("sent to a closed port")
+	}
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer silent.Close()
+	start := time.Now()
+	if err := s2.Send("tls://"+silent.Addr().String(), "", 300*time.Millisecond, "x"); err == nil || time.Since(start) > 3*time.Second {
+		t.Errorf("TLS to a server that never answers: %v after %v", err, time.Since(start))
+	}
+}
