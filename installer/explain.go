@@ -14,7 +14,7 @@ import (
 
 // runExplain is `explain`: it decides one login as the PAM module would
 // and prints the decision on the first line, then why. Exit 0 OPEN,
-// 1 CLOSE, 2 ASK.
+// 1 CLOSE, 2 ASK, PIN or PINGPG (a person decides).
 func runExplain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -65,8 +65,8 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	switch d.Verdict {
 	case rules.Open:
 		return 0
-	case rules.Ask:
-		return 2
+	case rules.Ask, rules.Pin, rules.PinGPG:
+		return 2 // up to a person: the desktop owner, or the user with the mailed PIN
 	}
 	return 1
 }

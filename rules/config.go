@@ -37,6 +37,10 @@ const (
 	Close Verdict = iota
 	Open
 	Ask
+	// Pin and PinGPG: the login is OPEN once the user types the one-time
+	// PIN mailed to them (encrypted to their OpenPGP key for PinGPG).
+	Pin
+	PinGPG
 )
 
 func (v Verdict) String() string {
@@ -45,6 +49,10 @@ func (v Verdict) String() string {
 		return "OPEN"
 	case Ask:
 		return "ASK"
+	case Pin:
+		return "PIN"
+	case PinGPG:
+		return "PINGPG"
 	default:
 		return "CLOSE"
 	}

@@ -190,8 +190,10 @@ func (e *evaluator) decide() Decision {
 		switch opt {
 		case OptClose:
 			return e.decided(Close, r, reason)
-		case OptPin, OptPinGPG:
-			return e.decided(Close, r, reason+"; "+opt.String()+" is not implemented yet, failing closed")
+		case OptPin:
+			return e.decided(Pin, r, reason+"; a one-time PIN is mailed")
+		case OptPinGPG:
+			return e.decided(PinGPG, r, reason+"; a one-time PIN is mailed, encrypted")
 		case OptAsk:
 			return e.decideAsk(r, reason)
 		case OptOpen:

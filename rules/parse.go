@@ -292,9 +292,6 @@ func (p *parser) parseRule(pos Pos, f []string) {
 		r.Names = entries
 		p.checkNames(pos, r)
 	}
-	if opt == OptPin || opt == OptPinGPG {
-		p.cfg.problem(pos, Warning, "%s is not implemented yet: the users it matches are denied (fail closed)", opt)
-	}
 	p.cfg.Rules = append(p.cfg.Rules, r)
 }
 

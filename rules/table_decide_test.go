@@ -104,8 +104,10 @@ func TestDecide(t *testing.T) {
 		// the order: CLOSE, PINGPG, PIN, ASK, OPEN
 		{"CLOSE beats OPEN across USER and GROUP", "SSHD OPEN USER alice\nSSHD CLOSE GROUP users", login("sshd", "alice", "", pw), nil, nil, rules.Close, 2},
 		{"CLOSE beats OPEN whatever the order", "SSHD CLOSE USER alice\nSSHD OPEN GROUP admins", login("sshd", "alice", "", pw), nil, nil, rules.Close, 1},
-		{"PINGPG before PIN and OPEN: closed until implemented", "SSHD OPEN USER alice\nSSHD PIN USER alice\nSSHD PINGPG USER alice", login("sshd", "alice", "", pw), nil, nil, rules.Close, 3},
-		{"PIN closes", "SSHD OPEN USER alice\nSSHD PIN USER alice", login("sshd", "alice", "", pw), nil, nil, rules.Close, 2},
+		{"PINGPG before PIN and OPEN", "SSHD OPEN USER alice\nSSHD PIN USER alice\nSSHD PINGPG USER alice", login("sshd", "alice", "", pw), nil, nil, rules.PinGPG, 3},
+		{"PIN before OPEN", "SSHD OPEN USER alice\nSSHD PIN USER alice", login("sshd", "alice", "", pw), nil, nil, rules.Pin, 2},
+		{"CLOSE before PINGPG", "SSHD PINGPG USER alice\nSSHD CLOSE USER alice", login("sshd", "alice", "", pw), nil, nil, rules.Close, 2},
+		{"PIN before ASK", "SSHD ASK USER alice\nSSHD PIN GROUP ALL", login("sshd", "alice", "", pw), nil, nil, rules.Pin, 2},
 		{"ASK beats OPEN", "SSHD OPEN USER carol\nSSHD ASK GROUP lp", login("sshd", "carol", "1.2.3.4", pw), nil, nil, rules.Ask, 2},
 		{"ASK outside SSH is CLOSE", "SDDM OPEN USER carol\nSDDM ASK GROUP lp", login("sddm", "carol", "", no), nil, nil, rules.Close, 2},
 		{"ASK again from an approved host is OPEN", "SSH ASK GROUP lp", login("sshd", "carol", "1.2.3.4", key), nil, fakeApprovals{"carol@1.2.3.4": true}, rules.Open, 1},

@@ -151,7 +151,6 @@ func TestBrokenLines(t *testing.T) {
 		{"SSHD OPEN USER ALL", rules.Warning, "USER ALL names a user called ALL", true},
 		{"SSHD OPEN GROUP all", rules.Warning, "ALL in capitals", true},
 		{"SSHD OPEN GROUP users:2", rules.Warning, "limits belong in a NUMBER rule", true},
-		{"SDDM PIN USER carol", rules.Warning, "PIN is not implemented yet", true},
 		{"SSHD OPEN USER bob\x01", rules.Ignored, "control character", false},
 		{"SSHD OPEN USER b\xffb", rules.Ignored, "not valid UTF-8", false},
 		{"SSHD officehours USER bob", rules.Ignored, "no plugin directory", false},

@@ -57,7 +57,7 @@ func TestCheckBrokenFile(t *testing.T) {
 		"14: ignored: NUMBER limits groups",
 		"15: ignored: HOST entry \"10.0.0.0/33\"",
 		"15: warning: HOST entry \"10.1.2.3/16\" has host bits set",
-		"16: warning: PIN is not implemented yet",
+		"16: warning: PIN mails a PIN to the address in",
 		"17: warning: unknown service \"SHSD\"",
 		"18: warning: USER ALL names a user called ALL",
 		"19: ignored: \"SSH/D\" is not a PAM service name",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +71,13 @@ func (s *pamStack) service(t *testing.T, name, text string) {
 // status. items are pamtester -I arguments, like rhost=10.0.0.1.
 func (s *pamStack) pamtester(t *testing.T, items []string, service, user string, ops ...string) (string, int) {
 	t.Helper()
+	return s.pamtesterTyping(t, nil, items, service, user, ops...)
+}
+
+// pamtesterTyping is pamtester with what the user types at the prompts
+// coming from stdin.
+func (s *pamStack) pamtesterTyping(t *testing.T, stdin io.Reader, items []string, service, user string, ops ...string) (string, int) {
+	t.Helper()
 	if _, err := exec.LookPath("pamtester"); err != nil {
 		testenv.Missing(t, "pamtester")
 	}
@@ -82,7 +90,7 @@ func (s *pamStack) pamtester(t *testing.T, items []string, service, user string,
 	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t),
 		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &out, stdin
 	done := make(chan error, 1)
 	must(t, cmd.Start())
 	go func() { done <- cmd.Wait() }()

@@ -135,7 +135,12 @@ func Compose(n Notice, from string, to []string, myIP, hostname string) []byte {
 	case CloseSession:
 		fmt.Fprintf(&b, "Session for user '%s' is closed\n", clean(n.User))
 	case PIN:
-		fmt.Fprintf(&b, "PIN for this session: %s\n", n.Secret)
+		if strings.Contains(n.Secret, "\n") {
+			// an armored message starts its own line, where gpg looks for it
+			fmt.Fprintf(&b, "PIN for this session:\n\n%s", n.Secret)
+		} else {
+			fmt.Fprintf(&b, "PIN for this session: %s\n", n.Secret)
+		}
 	}
 	return []byte(b.String())
 }

@@ -157,13 +157,22 @@ func (c *ruleCall) decide() int32 {
 
 	verdict := d.Verdict
 	var asked askOutcome
-	if verdict == rules.Ask {
+	switch verdict {
+	case rules.Ask, rules.Pin, rules.PinGPG:
+		// a person answers now: the NUMBER lock is not held meanwhile
 		unlock()
 		unlock = func() {}
-		asked = c.ask(cfg, login, strings.TrimSuffix(d.Reason, "; the desktop owner is asked"), lc)
-		verdict, d.Reason = asked.verdict, asked.reason
+		if verdict == rules.Ask {
+			asked = c.ask(cfg, login, strings.TrimSuffix(d.Reason, "; the desktop owner is asked"), lc)
+			verdict, d.Reason = asked.verdict, asked.reason
+		} else {
+			var outcome string
+			verdict, outcome = c.pin(cfg, login, verdict == rules.PinGPG)
+			rule := strings.TrimSuffix(d.Reason, "; a one-time PIN is mailed, encrypted")
+			d.Reason = strings.TrimSuffix(rule, "; a one-time PIN is mailed") + "; " + outcome
+		}
 		if verdict == rules.Open && numbered {
-			// the limits may have filled while the owner was deciding
+			// the limits may have filled while the person was answering
 			verdict, d.Reason, unlock = c.recheckNumber(cfg, login, deps, guard, d.Reason)
 		}
 	}
