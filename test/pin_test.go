@@ -144,7 +144,16 @@ func TestPINGPG(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "gpg (gnupg)")
 	}
-	s := newPAMStack(t, "")
+	// kim keeps the key in their own keyring, in a home nss_wrapper shows
+	users := t.TempDir()
+	kimHome, err := os.MkdirTemp("", "pamac-kim")
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(kimHome) })
+	must(t, os.Chmod(kimHome, 0o755))
+	must(t, os.WriteFile(filepath.Join(users, "passwd"), []byte("kim:x:4321:4321::"+kimHome+":/bin/sh\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(users, "group"), []byte("kim:x:4321:\n"), 0o644))
+	s := newPAMStack(t, "", "helper="+wrappedHelper(t, users,
+		testenv.NSSWrapperEnv(t, filepath.Join(users, "passwd"), filepath.Join(users, "group"))))
 	relay := startSMTP(t)
 	home := t.TempDir()
 	run := func(stdin string, args ...string) string {
@@ -162,8 +171,25 @@ func TestPINGPG(t *testing.T) {
 	run("", "--quick-gen-key", "Gina <gina@example.org>", "default", "default", "never")
 	must(t, os.Mkdir(filepath.Join(s.dir, "gpg"), 0o755))
 	must(t, os.WriteFile(filepath.Join(s.dir, "gpg", "gina.asc"), []byte(run("", "--armor", "--export", "gina@example.org")), 0o644))
-	must(t, os.WriteFile(filepath.Join(s.dir, "login-mail-mapping.conf"), []byte("gina gina@example.org\nnokey nokey@example.org\n"), 0o644))
-	must(t, os.WriteFile(s.rules, []byte("MAILSERVER:"+relay.addr+"\nSSHD PINGPG USER gina,nokey\n"), 0o644))
+	kimGPG := filepath.Join(kimHome, ".gnupg")
+	kim := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(gpg, append([]string{"--homedir", kimGPG, "--batch", "--pinentry-mode", "loopback",
+			"--passphrase", ""}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("gpg %v: %v\n%s", args, err, out)
+		}
+	}
+	must(t, os.Mkdir(kimGPG, 0o700))
+	kim("--quick-gen-key", "Kim <kim@example.org>", "default", "default", "never")
+	must(t, filepath.Walk(kimHome, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, 4321, 4321)
+	}))
+	must(t, os.WriteFile(filepath.Join(s.dir, "login-mail-mapping.conf"),
+		[]byte("gina gina@example.org\nnokey nokey@example.org\nkim kim@example.org\n"), 0o644))
+	must(t, os.WriteFile(s.rules, []byte("MAILSERVER:"+relay.addr+"\nSSHD PINGPG USER gina,nokey,kim\n"), 0o644))
 
 	var clear string
 	out, code, mails := pinLogin(t, s, relay, "gina", func(body string) []string {
@@ -179,6 +205,24 @@ func TestPINGPG(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^[A-Z0-9]{8}$`).MatchString(clear) || strings.Contains(mails[0].body, clear) {
 		t.Errorf("decrypted %q from\n%s", clear, mails[0].body)
+	}
+
+	// kim's key comes from kim's own keyring (gpg --export run as kim)
+	out, code, _ = pinLogin(t, s, relay, "kim", func(body string) []string {
+		i := strings.Index(body, "-----BEGIN PGP MESSAGE-----")
+		if i < 0 {
+			return []string{"NOT-ENCRYPTED"}
+		}
+		cmd := exec.Command(gpg, "--homedir", kimGPG, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--decrypt")
+		cmd.Stdin = strings.NewReader(body[i:])
+		pin, err := cmd.Output()
+		if err != nil {
+			return []string{"UNDECRYPTABLE"}
+		}
+		return []string{string(pin)}
+	})
+	if code != 0 {
+		t.Errorf("kim, key from the own keyring: refused\n%s", out)
 	}
 
 	// no key for the user anywhere: refused, nothing mailed
