@@ -3,11 +3,13 @@ package main
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +67,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			return cmp.Compare(fileIndex(cfg, a.Pos.File), fileIndex(cfg, b.Pos.File))*2 +
 				cmp.Compare(a.Pos.Line, b.Pos.Line)
 		})
+		if fs.NArg() == 0 || filepath.Base(cfg.Files[0]) == filepath.Base(rules.DefaultPath) {
+			mailFiles, mailProblems := checkMailFiles(cfg)
+			report.Files = append(report.Files, mailFiles...)
+			problems = append(problems, mailProblems...)
+		}
 		for _, p := range problems {
 			report.Problems = append(report.Problems, checkProblem{
 				File: p.Pos.File, Line: p.Pos.Line, Severity: p.Severity.String(),
@@ -170,6 +177,34 @@ func fileIndex(cfg *rules.Config, file string) int {
 		return i
 	}
 	return len(cfg.Files)
+}
+
+// checkMailFiles reads the original's mail files beside the main config:
+// their skipped lines, a file that is not trusted (its mails are not sent,
+// its PINs not mailed), and recipients with no relay to mail them through.
+func checkMailFiles(cfg *rules.Config) (files []string, out []rules.Problem) {
+	if len(cfg.Files) == 0 {
+		return nil, nil
+	}
+	for _, name := range []string{rules.MailNotificationFile, rules.LoginMailMappingFile} {
+		path := filepath.Join(filepath.Dir(cfg.Files[0]), name)
+		m, err := rules.LoadMailMap(cfg.Files[0], name, false)
+		switch {
+		case errors.Is(err, rules.ErrNoMailMap):
+			continue
+		case err != nil:
+			out = append(out, rules.Problem{Pos: rules.Pos{File: path}, Severity: rules.Warning,
+				Message: fmt.Sprintf("not used: %v", err)})
+			continue
+		}
+		files = append(files, path)
+		out = append(out, m.Problems...)
+		if !m.Empty() && cfg.Settings.MailServer == "" && m.Server == "" {
+			out = append(out, rules.Problem{Pos: rules.Pos{File: path}, Severity: rules.Warning,
+				Message: "names mail addresses, but no MAILSERVER is set to send through: no mail goes out"})
+		}
+	}
+	return files, out
 }
 
 // checkPlugins compiles every plugin the rules use: a plugin that does not

@@ -78,7 +78,7 @@ func (p *parser) checkPinSetup(main string, skipOwner bool) {
 	}
 	r := p.cfg.Rules[i]
 	m, err := LoadMailMap(main, LoginMailMappingFile, skipOwner)
-	switch {
+	switch { // the file's own bad lines are check-my-config's to report
 	case errors.Is(err, ErrNoMailMap):
 		p.cfg.problem(r.Pos, Warning, "%s mails a PIN to the address in %s, which does not exist: the users it matches are denied",
 			r.Option, filepath.Join(filepath.Dir(main), LoginMailMappingFile))
@@ -86,9 +86,6 @@ func (p *parser) checkPinSetup(main string, skipOwner bool) {
 		p.cfg.problem(r.Pos, Warning, "%s: %v: the users it matches are denied", r.Option, err)
 	case p.cfg.Settings.MailServer == "" && m.Server == "":
 		p.cfg.problem(r.Pos, Warning, "%s mails a PIN through MAILSERVER, which is not set: the users it matches are denied", r.Option)
-	}
-	if m != nil {
-		p.cfg.Problems = append(p.cfg.Problems, m.Problems...)
 	}
 }
 

@@ -39,6 +39,9 @@ func (m *MailMap) Lookup(name string) []string {
 	return m.entries[strings.ToUpper(name)]
 }
 
+// Empty reports whether the file names no one.
+func (m *MailMap) Empty() bool { return m == nil || len(m.entries) == 0 }
+
 // Recipients returns who is mailed about a session of service: its own
 // line and an ALL line (an addition: the original had one line per
 // service).

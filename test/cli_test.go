@@ -285,3 +285,41 @@ func TestCheckScript(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckMailFiles: check-my-config reads the mail files beside a main
+// config: their bad lines, recipients without a relay, and a PIN rule
+// without a mapping.
+func TestCheckMailFiles(t *testing.T) {
+	testenv.Root(t) // the files are checked for root's ownership
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pam-accesscontrol.conf")
+	must(t, os.WriteFile(conf, []byte("SSHD PINGPG USER alice\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "mail-notification.conf"), []byte("SSHD admin@example.org\nLOGIN Admin <a@b>\n"), 0o644))
+	out, _, code := runCLI(t, dir, nil, "check-my-config", conf)
+	for _, want := range []string{
+		"pam-accesscontrol.conf:1: warning: PINGPG mails a PIN to the address in " + filepath.Join(dir, "login-mail-mapping.conf") + ", which does not exist",
+		"mail-notification.conf:2: ignored: want exactly two fields",
+		"mail-notification.conf: warning: names mail addresses, but no MAILSERVER is set",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+
+	// all set up: nothing to report
+	must(t, os.WriteFile(conf, []byte("MAILSERVER:mail.example.org\nSSHD PINGPG USER alice\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "mail-notification.conf"), []byte("SSHD admin@example.org\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "login-mail-mapping.conf"), []byte("alice alice@example.org\n"), 0o644))
+	if out, _, code := runCLI(t, dir, nil, "check-my-config", conf); code != 0 {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	// a mapping others may write is not used
+	must(t, os.Chmod(filepath.Join(dir, "login-mail-mapping.conf"), 0o666))
+	out, _, _ = runCLI(t, dir, nil, "check-my-config", conf)
+	if !strings.Contains(out, "login-mail-mapping.conf: warning: not used:") || !strings.Contains(out, "PINGPG:") {
+		t.Errorf("a writable mapping:\n%s", out)
+	}
+}
