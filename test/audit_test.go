@@ -34,10 +34,22 @@ func TestAuditTrail(t *testing.T) {
 	s := newPAMStack(t, "")
 	log := filepath.Join(s.dir, "audit", "audit.jsonl")
 	must(t, os.WriteFile(s.rules, []byte("AUDIT_LOG:"+log+"\nSSHD OPEN USER alice\n"), 0o644))
+	mark := sink.Mark()
 	if _, code := s.pamtester(t, []string{"rhost=10.1.1.1"}, "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session"); code != 0 {
 		t.Fatal("refused")
 	}
 	events := readAudit(t, log)
+	// syslog has each event too, with the same id
+	lines := sink.Since(mark)
+	for _, want := range [][]string{
+		{"auth: OPEN for \"alice\"", "login " + events[0].Login},
+		{"open_session: session_open of \"alice\" from \"10.1.1.1\" (service \"sshd\", login " + events[0].Login + ")"},
+		{"close_session: session_close of \"alice\" from \"10.1.1.1\" (service \"sshd\", login " + events[0].Login + ")"},
+	} {
+		if len(grep(lines, want...)) != 1 {
+			t.Errorf("no syslog line with %q in %q", want, lines)
+		}
+	}
 	kinds := ""
 	for _, e := range events {
 		kinds += e.Kind + " "

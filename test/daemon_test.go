@@ -135,3 +135,67 @@ func TestDaemonSocketActivation(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestDaemonDeliverer: a daemon's calls hand their audit events to a
+// deliverer too, and the daemon reaps every deliverer it starts.
+func TestDaemonDeliverer(t *testing.T) {
+	s := newPAMStack(t, "")
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	must(t, err)
+	defer pc.Close()
+	must(t, os.WriteFile(s.rules, []byte("SYSLOG_SERVER:udp://"+pc.LocalAddr().String()+"\nSSHD OPEN USER alice\n"), 0o644))
+	socket, _ := startDaemon(t, s.dir)
+	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+	s.service(t, "sshd", "auth required "+line+"\n")
+	for i := 0; i < 3; i++ {
+		if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != 0 {
+			t.Fatalf("through the daemon: exit %d\n%s", code, out)
+		}
+	}
+	buf := make([]byte, 4096)
+	for i := 0; i < 3; i++ {
+		pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil || !strings.Contains(string(buf[:n]), `[pamac@32473 login="`) {
+			t.Fatalf("event %d: %q, %v", i, buf[:n], err)
+		}
+	}
+	daemon := processWith(t, "--daemon", socket)
+	for i := 0; ; i++ {
+		zombies := 0
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, p := range stats {
+			data, _ := os.ReadFile(p)
+			f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+			if len(f) > 1 && f[0] == "Z" && f[1] == daemon {
+				zombies++
+			}
+		}
+		if zombies == 0 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("%d deliverers of the daemon were never reaped", zombies)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// processWith returns the pid of the process whose command line holds
+// every one of args.
+func processWith(t *testing.T, args ...string) string {
+	t.Helper()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		data, _ := os.ReadFile(p)
+		all := true
+		for _, a := range args {
+			all = all && strings.Contains(string(data), a)
+		}
+		if all {
+			return filepath.Base(filepath.Dir(p))
+		}
+	}
+	t.Fatalf("no process with %q", args)
+	return ""
+}

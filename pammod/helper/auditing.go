@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
@@ -24,6 +26,9 @@ const loginDataKey = "login"
 func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	if cfg == nil {
 		return
+	}
+	if e.Kind != audit.Decision { // a decision has its own line (logDecision)
+		c.logEvent(e)
 	}
 	s := cfg.Settings
 	if s.AuditLog == "" && s.Webhook == "" && s.SyslogServer == "" {
@@ -61,6 +66,32 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 		c.send(outbox.Item{Kind: outbox.Syslog, Dest: s.SyslogServer, CAFile: s.SyslogCA,
 			Timeout: s.SyslogTimeout.Seconds(), Body: []byte(remotelog.Format(e))})
 	}
+}
+
+// logEvent is the local syslog line of an event other than a decision.
+func (c *ruleCall) logEvent(e audit.Event) {
+	user, rhost, service := e.User, e.RHost, e.Service
+	if user == "" {
+		user = c.call.User.S
+	}
+	if rhost == "" {
+		rhost = c.call.RHost.S
+	}
+	if rhost == "" {
+		rhost = "LOCAL"
+	}
+	if service == "" {
+		service = c.call.Service.S
+	}
+	line := fmt.Sprintf("%s: %s of %s from %s (service %s, login %s)", c.call.Fn, e.Kind,
+		logging.Quote(user), logging.Quote(rhost), logging.Quote(service), c.loginID)
+	if e.Verdict != "" {
+		line += ": " + e.Verdict
+	}
+	if e.Reason != "" {
+		line += ": " + e.Reason
+	}
+	c.log.Info("%s", line)
 }
 
 // adoptLoginID takes the login's correlation id from an earlier phase (the

@@ -59,7 +59,9 @@ func (d *delivery) start(log *logging.Logger) {
 		log.Error("starting the deliverer: %v", err)
 		return
 	}
-	cmd.Process.Release()
+	// reaped by the daemon when it ends; a helper run for one call exits
+	// first, and init reaps it
+	go cmd.Wait()
 }
 
 // runDeliver is `--deliver OUTBOX`: send what waits, then exit. One line
