@@ -13,6 +13,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,10 +79,28 @@ func run(build string, rounds int) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 
+	// a central syslog server that takes every event: the cost of the
+	// outbox and its deliverer, not of the network
+	logs, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, _, err := logs.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+
 	rules := filepath.Join(dir, "rules.conf")
+	logged := filepath.Join(dir, "logged.conf")
 	access := filepath.Join(dir, "access.conf")
 	files := map[string]string{
 		rules:                        "DEFAULT:CLOSE\nALL OPEN USER root\n",
+		logged:                       "SYSLOG_SERVER:udp://" + logs.LocalAddr().String() + "\nDEFAULT:CLOSE\nALL OPEN USER root\n",
 		access:                       "+:root:ALL\n-:ALL:ALL\n",
 		filepath.Join(svc, "permit"): "account required pam_permit.so\n",
 		filepath.Join(svc, "access"): "account required pam_access.so accessfile=" + access + "\n",
@@ -89,6 +108,8 @@ func run(build string, rounds int) error {
 			build, build, rules, filepath.Join(dir, "run"), dir),
 		filepath.Join(svc, "daemon"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s\n",
 			build, socket, rules, filepath.Join(dir, "run"), dir),
+		filepath.Join(svc, "logged"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s\n",
+			build, socket, logged, filepath.Join(dir, "run-logged"), dir),
 		filepath.Join(svc, "script"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s %s\n",
 			build, socket, filepath.Join(dir, "run"), script),
 		filepath.Join(svc, "other"): "account required pam_deny.so\n",
@@ -100,6 +121,7 @@ func run(build string, rounds int) error {
 	}
 	stacks := []*stack{{name: "pam_permit.so", service: "permit"}, {name: "pam_access.so", service: "access"},
 		{name: "ours, helper daemon", service: "daemon"}, {name: "ours, helper per call", service: "exec"},
+		{name: "ours, daemon+syslog", service: "logged"},
 		{name: "ours, pam_permit.py", service: "script"}}
 	env := append(os.Environ(), "LD_PRELOAD="+wrapper, "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+svc)
 
