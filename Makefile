@@ -109,7 +109,9 @@ INSTALLED = \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/pam-accesscontrol.conf:examples/pam-accesscontrol.conf:0644 \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/officehours.star:examples/plugins/officehours.star:0644 \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/reason.star:examples/plugins/reason.star:0644 \
-	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/networks.star:examples/plugins/networks.star:0644
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/networks.star:examples/plugins/networks.star:0644 \
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/mail/mail-notification.conf:examples/mail/mail-notification.conf:0644 \
+	$(PREFIX)/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf:examples/mail/login-mail-mapping.conf:0644
 
 CONFFILE = $(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf
 
@@ -128,6 +130,7 @@ install: build
 uninstall:
 	@for f in $(INSTALLED); do dst=$${f%%:*}; rm -f $(DESTDIR)$$dst && echo "removed $(DESTDIR)$$dst"; done
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/pam-accesscontrol $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins \
+	  $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples/mail \
 	  $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol 2>/dev/null
 
 # make deb: a Debian package of this build, by dpkg-deb. Its config is a

@@ -87,3 +87,27 @@ func TestLoadMailMap(t *testing.T) {
 		}
 	}
 }
+
+// The shipped examples read cleanly, and their commented lines are what
+// the files' own comments say they are.
+func TestMailMapExamples(t *testing.T) {
+	for _, name := range []string{rules.MailNotificationFile, rules.LoginMailMappingFile} {
+		data, err := os.ReadFile(filepath.Join("..", "examples", "mail", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := rules.ParseMailMap(name, data); len(m.Problems) != 0 || !m.Empty() {
+			t.Errorf("%s: %v, empty %v", name, m.Problems, m.Empty())
+		}
+		var uncommented []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "# ") && l != "#" {
+				uncommented = append(uncommented, strings.TrimPrefix(l, "#"))
+			}
+		}
+		m := rules.ParseMailMap(name, []byte(strings.Join(uncommented, "\n")))
+		if len(m.Problems) != 0 || m.Empty() {
+			t.Errorf("%s uncommented: %v", name, m.Problems)
+		}
+	}
+}
