@@ -18,10 +18,12 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogsink"
@@ -104,6 +106,9 @@ func run(build, examples string) error {
 		"--service", "sshd", "--user", "carol", "--rhost", "192.0.2.7", "--auth", "key", "--sessions", "sessions-carol-ssh.json")
 
 	if err := d.pluginsAndScripts(); err != nil {
+		return err
+	}
+	if err := d.auditTrail(); err != nil {
 		return err
 	}
 
@@ -215,6 +220,58 @@ func (d *demo) pluginsAndScripts() error {
 	fmt.Println("\nA pam_python script: pam_python's own pam_nologin.py, ported, run by `pam_accesscontrol.so pam_nologin.py NOLOGIN-FILE`.")
 	d.login("bob while the nologin file exists: refused, with its text", "", "nologin", "bob", "authenticate")
 	d.login("root while the nologin file exists: let in, shown the text", "", "nologin", "root", "authenticate")
+	return nil
+}
+
+// auditTrail shows one login's audit events: as JSON lines (AUDIT_LOG) and
+// as the RFC 5424 messages a central syslog server receives
+// (SYSLOG_SERVER, here a UDP socket of this program).
+func (d *demo) auditTrail() error {
+	logs, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+	svc := filepath.Join(d.dir, "svc-audit")
+	conf := filepath.Join(d.dir, "audit.conf")
+	auditLog := filepath.Join(d.dir, "audit.jsonl")
+	rules := fmt.Sprintf("AUDIT_LOG:%s\nSYSLOG_SERVER:udp://%s\nSSH OPEN GROUP admins\n", auditLog, logs.LocalAddr())
+	module := fmt.Sprintf("%s helper=%s conf=%s socket=none rundir=%s logdir=%s",
+		filepath.Join(d.build, "pam_accesscontrol.so"), filepath.Join(d.dir, "helper"), conf, filepath.Join(d.dir, "run"), d.dir)
+	if err := os.Mkdir(svc, 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{
+		conf:                       rules,
+		filepath.Join(svc, "sshd"): fmt.Sprintf("account required %[1]s\nsession required %[1]s\n", module),
+	}
+	for path, text := range files {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\nThe audit trail, with these settings:\n%s", indent(strings.Replace(rules, "SSH OPEN", "SSH  OPEN", 1)))
+	main := d.pamEnv
+	d.pamEnv = append(append([]string(nil), main...), "PAM_WRAPPER_SERVICE_DIR="+svc)
+	d.login("alice by key from 198.51.100.4, a whole session: three events with one correlation id",
+		"rhost=198.51.100.4", "sshd", "alice", "acct_mgmt", "open_session", "close_session")
+	d.pamEnv = main
+
+	data, err := os.ReadFile(auditLog)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s (AUDIT_LOG):\n%s", auditLog, indent(string(data)))
+	fmt.Println("received by the central syslog server (SYSLOG_SERVER, RFC 5424 over UDP; a detached deliverer sends them):")
+	buf := make([]byte, 4096)
+	for i := 0; i < 3; i++ {
+		logs.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, _, err := logs.ReadFrom(buf)
+		if err != nil {
+			return fmt.Errorf("the syslog server received %d of 3 events: %v", i, err)
+		}
+		fmt.Println("  " + string(buf[:n]))
+	}
 	return nil
 }
 
