@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,5 +83,46 @@ func TestAuditTrail(t *testing.T) {
 	}
 	if events[0].PID == events[1].PID {
 		t.Errorf("the decision was made in the child, the session in the parent: pids %d, %d", events[0].PID, events[1].PID)
+	}
+}
+
+// TestBrokenChannelsDenyNothing: every channel broken at once (an audit
+// file that cannot be written, a webhook, syslog server and mail relay
+// that refuse connections) costs a login that the rules allow nothing but
+// log lines; so does an outbox that cannot be written.
+func TestBrokenChannelsDenyNothing(t *testing.T) {
+	s := newPAMStack(t, "")
+	closed := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	must(t, os.WriteFile(filepath.Join(s.dir, "mail-notification.conf"), []byte("SSHD admin@example.org\n"), 0o644))
+	must(t, os.WriteFile(s.rules, []byte("AUDIT_LOG:/proc/pam-accesscontrol/audit.jsonl\nWEBHOOK:http://"+closed+"/\n"+
+		"SYSLOG_SERVER:tcp://"+closed+"\nMAILSERVER:"+closed+"\nSSHD OPEN USER alice\n"), 0o644))
+	mark := sink.Mark()
+	start := time.Now()
+	if out, code := s.pamtester(t, []string{"rhost=10.1.1.1"}, "sshd", "alice", "authenticate", "acct_mgmt", "open_session", "close_session"); code != 0 {
+		t.Fatalf("refused:\n%s", out)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the login took %v", d)
+	}
+	for _, want := range [][]string{
+		{"audit log /proc/pam-accesscontrol/audit.jsonl"},
+		{"webhook http://" + closed, "kept for the next try"},
+		{"syslog tcp://" + closed, "kept for the next try"},
+		{"mail " + closed, "kept for the next try"},
+	} {
+		if !waitLine(mark, want...) {
+			t.Errorf("no line with %q in %q", want, sink.Since(mark))
+		}
+	}
+
+	// the outbox cannot be written: still in, and told why
+	must(t, os.RemoveAll(filepath.Join(s.dir, "run", "outbox")))
+	must(t, os.WriteFile(filepath.Join(s.dir, "run", "outbox"), nil, 0o600))
+	mark = sink.Mark()
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != 0 {
+		t.Fatalf("refused with no outbox:\n%s", out)
+	}
+	if len(grep(sink.Since(mark), "syslog to tcp://"+closed, "(not sent)")) != 1 {
+		t.Errorf("log %q", sink.Since(mark))
 	}
 }
