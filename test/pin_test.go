@@ -254,6 +254,11 @@ func TestSSHDPIN(t *testing.T) {
 		t.Errorf("log %q", sink.Since(mark))
 	}
 
+	// sshd answers every prompt of a password login with the password
+	if in, out := s.login(t, "password"); in {
+		t.Fatalf("a PIN login by password got in:\n%s", out)
+	}
+
 	pinFile := filepath.Join(t.TempDir(), "pin")
 	before := len(relay.messages(t))
 	go func() {
