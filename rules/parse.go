@@ -137,12 +137,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			p.cfg.problem(pos, Ignored, "DEBUG must be TRUE or FALSE, not %q", value)
 		}
 	case "ASK_TIMEOUT":
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 || n > 90 {
-			p.cfg.problem(pos, Ignored, "ASK_TIMEOUT must be a whole number of seconds from 1 to 90, not %q", value)
-			return
+		if d, ok := p.seconds(pos, key, value, 90); ok {
+			s.AskTimeout = d
 		}
-		s.AskTimeout = time.Duration(n) * time.Second
 	case "ASK_FALLBACK":
 		v, ok := parseOpenClose(upper)
 		if !ok {
@@ -194,15 +191,22 @@ func (p *parser) parseSetting(pos Pos, field string) {
 		}
 		s.SyslogCA = value
 	case "SYSLOG_TIMEOUT":
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 || n > 30 {
-			p.cfg.problem(pos, Ignored, "SYSLOG_TIMEOUT must be a whole number of seconds from 1 to 30, not %q", value)
-			return
+		if d, ok := p.seconds(pos, key, value, 30); ok {
+			s.SyslogTimeout = d
 		}
-		s.SyslogTimeout = time.Duration(n) * time.Second
 	default:
 		p.cfg.problem(pos, Ignored, "unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
 	}
+}
+
+// seconds reads a setting's whole number of seconds from 1 to max.
+func (p *parser) seconds(pos Pos, key, value string, max int) (time.Duration, bool) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 || n > max {
+		p.cfg.problem(pos, Ignored, "%s must be a whole number of seconds from 1 to %d, not %q", key, max, value)
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
 }
 
 func parseOpenClose(s string) (Verdict, bool) {

@@ -47,14 +47,20 @@ func (m *smtpSink) start(t *testing.T) {
 		"-c", "aiosmtpd.handlers.Mailbox", m.maildir)
 	m.cmd.Stderr = os.Stderr
 	must(t, m.cmd.Start())
+	waitListening(t, "aiosmtpd", m.addr)
+}
+
+// waitListening waits up to 5 s for a server to accept on addr.
+func waitListening(t *testing.T, server, addr string) {
+	t.Helper()
 	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", m.addr)
+		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
 			return
 		}
 		if i == 100 {
-			t.Fatalf("aiosmtpd does not listen on %s: %v", m.addr, err)
+			t.Fatalf("%s does not listen on %s: %v", server, addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -85,17 +85,7 @@ func (r *rsyslog) start(t *testing.T) {
 		r.cmd.Stdout, r.cmd.Stderr = os.Stderr, os.Stderr
 	}
 	must(t, r.cmd.Start())
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", r.tcpAddr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("rsyslogd does not listen on %s: %v", r.tcpAddr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitListening(t, "rsyslogd", r.tcpAddr)
 	// imudp and the TLS listener start with imtcp; give them a moment
 	time.Sleep(200 * time.Millisecond)
 }
