@@ -66,8 +66,8 @@ func TestPIN(t *testing.T) {
 	s := newPAMStack(t, "")
 	relay := startSMTP(t)
 	must(t, os.WriteFile(filepath.Join(s.dir, "login-mail-mapping.conf"),
-		[]byte("ALICE alice@example.org,alice@phone.example.org\n"), 0o644))
-	rules := "MAILSERVER:" + relay.addr + "\nSSHD PIN USER alice,nomail\nSSHD OPEN GROUP ALL\n"
+		[]byte("ALICE alice@example.org,alice@phone.example.org\nbusy busy@example.org\n"), 0o644))
+	rules := "MAILSERVER:" + relay.addr + "\nSSHD PIN USER alice,nomail,busy\nSSHD OPEN GROUP ALL\n"
 	must(t, os.WriteFile(s.rules, []byte(rules), 0o644))
 
 	mark := sink.Mark()
@@ -112,9 +112,25 @@ func TestPIN(t *testing.T) {
 		t.Errorf("third try: exit %d\n%s", code, out)
 	}
 
-	// no address for the user: refused at once, no mail
+	// at most 5 PINs for one user in 15 minutes: whoever knows the name
+	// cannot fill the mailbox
+	for i := 0; i < 5; i++ {
+		if _, code, mails := pinLogin(t, s, relay, "busy", typeIt("", "", "")); code == 0 || len(mails) != 1 {
+			t.Fatalf("busy's PIN login %d: exit %d, %d mails", i+1, code, len(mails))
+		}
+	}
 	mark = sink.Mark()
 	before := len(relay.messages(t))
+	if _, code := s.pamtester(t, nil, "sshd", "busy", "authenticate"); code == 0 || len(relay.messages(t)) != before {
+		t.Errorf("a sixth PIN: exit %d, %d new mails", code, len(relay.messages(t))-before)
+	}
+	if len(grep(sink.Since(mark), "auth: CLOSE", "no PIN mailed: 5 PINs were mailed to this user")) != 1 {
+		t.Errorf("log %q", sink.Since(mark))
+	}
+
+	// no address for the user: refused at once, no mail
+	mark = sink.Mark()
+	before = len(relay.messages(t))
 	if _, code := s.pamtester(t, nil, "sshd", "nomail", "authenticate"); code == 0 {
 		t.Error("a PIN user without an address got in")
 	}

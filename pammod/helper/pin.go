@@ -80,19 +80,9 @@ func (c *ruleCall) pin(cfg *rules.Config, login rules.Login, encrypt bool) (rule
 	if relay == "" {
 		return rules.Close, "no MAILSERVER is set to mail the PIN through"
 	}
-	pin, err := newPIN()
+	pin, err := c.mailPIN(cfg, login, relay, to, encrypt)
 	if err != nil {
-		return rules.Close, "drawing a PIN: " + err.Error()
-	}
-	secret := pin
-	if encrypt {
-		if secret, err = c.encryptPIN(login.User, to, pin); err != nil {
-			return rules.Close, "PINGPG: " + err.Error()
-		}
-	}
-	n := mail.Notice{Kind: mail.PIN, Time: time.Now(), Service: login.Service, User: login.User, RHost: login.RHost, Secret: secret}
-	if err := mail.Send(relay, cfg.Settings.MailFrom, to, n, min(mailTimeout, decisionTimeout(c.args.Timeout))); err != nil {
-		return rules.Close, "mailing the PIN: " + err.Error()
+		return rules.Close, err.Error()
 	}
 	c.log.Info("%s: mailed a one-time PIN for %s to %d address(es) through %s (login %s)",
 		c.call.Fn, logging.Quote(login.User), len(to), relay, c.loginID)
@@ -115,6 +105,33 @@ func (c *ruleCall) pin(cfg *rules.Config, login rules.Login, encrypt bool) (rule
 		}
 	}
 	return rules.Close, fmt.Sprintf("a wrong PIN %d times; that PIN is void", pinAttempts)
+}
+
+// mailPIN draws a PIN and mails it (encrypted, for PINGPG), within the
+// per-user limit.
+func (c *ruleCall) mailPIN(cfg *rules.Config, login rules.Login, relay string, to []string, encrypt bool) (string, error) {
+	done, err := newPinLimit(c.args.RunDir).take(login.User, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("no PIN mailed: %w", err)
+	}
+	mailed := false
+	defer func() { done(mailed) }()
+	pin, err := newPIN()
+	if err != nil {
+		return "", fmt.Errorf("drawing a PIN: %w", err)
+	}
+	secret := pin
+	if encrypt {
+		if secret, err = c.encryptPIN(login.User, to, pin); err != nil {
+			return "", fmt.Errorf("PINGPG: %w", err)
+		}
+	}
+	n := mail.Notice{Kind: mail.PIN, Time: time.Now(), Service: login.Service, User: login.User, RHost: login.RHost, Secret: secret}
+	if err := mail.Send(relay, cfg.Settings.MailFrom, to, n, min(mailTimeout, decisionTimeout(c.args.Timeout))); err != nil {
+		return "", fmt.Errorf("mailing the PIN: %w", err)
+	}
+	mailed = true
+	return pin, nil
 }
 
 // encryptPIN encrypts the PIN to the user's key: the one the admin put in
