@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
@@ -298,5 +299,37 @@ func TestSSHDPIN(t *testing.T) {
 	}
 	if len(grep(sink.Since(mark), "auth: OPEN", `"root"`, "the mailed PIN was typed")) != 1 {
 		t.Errorf("log %q", sink.Since(mark))
+	}
+}
+
+// TestPINNumber: NUMBER is checked before the PIN is mailed, and again
+// after it is typed: a place taken while the user reads the mail refuses
+// the login.
+func TestPINNumber(t *testing.T) {
+	relay := startSMTP(t)
+	w := newNumberWorld(t, "", true)
+	must(t, os.WriteFile(filepath.Join(w.dir, "login-mail-mapping.conf"), []byte("u01 u01@example.org\n"), 0o644))
+	must(t, os.WriteFile(w.rules, []byte("MAILSERVER:"+relay.addr+"\nSSHD PIN GROUP g\nSSHD NUMBER GROUP g:1\n"), 0o644))
+
+	// the place is free: the PIN opens
+	if _, code, _ := pinLogin(t, w.pamStack, relay, "u01", typeMailedPIN); code != 0 {
+		t.Fatal("u01 with the PIN and a free place: refused")
+	}
+	// u02 takes the place while u01 reads the mail: refused after the PIN
+	mark := sink.Mark()
+	_, code, _ := pinLogin(t, w.pamStack, relay, "u01", func(body string) []string {
+		w.logind.Add(logindtest.Session{ID: "7", User: "u02", Class: "user", State: "active", Service: "sshd", Type: "tty"})
+		return typeMailedPIN(body)
+	})
+	if code == 0 {
+		t.Fatal("u01 got in past NUMBER g:1 that filled while the PIN was typed")
+	}
+	if len(grep(sink.Since(mark), "auth: CLOSE", "the mailed PIN was typed", "but meanwhile", "NUMBER")) != 1 {
+		t.Errorf("log %q", sink.Since(mark))
+	}
+	// the place is taken: no PIN is mailed at all
+	before := len(relay.messages(t))
+	if _, code := w.pamtester(t, nil, "sshd", "u01", "authenticate"); code == 0 || len(relay.messages(t)) != before {
+		t.Errorf("a full NUMBER: exit %d, %d mails", code, len(relay.messages(t))-before)
 	}
 }
