@@ -74,6 +74,8 @@ type Settings struct {
 	// host:port, that audit events go to as RFC 5424 lines; "" for none
 	SyslogServer  string
 	SyslogCA      string        // SYSLOG_CA: the CA bundle for tls://; "" for the system's
+	SyslogCert    string        // SYSLOG_CERT: this host's certificate for tls://; "" for none
+	SyslogKey     string        // SYSLOG_KEY: its private key
 	SyslogTimeout time.Duration // SYSLOG_TIMEOUT: the bound on each connect and send
 }
 

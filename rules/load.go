@@ -62,6 +62,9 @@ func Load(opts LoadOptions) (*Config, error) {
 		}
 	}
 	p.checkPinSetup(main, opts.InsecureSkipOwnerCheck)
+	if s := p.cfg.Settings; (s.SyslogCert == "") != (s.SyslogKey == "") {
+		p.cfg.problem(Pos{File: main}, Warning, "SYSLOG_CERT and SYSLOG_KEY go together: with one alone, no event reaches the syslog server")
+	}
 	if fatal, ok := p.cfg.Fatal(); ok {
 		return p.cfg, errors.New(fatal.String())
 	}

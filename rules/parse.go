@@ -109,7 +109,8 @@ func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 // documentation lists them.
 var settingKeys = []string{
 	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "MAILSERVER", "MAIL_FROM",
-	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_TIMEOUT",
+	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
+	"SYSLOG_TIMEOUT",
 }
 
 func isSettingKey(s string) bool { return slices.Contains(settingKeys, strings.ToUpper(s)) }
@@ -190,6 +191,16 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			return
 		}
 		s.SyslogCA = value
+	case "SYSLOG_CERT", "SYSLOG_KEY":
+		if !strings.HasPrefix(value, "/") {
+			p.cfg.problem(pos, Ignored, "%s names a PEM file, by absolute path, not %q", key, value)
+			return
+		}
+		if key == "SYSLOG_CERT" {
+			s.SyslogCert = value
+		} else {
+			s.SyslogKey = value
+		}
 	case "SYSLOG_TIMEOUT":
 		if d, ok := p.seconds(pos, key, value, 30); ok {
 			s.SyslogTimeout = d

@@ -55,6 +55,10 @@ func TestSettings(t *testing.T) {
 		{"SYSLOG_SERVER no scheme", "SYSLOG_SERVER:logs:514", func(s rules.Settings) bool { return s.SyslogServer == "" }, "want udp://"},
 		{"SYSLOG_CA", "SYSLOG_CA:/etc/ssl/logs-ca.pem", func(s rules.Settings) bool { return s.SyslogCA == "/etc/ssl/logs-ca.pem" }, ""},
 		{"SYSLOG_CA relative", "SYSLOG_CA:ca.pem", func(s rules.Settings) bool { return s.SyslogCA == "" }, "absolute path"},
+		{"SYSLOG_CERT and KEY", "SYSLOG_CERT:/etc/ssl/h.pem\nSYSLOG_KEY:/etc/ssl/h.key", func(s rules.Settings) bool {
+			return s.SyslogCert == "/etc/ssl/h.pem" && s.SyslogKey == "/etc/ssl/h.key"
+		}, ""},
+		{"SYSLOG_KEY relative", "SYSLOG_KEY:h.key", func(s rules.Settings) bool { return s.SyslogKey == "" }, "absolute path"},
 		{"SYSLOG_TIMEOUT", "SYSLOG_TIMEOUT:2", func(s rules.Settings) bool { return s.SyslogTimeout == 2*time.Second }, ""},
 		{"SYSLOG_TIMEOUT too long", "SYSLOG_TIMEOUT:31", func(s rules.Settings) bool { return s.SyslogTimeout == 5*time.Second }, "from 1 to 30"},
 		{"DEBUG bad", "DEBUG:yes", func(s rules.Settings) bool { return !s.Debug }, "TRUE or FALSE"},

@@ -26,8 +26,9 @@ import (
 // it receives, one line per message, to events.log.
 type rsyslog struct {
 	dir                       string
-	udp, tcp, tls             int
+	udp, tcp, tls, mtls       int
 	udpAddr, tcpAddr, tlsAddr string
+	mtlsAddr                  string // TLS that wants a client certificate from the CA
 	ca                        string // the test CA's PEM file
 	confPath, pidPath         string
 	cmd                       *exec.Cmd
@@ -48,10 +49,11 @@ func startRsyslog(t *testing.T) *rsyslog {
 		bin = "/usr/sbin/rsyslogd"
 	}
 	dir := t.TempDir()
-	r := &rsyslog{dir: dir, udp: freeUDPPort(t), tcp: freePort(t), tls: freePort(t)}
+	r := &rsyslog{dir: dir, udp: freeUDPPort(t), tcp: freePort(t), tls: freePort(t), mtls: freePort(t)}
 	r.udpAddr = fmt.Sprintf("127.0.0.1:%d", r.udp)
 	r.tcpAddr = fmt.Sprintf("127.0.0.1:%d", r.tcp)
 	r.tlsAddr = fmt.Sprintf("127.0.0.1:%d", r.tls)
+	r.mtlsAddr = fmt.Sprintf("127.0.0.1:%d", r.mtls)
 	r.ca = writeTestPKI(t, dir)
 	must(t, os.Mkdir(filepath.Join(dir, "work"), 0o700))
 	conf := fmt.Sprintf(`global(workDirectory="%[1]s/work" maxMessageSize="8k"
@@ -64,17 +66,24 @@ input(type="imudp" address="127.0.0.1" port="%[2]d" name="udp")
 input(type="imtcp" address="127.0.0.1" port="%[3]d" name="tcp")
 input(type="imtcp" address="127.0.0.1" port="%[4]d" name="tls"
   streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imtcp" address="127.0.0.1" port="%[5]d" name="mtls"
+  streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
 template(name="events" type="string"
   string="%%inputname%%\t%%pri%%\t%%hostname%%\t%%app-name%%\t%%msgid%%\t%%structured-data%%\t%%msg%%\n")
 action(type="omfile" file="%[1]s/events.log" template="events")
-`, dir, r.udp, r.tcp, r.tls)
+`, dir, r.udp, r.tcp, r.tls, r.mtls)
 	r.confPath = filepath.Join(dir, "rsyslog.conf")
 	r.pidPath = filepath.Join(dir, "rsyslogd.pid")
 	must(t, os.WriteFile(r.confPath, []byte(conf), 0o644))
 	r.cmd = exec.Command(bin, "-n", "-f", r.confPath, "-i", r.pidPath)
-	r.cmd.Stdout, r.cmd.Stderr = os.Stderr, os.Stderr
 	r.start(t)
-	t.Cleanup(r.stop)
+	t.Cleanup(func() {
+		r.stop()
+		if t.Failed() {
+			out, _ := os.ReadFile(filepath.Join(dir, "rsyslogd.out"))
+			t.Logf("rsyslogd said:\n%s", out)
+		}
+	})
 	return r
 }
 
@@ -82,8 +91,11 @@ func (r *rsyslog) start(t *testing.T) {
 	t.Helper()
 	if r.cmd.Process != nil { // a restart
 		r.cmd = exec.Command(r.cmd.Path, r.cmd.Args[1:]...)
-		r.cmd.Stdout, r.cmd.Stderr = os.Stderr, os.Stderr
 	}
+	out, err := os.OpenFile(filepath.Join(r.dir, "rsyslogd.out"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	must(t, err)
+	defer out.Close()
+	r.cmd.Stdout, r.cmd.Stderr = out, out
 	must(t, r.cmd.Start())
 	waitListening(t, "rsyslogd", r.tcpAddr)
 	// imudp and the TLS listener start with imtcp; give them a moment
@@ -164,6 +176,8 @@ func TestRemoteSyslog(t *testing.T) {
 		{"udp", "SYSLOG_SERVER:udp://" + r.udpAddr + "\n"},
 		{"tcp", "SYSLOG_SERVER:tcp://" + r.tcpAddr + "\n"},
 		{"tls", "SYSLOG_SERVER:tls://" + r.tlsAddr + "\nSYSLOG_CA:" + r.ca + "\n"},
+		{"mtls", "SYSLOG_SERVER:tls://" + r.mtlsAddr + "\nSYSLOG_CA:" + r.ca + "\nSYSLOG_CERT:" + filepath.Join(r.dir, "client.pem") +
+			"\nSYSLOG_KEY:" + filepath.Join(r.dir, "client.key") + "\n"},
 	} {
 		id := login(tc.setting)
 		got := r.waitFor(t, 3, `login="`+id+`"`)
@@ -188,6 +202,16 @@ func TestRemoteSyslog(t *testing.T) {
 	login("SYSLOG_SERVER:tls://" + r.tlsAddr + "\n")
 	if !waitLine(mark, "syslog tls://"+r.tlsAddr, "certificate", "kept for the next try") {
 		t.Errorf("no line about the untrusted certificate: %q", sink.Since(mark))
+	}
+
+	// a server that wants a client certificate gets none: nothing arrives
+	mark = sink.Mark()
+	id := login("SYSLOG_SERVER:tls://" + r.mtlsAddr + "\nSYSLOG_CA:" + r.ca + "\n")
+	if !waitLine(mark, "syslog tls://"+r.mtlsAddr, "kept for the next try") {
+		t.Errorf("no line about the refused connection: %q", sink.Since(mark))
+	}
+	if data, _ := os.ReadFile(filepath.Join(r.dir, "events.log")); strings.Contains(string(data), id) {
+		t.Error("events arrived without a client certificate")
 	}
 
 	// a server that accepts and never answers the TLS handshake: the login
@@ -256,8 +280,9 @@ func freeUDPPort(t *testing.T) int {
 }
 
 // writeTestPKI writes a CA (ca.pem) and a server certificate for
-// 127.0.0.1 and localhost signed by it (server.pem, server.key) into dir,
-// and returns the CA's path.
+// 127.0.0.1 and localhost signed by it (server.pem, server.key) and a
+// client certificate (client.pem, client.key) into dir, and returns the
+// CA's path.
 func writeTestPKI(t *testing.T, dir string) string {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -289,5 +314,19 @@ func writeTestPKI(t *testing.T, dir string) string {
 	write("ca.pem", "CERTIFICATE", caDER, 0o644)
 	write("server.pem", "CERTIFICATE", srvDER, 0o644)
 	write("server.key", "EC PRIVATE KEY", keyDER, 0o600)
+	cliKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	cli := &x509.Certificate{
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "client.example.org"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"client.example.org"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	cliDER, err := x509.CreateCertificate(rand.Reader, cli, caCert, &cliKey.PublicKey, caKey)
+	must(t, err)
+	cliKeyDER, err := x509.MarshalECPrivateKey(cliKey)
+	must(t, err)
+	write("client.pem", "CERTIFICATE", cliDER, 0o644)
+	write("client.key", "EC PRIVATE KEY", cliKeyDER, 0o600)
 	return filepath.Join(dir, "ca.pem")
 }

@@ -45,10 +45,14 @@ type Item struct {
 	Created time.Time `json:"created"`            // when the helper spooled it
 	KeyFile string    `json:"key_file,omitempty"` // webhook: the HMAC key's file
 	CAFile  string    `json:"ca_file,omitempty"`  // syslog over TLS: the CA bundle
-	Timeout float64   `json:"timeout,omitempty"`  // seconds each attempt may take; 0: the sender's default
-	From    string    `json:"from,omitempty"`     // mail envelope sender
-	To      []string  `json:"to,omitempty"`       // mail recipients
-	Body    []byte    `json:"body"`               // JSON event, RFC 5424 line, or RFC 5322 message
+	// syslog over TLS: this host's certificate and key, for servers that
+	// check their clients
+	CertFile    string   `json:"cert_file,omitempty"`
+	CertKeyFile string   `json:"cert_key_file,omitempty"`
+	Timeout     float64  `json:"timeout,omitempty"` // seconds each attempt may take; 0: the sender's default
+	From        string   `json:"from,omitempty"`    // mail envelope sender
+	To          []string `json:"to,omitempty"`      // mail recipients
+	Body        []byte   `json:"body"`              // JSON event, RFC 5424 line, or RFC 5322 message
 }
 
 // Put adds an item to the outbox in dir. The file appears whole (written

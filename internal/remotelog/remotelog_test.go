@@ -99,7 +99,7 @@ func TestSend(t *testing.T) {
 	var s Sender
 	defer s.Close()
 	for _, line := range []string{"<86>1 one", "<86>1 two"} {
-		if err := s.Send("tcp://"+ln.Addr().String(), "", time.Second, line); err != nil {
+		if err := s.Send("tcp://"+ln.Addr().String(), Options{Timeout: time.Second}, line); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,7 +119,7 @@ func TestSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if err := s.Send("udp://"+pc.LocalAddr().String(), "", time.Second, "<86>1 dgram"); err != nil {
+	if err := s.Send("udp://"+pc.LocalAddr().String(), Options{Timeout: time.Second}, "<86>1 dgram"); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 100)
@@ -133,13 +133,13 @@ func TestSend(t *testing.T) {
 	closed := ln.Addr().String()
 	ln.Close()
 	var s2 Sender
-	if err := s2.Send("tcp://"+closed, "", time.Second, "x"); err == nil {
+	if err := s2.Send("tcp://"+closed, Options{Timeout: time.Second}, "x"); err == nil {
 		t.Error("sent to a closed port")
 	}
 	silent, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer silent.Close()
 	start := time.Now()
-	if err := s2.Send("tls://"+silent.Addr().String(), "", 300*time.Millisecond, "x"); err == nil || time.Since(start) > 3*time.Second {
+	if err := s2.Send("tls://"+silent.Addr().String(), Options{Timeout: 300 * time.Millisecond}, "x"); err == nil || time.Since(start) > 3*time.Second {
 		t.Errorf("TLS to a server that never answers: %v after %v", err, time.Since(start))
 	}
 }

@@ -19,19 +19,30 @@ type Sender struct {
 	writers map[string]*srslog.Writer
 }
 
+// Options say how to reach a server.
+type Options struct {
+	// CAFile, for TLS, is the PEM bundle the server's certificate must
+	// chain to; the system's roots when empty.
+	CAFile string
+	// CertFile and KeyFile, for TLS, are this host's certificate and key
+	// (PEM), for servers that want to know their clients (rsyslog's
+	// x509/certvalid and x509/name modes); none when empty.
+	CertFile, KeyFile string
+	// Timeout bounds the connect, the TLS handshake and each write.
+	Timeout time.Duration
+}
+
 // Send writes one formatted line (Format) to target, connecting first if
-// needed. timeout bounds the connect, the TLS handshake and each write;
-// caFile, for TLS, is the PEM bundle the server's certificate must chain
-// to (the system's roots when empty).
-func (s *Sender) Send(target, caFile string, timeout time.Duration, line string) error {
+// needed.
+func (s *Sender) Send(target string, o Options, line string) error {
 	t, err := ParseTarget(target)
 	if err != nil {
 		return err
 	}
-	key := t.String() + " " + caFile
+	key := strings.Join([]string{t.String(), o.CAFile, o.CertFile, o.KeyFile}, " ")
 	w := s.writers[key]
 	if w == nil {
-		if w, err = dial(t, caFile, timeout); err != nil {
+		if w, err = dial(t, o); err != nil {
 			return err
 		}
 		if s.writers == nil {
@@ -56,29 +67,25 @@ func (s *Sender) Close() {
 	}
 }
 
-func dial(t Target, caFile string, timeout time.Duration) (*srslog.Writer, error) {
+func dial(t Target, o Options) (*srslog.Writer, error) {
 	var tlsConf *tls.Config
 	if t.Network == "tls" {
-		host, _, _ := net.SplitHostPort(t.Addr)
-		tlsConf = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		if caFile != "" {
-			pem, err := os.ReadFile(caFile)
-			if err != nil {
-				return nil, fmt.Errorf("SYSLOG_CA: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("SYSLOG_CA %s: no PEM certificate in it", caFile)
-			}
-			tlsConf.RootCAs = pool
+		var err error
+		if tlsConf, err = tlsConfig(t, o); err != nil {
+			return nil, err
 		}
 	}
+	timeout := o.Timeout
 	connect := func(string, string) (net.Conn, error) {
 		d := &net.Dialer{Timeout: timeout}
 		network := t.Network
 		if network == "tls" {
 			c, err := tls.DialWithDialer(d, "tcp", t.Addr, tlsConf)
 			if err != nil {
+				return nil, err
+			}
+			if err := refusedAfterHandshake(c); err != nil {
+				c.Close()
 				return nil, err
 			}
 			return &deadlineConn{Conn: c, timeout: timeout}, nil
@@ -102,6 +109,49 @@ func dial(t Target, caFile string, timeout time.Duration) (*srslog.Writer, error
 		w.SetFramer(srslog.RFC5425MessageLengthFramer) // RFC 6587 octet counting
 	}
 	return w, nil
+}
+
+func tlsConfig(t Target, o Options) (*tls.Config, error) {
+	host, _, _ := net.SplitHostPort(t.Addr)
+	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("SYSLOG_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("SYSLOG_CA %s: no PEM certificate in it", o.CAFile)
+		}
+		conf.RootCAs = pool
+	}
+	if o.CertFile != "" || o.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("SYSLOG_CERT and SYSLOG_KEY: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{cert}
+	}
+	return conf, nil
+}
+
+// refusedAfterHandshake catches a server that refuses this client only
+// after the TLS 1.3 handshake, which completes on the client's side before
+// the server has checked the client's certificate: without this, the
+// messages would be written into a connection the server is closing. A
+// syslog server never writes, so anything it sends within a moment is its
+// refusal.
+func refusedAfterHandshake(c *tls.Conn) error {
+	c.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+	defer c.SetReadDeadline(time.Time{})
+	_, err := c.Read(make([]byte, 1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("it sent data")
+	}
+	return fmt.Errorf("the server refused this client after the TLS handshake: %w", err)
 }
 
 // deadlineConn bounds every write, so a server that stops reading cannot

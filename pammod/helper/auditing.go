@@ -64,6 +64,7 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	}
 	if s.SyslogServer != "" {
 		c.send(outbox.Item{Kind: outbox.Syslog, Dest: s.SyslogServer, CAFile: s.SyslogCA,
+			CertFile: s.SyslogCert, CertKeyFile: s.SyslogKey,
 			Timeout: s.SyslogTimeout.Seconds(), Body: []byte(remotelog.Format(e))})
 	}
 }

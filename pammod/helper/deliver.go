@@ -87,12 +87,16 @@ func runDeliver(args []string) int {
 			}
 			return webhook.Post(it.Dest, key, it.Body, timeout)
 		case outbox.Syslog:
-			if it.CAFile != "" {
-				if err := rules.CheckTrusted(it.CAFile); err != nil {
-					return fmt.Errorf("SYSLOG_CA %v", err)
+			for setting, path := range map[string]string{"SYSLOG_CA": it.CAFile, "SYSLOG_CERT": it.CertFile, "SYSLOG_KEY": it.CertKeyFile} {
+				if path == "" {
+					continue
+				}
+				if err := rules.CheckTrusted(path); err != nil {
+					return fmt.Errorf("%s %v", setting, err)
 				}
 			}
-			return syslog.Send(it.Dest, it.CAFile, timeout, string(it.Body))
+			return syslog.Send(it.Dest, remotelog.Options{CAFile: it.CAFile, CertFile: it.CertFile, KeyFile: it.CertKeyFile,
+				Timeout: timeout}, string(it.Body))
 		case outbox.Mail:
 			var n mail.Notice
 			if err := json.Unmarshal(it.Body, &n); err != nil {
