@@ -67,9 +67,14 @@ type Settings struct {
 	AskFallback Verdict // Open or Close
 	MailServer  string  // MAILSERVER: the SMTP relay, host[:port]
 	MailFrom    string  // MAIL_FROM: the sender of mails; "" for the original's pam-accesscontrol@localhost
-	AuditLog    string  // AUDIT_LOG: a JSON-lines file of audit events; "" for none
-	Webhook     string  // WEBHOOK: an http(s) URL that audit events are POSTed to
-	WebhookKey  string  // WEBHOOK_SECRET: the file holding the HMAC key
+	// MAIL_TLS:STARTTLS: the relay must encrypt, with a certificate that
+	// chains to MAIL_CA (the system's CAs when ""); off: plain SMTP, as the
+	// original spoke
+	MailStartTLS bool
+	MailCA       string
+	AuditLog     string // AUDIT_LOG: a JSON-lines file of audit events; "" for none
+	Webhook      string // WEBHOOK: an http(s) URL that audit events are POSTed to
+	WebhookKey   string // WEBHOOK_SECRET: the file holding the HMAC key
 	// SYSLOG_SERVER: a central syslog server, udp://, tcp:// or tls://
 	// host:port, that audit events go to as RFC 5424 lines; "" for none
 	SyslogServer  string

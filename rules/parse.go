@@ -108,7 +108,7 @@ func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 // settingKeys are the known KEY:VALUE keys, in the order the
 // documentation lists them.
 var settingKeys = []string{
-	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "MAILSERVER", "MAIL_FROM",
+	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
 	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
 	"SYSLOG_TIMEOUT",
 }
@@ -178,6 +178,21 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			return
 		}
 		s.MailFrom = value
+	case "MAIL_TLS":
+		switch upper {
+		case "STARTTLS":
+			s.MailStartTLS = true
+		case "OFF":
+			s.MailStartTLS = false
+		default:
+			p.cfg.problem(pos, Ignored, "MAIL_TLS must be STARTTLS or OFF, not %q", value)
+		}
+	case "MAIL_CA":
+		if !strings.HasPrefix(value, "/") {
+			p.cfg.problem(pos, Ignored, "MAIL_CA names a PEM file of CA certificates, by absolute path, not %q", value)
+			return
+		}
+		s.MailCA = value
 	case "SYSLOG_SERVER":
 		t, err := remotelog.ParseTarget(value)
 		if err != nil {

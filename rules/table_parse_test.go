@@ -50,6 +50,8 @@ func TestSettings(t *testing.T) {
 		{"MAILSERVER bad port", "MAILSERVER:mail:99999", func(s rules.Settings) bool { return s.MailServer == "" }, "port"},
 		{"MAIL_FROM", "MAIL_FROM:pamac@host.example.org", func(s rules.Settings) bool { return s.MailFrom == "pamac@host.example.org" }, ""},
 		{"MAIL_FROM with a name", "MAIL_FROM:<x@y>", func(s rules.Settings) bool { return s.MailFrom == "" }, "plain mail address"},
+		{"MAIL_TLS", "MAIL_TLS:starttls\nMAIL_CA:/etc/ssl/relay.pem", func(s rules.Settings) bool { return s.MailStartTLS && s.MailCA == "/etc/ssl/relay.pem" }, ""},
+		{"MAIL_TLS bad", "MAIL_TLS:yes", func(s rules.Settings) bool { return !s.MailStartTLS }, "STARTTLS or OFF"},
 		{"SYSLOG_SERVER", "SYSLOG_SERVER:tls://logs.example.org", func(s rules.Settings) bool { return s.SyslogServer == "tls://logs.example.org:6514" }, ""},
 		{"SYSLOG_SERVER udp", "syslog_server:udp://10.0.0.1:5140", func(s rules.Settings) bool { return s.SyslogServer == "udp://10.0.0.1:5140" }, ""},
 		{"SYSLOG_SERVER no scheme", "SYSLOG_SERVER:logs:514", func(s rules.Settings) bool { return s.SyslogServer == "" }, "want udp://"},

@@ -21,6 +21,7 @@ import (
 // receives in a Maildir.
 type smtpSink struct {
 	addr, maildir string
+	args          []string // more aiosmtpd options
 	cmd           *exec.Cmd
 }
 
@@ -30,12 +31,14 @@ type message struct {
 	body   string
 }
 
-func startSMTP(t *testing.T) *smtpSink {
+// startSMTP starts aiosmtpd with more options, if any (--tlscert and
+// --tlskey make it require STARTTLS).
+func startSMTP(t *testing.T, args ...string) *smtpSink {
 	t.Helper()
 	if exec.Command("/usr/bin/python3", "-c", "import aiosmtpd").Run() != nil {
 		testenv.Missing(t, "python3-aiosmtpd")
 	}
-	m := &smtpSink{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), maildir: filepath.Join(t.TempDir(), "Maildir")}
+	m := &smtpSink{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), maildir: filepath.Join(t.TempDir(), "Maildir"), args: args}
 	m.start(t)
 	t.Cleanup(m.stop)
 	return m
@@ -43,8 +46,8 @@ func startSMTP(t *testing.T) *smtpSink {
 
 func (m *smtpSink) start(t *testing.T) {
 	t.Helper()
-	m.cmd = exec.Command("/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", m.addr,
-		"-c", "aiosmtpd.handlers.Mailbox", m.maildir)
+	args := append([]string{"-m", "aiosmtpd", "-n", "-l", m.addr}, m.args...)
+	m.cmd = exec.Command("/usr/bin/python3", append(args, "-c", "aiosmtpd.handlers.Mailbox", m.maildir)...)
 	m.cmd.Stderr = os.Stderr
 	must(t, m.cmd.Start())
 	waitListening(t, "aiosmtpd", m.addr)
@@ -182,5 +185,57 @@ func TestMailNotifications(t *testing.T) {
 	if !strings.Contains(bodies, "Source:  10.3.3.3") || !strings.Contains(bodies, "Source:  10.4.4.4") ||
 		got[3].header.Get("To") != "tty@example.org" && got[2].header.Get("To") != "tty@example.org" {
 		t.Errorf("after the relay came back: %+v", got[2:])
+	}
+}
+
+// TestMailSTARTTLS: with MAIL_TLS:STARTTLS session mails and PINs reach a
+// relay that requires STARTTLS, its certificate checked against MAIL_CA;
+// an untrusted relay gets nothing, and without MAIL_TLS such a relay
+// refuses the plain mail (kept, and said).
+func TestMailSTARTTLS(t *testing.T) {
+	s := newPAMStack(t, "")
+	pki := t.TempDir()
+	ca := writeTestPKI(t, pki)
+	relay := startSMTP(t, "--tlscert", filepath.Join(pki, "server.pem"), "--tlskey", filepath.Join(pki, "server.key"))
+	must(t, os.WriteFile(filepath.Join(s.dir, "mail-notification.conf"), []byte("SSHD admin@example.org\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(s.dir, "login-mail-mapping.conf"), []byte("pinned pinned@example.org\n"), 0o644))
+	rules := func(tls string) {
+		must(t, os.WriteFile(s.rules, []byte("MAILSERVER:"+relay.addr+"\n"+tls+"SSHD PIN USER pinned\nSSHD OPEN USER alice\n"), 0o644))
+	}
+
+	rules("MAIL_TLS:STARTTLS\nMAIL_CA:" + ca + "\n")
+	if _, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session"); code != 0 {
+		t.Fatal("refused")
+	}
+	if got := relay.waitMessages(t, 1); !strings.Contains(got[0].body, "Successfully logged in") {
+		t.Errorf("mail %+v", got[0])
+	}
+	if _, code, mails := pinLogin(t, s, relay, "pinned", typeMailedPIN); code != 0 || len(mails) != 1 {
+		t.Errorf("PIN over STARTTLS: exit %d, %d mails", code, len(mails))
+	}
+
+	// the relay's certificate is not from a CA this host trusts
+	rules("MAIL_TLS:STARTTLS\n")
+	mark := sink.Mark()
+	s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session")
+	if !waitLine(mark, "mail "+relay.addr, "STARTTLS", "certificate", "kept for the next try") {
+		t.Errorf("log %q", sink.Since(mark))
+	}
+	mark = sink.Mark()
+	if _, code := s.pamtester(t, nil, "sshd", "pinned", "authenticate"); code == 0 ||
+		len(grep(sink.Since(mark), "auth: CLOSE", "mailing the PIN", "certificate")) != 1 {
+		t.Errorf("a PIN to an untrusted relay: exit %d, log %q", code, sink.Since(mark))
+	}
+
+	// plain SMTP to a relay that requires STARTTLS: refused by the relay
+	os.RemoveAll(filepath.Join(s.dir, "run", "outbox"))
+	rules("")
+	mark = sink.Mark()
+	s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session")
+	if !waitLine(mark, "mail "+relay.addr, "kept for the next try") {
+		t.Errorf("log %q", sink.Since(mark))
+	}
+	if n := len(relay.messages(t)); n != 2 {
+		t.Errorf("%d mails arrived, want the first 2 only", n)
 	}
 }

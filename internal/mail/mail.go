@@ -11,7 +11,10 @@ package mail
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -44,12 +47,24 @@ type Notice struct {
 	Secret string `json:"-"`
 }
 
-// Send mails n from from to every address in to through relay
-// (host[:port], port 25 by default). timeout bounds the whole exchange.
-func Send(relay, from string, to []string, n Notice, timeout time.Duration) error {
+// Options say how to reach the relay.
+type Options struct {
+	From string // the sender; DefaultFrom when empty
+	// StartTLS requires the relay to offer STARTTLS and to show a
+	// certificate for its name that chains to CAFile (the system's CAs
+	// when empty). Without it the mail goes in clear, as the original's.
+	StartTLS bool
+	CAFile   string
+	Timeout  time.Duration // bounds the whole exchange
+}
+
+// Send mails n to every address in to through relay (host[:port], port
+// 25 by default).
+func Send(relay string, o Options, to []string, n Notice) error {
 	if len(to) == 0 {
 		return fmt.Errorf("no recipient")
 	}
+	from, timeout := o.From, o.Timeout
 	if from == "" {
 		from = DefaultFrom
 	}
@@ -78,6 +93,11 @@ func Send(relay, from string, to []string, n Notice, timeout time.Duration) erro
 			return fmt.Errorf("%s: EHLO: %w", relay, err)
 		}
 	}
+	if o.StartTLS {
+		if err := startTLS(c, host, o.CAFile); err != nil {
+			return fmt.Errorf("%s: %w", relay, err)
+		}
+	}
 	if err := c.Mail(from); err != nil {
 		return fmt.Errorf("%s: MAIL FROM: %w", relay, err)
 	}
@@ -97,6 +117,29 @@ func Send(relay, from string, to []string, n Notice, timeout time.Duration) erro
 		return fmt.Errorf("%s: the relay refused the message: %w", relay, err)
 	}
 	return c.Quit()
+}
+
+// startTLS encrypts the session, or says why it cannot: a relay that does
+// not offer it, or whose certificate is not trusted, gets nothing.
+func startTLS(c *smtp.Client, host, caFile string) error {
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		return errors.New("MAIL_TLS:STARTTLS, but the relay does not offer STARTTLS")
+	}
+	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return fmt.Errorf("MAIL_CA: %w", err)
+		}
+		conf.RootCAs = x509.NewCertPool()
+		if !conf.RootCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("MAIL_CA %s: no PEM certificate in it", caFile)
+		}
+	}
+	if err := c.StartTLS(conf); err != nil {
+		return fmt.Errorf("STARTTLS: %w", err)
+	}
+	return nil
 }
 
 // Compose is the whole message: headers and the original's text. myIP is

@@ -84,11 +84,11 @@ func TestSendTimeout(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	err = Send(ln.Addr().String(), "", []string{"a@example.org"}, Notice{Kind: NewSession}, 300*time.Millisecond)
+	err = Send(ln.Addr().String(), Options{Timeout: 300 * time.Millisecond}, []string{"a@example.org"}, Notice{Kind: NewSession})
 	if err == nil || time.Since(start) > 3*time.Second {
 		t.Errorf("silent relay: %v after %v", err, time.Since(start))
 	}
-	if err := Send(ln.Addr().String(), "", nil, Notice{}, time.Second); err == nil {
+	if err := Send(ln.Addr().String(), Options{Timeout: time.Second}, nil, Notice{}); err == nil {
 		t.Error("a mail without recipients was sent")
 	}
 }

@@ -44,7 +44,9 @@ type Item struct {
 	Dest    string    `json:"dest"`               // URL, syslog target, mail relay host:port
 	Created time.Time `json:"created"`            // when the helper spooled it
 	KeyFile string    `json:"key_file,omitempty"` // webhook: the HMAC key's file
-	CAFile  string    `json:"ca_file,omitempty"`  // syslog over TLS: the CA bundle
+	CAFile  string    `json:"ca_file,omitempty"`  // syslog over TLS, mail with STARTTLS: the CA bundle
+	// mail: STARTTLS is required
+	StartTLS bool `json:"starttls,omitempty"`
 	// syslog over TLS: this host's certificate and key, for servers that
 	// check their clients
 	CertFile    string   `json:"cert_file,omitempty"`

@@ -102,7 +102,12 @@ func runDeliver(args []string) int {
 			if err := json.Unmarshal(it.Body, &n); err != nil {
 				return err
 			}
-			return mail.Send(it.Dest, it.From, it.To, n, timeout)
+			if it.CAFile != "" {
+				if err := rules.CheckTrusted(it.CAFile); err != nil {
+					return fmt.Errorf("MAIL_CA %v", err)
+				}
+			}
+			return mail.Send(it.Dest, mail.Options{From: it.From, StartTLS: it.StartTLS, CAFile: it.CAFile, Timeout: timeout}, it.To, n)
 		}
 		return fmt.Errorf("unknown kind of message %q", it.Kind)
 	}

@@ -43,7 +43,7 @@ func (c *ruleCall) mailSession(cfg *rules.Config, kind string) {
 		return
 	}
 	c.send(outbox.Item{Kind: outbox.Mail, Dest: relay, From: cfg.Settings.MailFrom, To: to,
-		Timeout: mailTimeout.Seconds(), Body: body})
+		StartTLS: cfg.Settings.MailStartTLS, CAFile: cfg.Settings.MailCA, Timeout: mailTimeout.Seconds(), Body: body})
 }
 
 // mailRelay is MAILSERVER from the main config, or else the SERVER: line

@@ -127,7 +127,14 @@ func (c *ruleCall) mailPIN(cfg *rules.Config, login rules.Login, relay string, t
 		}
 	}
 	n := mail.Notice{Kind: mail.PIN, Time: time.Now(), Service: login.Service, User: login.User, RHost: login.RHost, Secret: secret}
-	if err := mail.Send(relay, cfg.Settings.MailFrom, to, n, min(mailTimeout, decisionTimeout(c.args.Timeout))); err != nil {
+	if cfg.Settings.MailCA != "" {
+		if err := rules.CheckTrusted(cfg.Settings.MailCA); err != nil {
+			return "", fmt.Errorf("MAIL_CA %v", err)
+		}
+	}
+	opts := mail.Options{From: cfg.Settings.MailFrom, StartTLS: cfg.Settings.MailStartTLS, CAFile: cfg.Settings.MailCA,
+		Timeout: min(mailTimeout, decisionTimeout(c.args.Timeout))}
+	if err := mail.Send(relay, opts, to, n); err != nil {
 		return "", fmt.Errorf("mailing the PIN: %w", err)
 	}
 	mailed = true
