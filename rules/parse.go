@@ -155,11 +155,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 		}
 		s.MailServer = value
 	case "AUDIT_LOG":
-		if !strings.HasPrefix(value, "/") || strings.HasSuffix(value, "/") {
-			p.cfg.problem(pos, Ignored, "AUDIT_LOG must be an absolute file path, not %q", value)
-			return
+		if path, ok := p.file(pos, key, value, "the JSON-lines file"); ok {
+			s.AuditLog = path
 		}
-		s.AuditLog = value
 	case "WEBHOOK":
 		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
 			p.cfg.problem(pos, Ignored, "WEBHOOK must be an http:// or https:// URL, not %q", value)
@@ -167,11 +165,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 		}
 		s.Webhook = value
 	case "WEBHOOK_SECRET":
-		if !strings.HasPrefix(value, "/") {
-			p.cfg.problem(pos, Ignored, "WEBHOOK_SECRET names the file holding the key, by absolute path, not %q", value)
-			return
+		if path, ok := p.file(pos, key, value, "the file holding the key"); ok {
+			s.WebhookKey = path
 		}
-		s.WebhookKey = value
 	case "MAIL_FROM":
 		if _, err := mail.ParseAddress(value); err != nil || strings.ContainsAny(value, "<> ") {
 			p.cfg.problem(pos, Ignored, "MAIL_FROM must be a plain mail address like pam-accesscontrol@host.example.org, not %q", value)
@@ -188,11 +184,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			p.cfg.problem(pos, Ignored, "MAIL_TLS must be STARTTLS or OFF, not %q", value)
 		}
 	case "MAIL_CA":
-		if !strings.HasPrefix(value, "/") {
-			p.cfg.problem(pos, Ignored, "MAIL_CA names a PEM file of CA certificates, by absolute path, not %q", value)
-			return
+		if path, ok := p.file(pos, key, value, "a PEM file of CA certificates"); ok {
+			s.MailCA = path
 		}
-		s.MailCA = value
 	case "SYSLOG_SERVER":
 		t, err := remotelog.ParseTarget(value)
 		if err != nil {
@@ -201,20 +195,17 @@ func (p *parser) parseSetting(pos Pos, field string) {
 		}
 		s.SyslogServer = t.String()
 	case "SYSLOG_CA":
-		if !strings.HasPrefix(value, "/") {
-			p.cfg.problem(pos, Ignored, "SYSLOG_CA names a PEM file of CA certificates, by absolute path, not %q", value)
-			return
+		if path, ok := p.file(pos, key, value, "a PEM file of CA certificates"); ok {
+			s.SyslogCA = path
 		}
-		s.SyslogCA = value
 	case "SYSLOG_CERT", "SYSLOG_KEY":
-		if !strings.HasPrefix(value, "/") {
-			p.cfg.problem(pos, Ignored, "%s names a PEM file, by absolute path, not %q", key, value)
-			return
-		}
-		if key == "SYSLOG_CERT" {
-			s.SyslogCert = value
-		} else {
-			s.SyslogKey = value
+		path, ok := p.file(pos, key, value, "a PEM file")
+		switch {
+		case !ok:
+		case key == "SYSLOG_CERT":
+			s.SyslogCert = path
+		default:
+			s.SyslogKey = path
 		}
 	case "SYSLOG_TIMEOUT":
 		if d, ok := p.seconds(pos, key, value, 30); ok {
@@ -223,6 +214,15 @@ func (p *parser) parseSetting(pos Pos, field string) {
 	default:
 		p.cfg.problem(pos, Ignored, "unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
 	}
+}
+
+// file reads a setting that names a file, which must be an absolute path.
+func (p *parser) file(pos Pos, key, value, what string) (string, bool) {
+	if !strings.HasPrefix(value, "/") || strings.HasSuffix(value, "/") {
+		p.cfg.problem(pos, Ignored, "%s names %s, by absolute path, not %q", key, what, value)
+		return "", false
+	}
+	return value, true
 }
 
 // seconds reads a setting's whole number of seconds from 1 to max.

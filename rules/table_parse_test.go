@@ -56,6 +56,11 @@ func TestSettings(t *testing.T) {
 		{"SYSLOG_SERVER udp", "syslog_server:udp://10.0.0.1:5140", func(s rules.Settings) bool { return s.SyslogServer == "udp://10.0.0.1:5140" }, ""},
 		{"SYSLOG_SERVER no scheme", "SYSLOG_SERVER:logs:514", func(s rules.Settings) bool { return s.SyslogServer == "" }, "want udp://"},
 		{"SYSLOG_CA", "SYSLOG_CA:/etc/ssl/logs-ca.pem", func(s rules.Settings) bool { return s.SyslogCA == "/etc/ssl/logs-ca.pem" }, ""},
+		{"AUDIT_LOG", "AUDIT_LOG:/var/log/pamac/audit.jsonl", func(s rules.Settings) bool { return s.AuditLog == "/var/log/pamac/audit.jsonl" }, ""},
+		{"AUDIT_LOG relative", "AUDIT_LOG:audit.jsonl", func(s rules.Settings) bool { return s.AuditLog == "" }, "AUDIT_LOG names the JSON-lines file, by absolute path"},
+		{"AUDIT_LOG a directory", "AUDIT_LOG:/var/log/", func(s rules.Settings) bool { return s.AuditLog == "" }, "by absolute path"},
+		{"WEBHOOK_SECRET relative", "WEBHOOK_SECRET:key", func(s rules.Settings) bool { return s.WebhookKey == "" }, "the file holding the key"},
+		{"MAIL_CA relative", "MAIL_CA:ca.pem", func(s rules.Settings) bool { return s.MailCA == "" }, "absolute path"},
 		{"SYSLOG_CA relative", "SYSLOG_CA:ca.pem", func(s rules.Settings) bool { return s.SyslogCA == "" }, "absolute path"},
 		{"SYSLOG_CERT and KEY", "SYSLOG_CERT:/etc/ssl/h.pem\nSYSLOG_KEY:/etc/ssl/h.key", func(s rules.Settings) bool {
 			return s.SyslogCert == "/etc/ssl/h.pem" && s.SyslogKey == "/etc/ssl/h.key"

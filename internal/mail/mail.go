@@ -12,7 +12,6 @@ package mail
 import (
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 )
 
@@ -127,14 +127,11 @@ func startTLS(c *smtp.Client, host, caFile string) error {
 	}
 	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pool, err := capool.Load(caFile)
 		if err != nil {
 			return fmt.Errorf("MAIL_CA: %w", err)
 		}
-		conf.RootCAs = x509.NewCertPool()
-		if !conf.RootCAs.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("MAIL_CA %s: no PEM certificate in it", caFile)
-		}
+		conf.RootCAs = pool
 	}
 	if err := c.StartTLS(conf); err != nil {
 		return fmt.Errorf("STARTTLS: %w", err)

@@ -2,7 +2,6 @@ package remotelog
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/RackSec/srslog"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 )
 
 // Sender keeps one connection per server for a run of the deliverer, so a
@@ -115,13 +116,9 @@ func tlsConfig(t Target, o Options) (*tls.Config, error) {
 	host, _, _ := net.SplitHostPort(t.Addr)
 	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pool, err := capool.Load(o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("SYSLOG_CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("SYSLOG_CA %s: no PEM certificate in it", o.CAFile)
 		}
 		conf.RootCAs = pool
 	}
