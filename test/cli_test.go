@@ -323,3 +323,33 @@ func TestCheckMailFiles(t *testing.T) {
 		t.Errorf("a writable mapping:\n%s", out)
 	}
 }
+
+// TestCheckSettingFiles: check-my-config reads the files settings name:
+// a missing key, a CA bundle others may write, a file that is not PEM, a
+// certificate without its key.
+func TestCheckSettingFiles(t *testing.T) {
+	testenv.Root(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pam-accesscontrol.conf")
+	notPEM := filepath.Join(dir, "ca.pem")
+	writable := filepath.Join(dir, "writable.pem")
+	must(t, os.WriteFile(notPEM, []byte("hello\n"), 0o644))
+	must(t, os.WriteFile(writable, []byte("hello\n"), 0o644))
+	must(t, os.Chmod(writable, 0o666))
+	must(t, os.WriteFile(conf, []byte("WEBHOOK:http://127.0.0.1:9/\nWEBHOOK_SECRET:"+filepath.Join(dir, "missing.key")+
+		"\nSYSLOG_SERVER:tls://logs.example.org\nSYSLOG_CA:"+notPEM+"\nSYSLOG_CERT:"+notPEM+"\nMAIL_CA:"+writable+"\n"), 0o644))
+	out, _, code := runCLI(t, dir, nil, "check-my-config", conf)
+	for _, want := range []string{
+		"warning: WEBHOOK_SECRET stat " + filepath.Join(dir, "missing.key") + ": no such file or directory: no event is posted",
+		"warning: SYSLOG_CA: " + notPEM + ": no PEM certificate in it: no event reaches the syslog server",
+		"warning: MAIL_CA " + writable,
+		"warning: SYSLOG_CERT and SYSLOG_KEY go together",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+}
