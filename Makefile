@@ -103,6 +103,8 @@ INSTALLED = \
 	$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop:notifier/pam-accesscontrol-notifier.desktop:0644 \
 	$(PREFIX)/lib/systemd/system/pam-accesscontrol-helper.socket:installer/dist/pam-accesscontrol-helper.socket:0644 \
 	$(PREFIX)/lib/systemd/system/pam-accesscontrol-helper.service:installer/dist/pam-accesscontrol-helper.service:0644 \
+	$(PREFIX)/lib/systemd/system/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
+	$(PREFIX)/lib/systemd/system/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \
 	$(PREFIX)/share/bash-completion/completions/pam-accesscontrol:installer/dist/pam-accesscontrol.bash-completion:0644 \

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -198,4 +199,30 @@ func processWith(t *testing.T, args ...string) string {
 	}
 	t.Fatalf("no process with %q", args)
 	return ""
+}
+
+// TestDeliverMode: the deliverer that systemd's timer runs has nothing to
+// do when nothing was ever put, and says so by exiting 0; a wrong command
+// line is a usage error.
+func TestDeliverMode(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		exit int
+	}{
+		{[]string{"--deliver", filepath.Join(t.TempDir(), "never-made")}, 0},
+		{[]string{"--deliver", t.TempDir()}, 0},
+		{[]string{"--deliver"}, 64},
+	} {
+		err := command(helper, tc.args...).Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tc.exit {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.exit)
+		}
+	}
 }

@@ -109,7 +109,9 @@ func TestMakeInstall(t *testing.T) {
 	for _, f := range []string{"usr/sbin/pam-accesscontrol", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper",
 		"usr/bin/pam-accesscontrol-notifier", "usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf",
 		"etc/xdg/autostart/pam-accesscontrol-notifier.desktop", "usr/share/man/man8/pam-accesscontrol.8",
-		"usr/share/man/man5/pam-accesscontrol.conf.5", "usr/share/bash-completion/completions/pam-accesscontrol"} {
+		"usr/share/man/man5/pam-accesscontrol.conf.5", "usr/share/bash-completion/completions/pam-accesscontrol",
+		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
+		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("not installed: %s", f)
 		}

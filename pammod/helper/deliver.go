@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,8 +113,8 @@ func runDeliver(args []string) int {
 		return fmt.Errorf("unknown kind of message %q", it.Kind)
 	}
 	rep, err := outbox.Deliver(args[0], send, time.Now().Add(deliverRun))
-	if errors.Is(err, outbox.ErrBusy) {
-		return 0
+	if errors.Is(err, outbox.ErrBusy) || errors.Is(err, fs.ErrNotExist) {
+		return 0 // another deliverer is at it; nothing was ever put
 	}
 	if err != nil {
 		log.Error("deliverer: %v", err)
