@@ -67,6 +67,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		problems := append(slices.Clone(cfg.Problems), lintServices(cfg)...)
 		problems = append(problems, checkPlugins(cfg)...)
 		problems = append(problems, checkSettingFiles(cfg)...)
+		problems = append(problems, checkPinSetup(cfg)...)
 		slices.SortStableFunc(problems, func(a, b rules.Problem) int {
 			return cmp.Compare(fileIndex(cfg, a.Pos.File), fileIndex(cfg, b.Pos.File))*2 +
 				cmp.Compare(a.Pos.Line, b.Pos.Line)
@@ -245,7 +246,10 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 			}
 		}
 	}
-	if s.SyslogCert != "" && s.SyslogKey != "" {
+	switch {
+	case (s.SyslogCert == "") != (s.SyslogKey == ""):
+		warn("SYSLOG_CERT and SYSLOG_KEY go together: with one alone, no event reaches the syslog server")
+	case s.SyslogCert != "":
 		if _, err := tls.LoadX509KeyPair(s.SyslogCert, s.SyslogKey); err != nil {
 			warn("SYSLOG_CERT and SYSLOG_KEY: %v: no event reaches the syslog server", err)
 		}
@@ -258,6 +262,32 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 		}
 	}
 	return out
+}
+
+// checkPinSetup warns at the first PIN or PINGPG rule when the PIN could
+// not be mailed: no login-mail-mapping.conf beside the file, or no relay.
+// Such a rule is kept (its users are denied, failing closed), but the
+// admin should know. The mapping's own lines are checkMailFiles' to report.
+func checkPinSetup(cfg *rules.Config) []rules.Problem {
+	i := slices.IndexFunc(cfg.Rules, func(r *rules.Rule) bool { return r.Option == rules.OptPin || r.Option == rules.OptPinGPG })
+	if i < 0 || len(cfg.Files) == 0 {
+		return nil
+	}
+	r := cfg.Rules[i]
+	warn := func(format string, args ...any) []rules.Problem {
+		return []rules.Problem{{Pos: r.Pos, Severity: rules.Warning, Message: fmt.Sprintf(format, args...)}}
+	}
+	m, err := rules.LoadMailMap(cfg.Files[0], rules.LoginMailMappingFile, false)
+	switch {
+	case errors.Is(err, rules.ErrNoMailMap):
+		return warn("%s mails a PIN to the address in %s, which does not exist: the users it matches are denied",
+			r.Option, filepath.Join(filepath.Dir(cfg.Files[0]), rules.LoginMailMappingFile))
+	case err != nil:
+		return warn("%s: %v: the users it matches are denied", r.Option, err)
+	case cfg.Settings.MailServer == "" && m.Server == "":
+		return warn("%s mails a PIN through MAILSERVER, which is not set: the users it matches are denied", r.Option)
+	}
+	return nil
 }
 
 // checkPlugins compiles every plugin the rules use: a plugin that does not

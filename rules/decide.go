@@ -105,6 +105,26 @@ func (e *evaluator) fail(err error) Decision {
 	return e.finish(Decision{Verdict: Close, Err: err, Reason: err.Error()})
 }
 
+// What the reason of an ASK, PIN or PINGPG decision ends with: a person
+// completes such a decision at login time, and the PAM helper puts what
+// happened in place of the note (Decision.Pending).
+const (
+	AskNote    = "; the desktop owner is asked"
+	PinNote    = "; a one-time PIN is mailed"
+	PinGPGNote = "; a one-time PIN is mailed, encrypted"
+)
+
+// Pending is the reason of a decision a person completes, without the
+// note that says who: the part that names the rule.
+func (d Decision) Pending() string {
+	for _, note := range []string{AskNote, PinGPGNote, PinNote} {
+		if r, ok := strings.CutSuffix(d.Reason, note); ok {
+			return r
+		}
+	}
+	return d.Reason
+}
+
 // decisionOrder is rules.md's "first that matches wins".
 var decisionOrder = []Option{OptClose, OptPinGPG, OptPin, OptAsk, OptOpen}
 
@@ -191,9 +211,9 @@ func (e *evaluator) decide() Decision {
 		case OptClose:
 			return e.decided(Close, r, reason)
 		case OptPin:
-			return e.decided(Pin, r, reason+"; a one-time PIN is mailed")
+			return e.decided(Pin, r, reason+PinNote)
 		case OptPinGPG:
-			return e.decided(PinGPG, r, reason+"; a one-time PIN is mailed, encrypted")
+			return e.decided(PinGPG, r, reason+PinGPGNote)
 		case OptAsk:
 			return e.decideAsk(r, reason)
 		case OptOpen:
@@ -227,7 +247,7 @@ func (e *evaluator) decideAsk(r *Rule, reason string) Decision {
 			return e.decided(Open, r, reason+"; already approved: a live session from "+describeHost(e.login.RHost))
 		}
 	}
-	return e.decided(Ask, r, reason+"; the desktop owner is asked")
+	return e.decided(Ask, r, reason+AskNote)
 }
 
 func (e *evaluator) askPlugin(r *Rule) (Option, error) {

@@ -61,35 +61,10 @@ func Load(opts LoadOptions) (*Config, error) {
 			}
 		}
 	}
-	p.checkPinSetup(main, opts.InsecureSkipOwnerCheck)
-	if s := p.cfg.Settings; (s.SyslogCert == "") != (s.SyslogKey == "") {
-		p.cfg.problem(Pos{File: main}, Warning, "SYSLOG_CERT and SYSLOG_KEY go together: with one alone, no event reaches the syslog server")
-	}
 	if fatal, ok := p.cfg.Fatal(); ok {
 		return p.cfg, errors.New(fatal.String())
 	}
 	return p.cfg, nil
-}
-
-// checkPinSetup warns at the first PIN or PINGPG rule when the PIN could
-// not be mailed: no login-mail-mapping.conf, or no relay. Such a rule is
-// kept (its users are denied, failing closed), but the admin should know.
-func (p *parser) checkPinSetup(main string, skipOwner bool) {
-	i := slices.IndexFunc(p.cfg.Rules, func(r *Rule) bool { return r.Option == OptPin || r.Option == OptPinGPG })
-	if i < 0 {
-		return
-	}
-	r := p.cfg.Rules[i]
-	m, err := LoadMailMap(main, LoginMailMappingFile, skipOwner)
-	switch { // the file's own bad lines are check-my-config's to report
-	case errors.Is(err, ErrNoMailMap):
-		p.cfg.problem(r.Pos, Warning, "%s mails a PIN to the address in %s, which does not exist: the users it matches are denied",
-			r.Option, filepath.Join(filepath.Dir(main), LoginMailMappingFile))
-	case err != nil:
-		p.cfg.problem(r.Pos, Warning, "%s: %v: the users it matches are denied", r.Option, err)
-	case p.cfg.Settings.MailServer == "" && m.Server == "":
-		p.cfg.problem(r.Pos, Warning, "%s mails a PIN through MAILSERVER, which is not set: the users it matches are denied", r.Option)
-	}
 }
 
 func (p *parser) loadFile(path string, skipOwner bool) {

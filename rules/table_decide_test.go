@@ -360,3 +360,16 @@ func withPlugin(t *testing.T, conf string, names ...string) *rules.Config {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
+
+func TestDecisionPending(t *testing.T) {
+	for _, tc := range []struct{ reason, want string }{
+		{"ASK rule (x)" + rules.AskNote, "ASK rule (x)"},
+		{"PIN rule (x)" + rules.PinNote, "PIN rule (x)"},
+		{"PINGPG rule (x)" + rules.PinGPGNote, "PINGPG rule (x)"},
+		{"OPEN rule (x)", "OPEN rule (x)"},
+	} {
+		if got := (rules.Decision{Reason: tc.reason}).Pending(); got != tc.want {
+			t.Errorf("Pending(%q) = %q, want %q", tc.reason, got, tc.want)
+		}
+	}
+}

@@ -24,15 +24,20 @@ func runCLI(t *testing.T, dir string, env []string, args ...string) (string, str
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
+	code := exitStatus(t, cmd.Run())
+	return stdout.String(), stderr.String(), code
+}
+
+// exitStatus is a finished command's exit status; an error other than a
+// non-zero exit (the program could not start) fails the test.
+func exitStatus(t *testing.T, err error) int {
+	t.Helper()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+		return exit.ExitCode()
 	}
-	return stdout.String(), stderr.String(), code
+	must(t, err)
+	return 0
 }
 
 // TestCheckBrokenFile: every mistake of examples/broken.conf is found, on

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -213,15 +212,7 @@ func TestDeliverMode(t *testing.T) {
 		{[]string{"--deliver", t.TempDir()}, 0},
 		{[]string{"--deliver"}, 64},
 	} {
-		err := command(helper, tc.args...).Run()
-		code := 0
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			code = exit.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != tc.exit {
+		if code := exitStatus(t, command(helper, tc.args...).Run()); code != tc.exit {
 			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.exit)
 		}
 	}

@@ -40,7 +40,13 @@ func startSMTP(t *testing.T, args ...string) *smtpSink {
 	}
 	m := &smtpSink{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), maildir: filepath.Join(t.TempDir(), "Maildir"), args: args}
 	m.start(t)
-	t.Cleanup(m.stop)
+	t.Cleanup(func() {
+		m.stop()
+		if t.Failed() {
+			out, _ := os.ReadFile(m.maildir + ".log")
+			t.Logf("aiosmtpd said:\n%s", out)
+		}
+	})
 	return m
 }
 
@@ -48,7 +54,12 @@ func (m *smtpSink) start(t *testing.T) {
 	t.Helper()
 	args := append([]string{"-m", "aiosmtpd", "-n", "-l", m.addr}, m.args...)
 	m.cmd = exec.Command("/usr/bin/python3", append(args, "-c", "aiosmtpd.handlers.Mailbox", m.maildir)...)
-	m.cmd.Stderr = os.Stderr
+	// what it says (a client that gives up on its certificate is a
+	// traceback) is shown only when the test fails
+	log, err := os.OpenFile(m.maildir+".log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	must(t, err)
+	defer log.Close()
+	m.cmd.Stdout, m.cmd.Stderr = log, log
 	must(t, m.cmd.Start())
 	waitListening(t, "aiosmtpd", m.addr)
 }

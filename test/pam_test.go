@@ -2,7 +2,6 @@ package test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -96,12 +95,7 @@ func (s *pamStack) pamtesterTyping(t *testing.T, stdin io.Reader, items []string
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return out.String(), exit.ExitCode()
-		}
-		must(t, err)
-		return out.String(), 0
+		return out.String(), exitStatus(t, err)
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("pamtester %v hung:\n%s", ops, out.String())

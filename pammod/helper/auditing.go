@@ -27,13 +27,6 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	if cfg == nil {
 		return
 	}
-	if e.Kind != audit.Decision { // a decision has its own line (logDecision)
-		c.logEvent(e)
-	}
-	s := cfg.Settings
-	if s.AuditLog == "" && s.Webhook == "" && s.SyslogServer == "" {
-		return
-	}
 	e.Time = time.Now()
 	e.Login = c.loginID
 	e.Phase = c.call.Fn.String()
@@ -46,6 +39,13 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	}
 	if e.RHost == "" {
 		e.RHost = c.call.RHost.S
+	}
+	if e.Kind != audit.Decision { // a decision has its own line (logDecision)
+		c.logEvent(e)
+	}
+	s := cfg.Settings
+	if s.AuditLog == "" && s.Webhook == "" && s.SyslogServer == "" {
+		return
 	}
 	if e.Host == "" {
 		e.Host, _ = os.Hostname()
@@ -69,23 +69,15 @@ func (c *ruleCall) auditEvent(cfg *rules.Config, e audit.Event) {
 	}
 }
 
-// logEvent is the local syslog line of an event other than a decision.
+// logEvent is the local syslog line of an event other than a decision,
+// whose who and where auditEvent has filled in.
 func (c *ruleCall) logEvent(e audit.Event) {
-	user, rhost, service := e.User, e.RHost, e.Service
-	if user == "" {
-		user = c.call.User.S
-	}
-	if rhost == "" {
-		rhost = c.call.RHost.S
-	}
+	rhost := e.RHost
 	if rhost == "" {
 		rhost = "LOCAL"
 	}
-	if service == "" {
-		service = c.call.Service.S
-	}
 	line := fmt.Sprintf("%s: %s of %s from %s (service %s, login %s)", c.call.Fn, e.Kind,
-		logging.Quote(user), logging.Quote(rhost), logging.Quote(service), c.loginID)
+		logging.Quote(e.User), logging.Quote(rhost), logging.Quote(e.Service), e.Login)
 	if e.Verdict != "" {
 		line += ": " + e.Verdict
 	}

@@ -88,13 +88,8 @@ func runDeliver(args []string) int {
 			}
 			return webhook.Post(it.Dest, key, it.Body, timeout)
 		case outbox.Syslog:
-			for setting, path := range map[string]string{"SYSLOG_CA": it.CAFile, "SYSLOG_CERT": it.CertFile, "SYSLOG_KEY": it.CertKeyFile} {
-				if path == "" {
-					continue
-				}
-				if err := rules.CheckTrusted(path); err != nil {
-					return fmt.Errorf("%s %v", setting, err)
-				}
+			if err := checkTrusted("SYSLOG_CA", it.CAFile, "SYSLOG_CERT", it.CertFile, "SYSLOG_KEY", it.CertKeyFile); err != nil {
+				return err
 			}
 			return syslog.Send(it.Dest, remotelog.Options{CAFile: it.CAFile, CertFile: it.CertFile, KeyFile: it.CertKeyFile,
 				Timeout: timeout}, string(it.Body))
@@ -103,10 +98,8 @@ func runDeliver(args []string) int {
 			if err := json.Unmarshal(it.Body, &n); err != nil {
 				return err
 			}
-			if it.CAFile != "" {
-				if err := rules.CheckTrusted(it.CAFile); err != nil {
-					return fmt.Errorf("MAIL_CA %v", err)
-				}
+			if err := checkTrusted("MAIL_CA", it.CAFile); err != nil {
+				return err
 			}
 			return mail.Send(it.Dest, mail.Options{From: it.From, StartTLS: it.StartTLS, CAFile: it.CAFile, Timeout: timeout}, it.To, n)
 		}
@@ -137,12 +130,25 @@ func readKey(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
-	if err := rules.CheckTrusted(path); err != nil {
-		return nil, fmt.Errorf("WEBHOOK_SECRET %v", err)
-	}
-	data, err := os.ReadFile(path)
+	data, err := rules.ReadTrusted(path)
 	if err != nil {
 		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
 	}
 	return []byte(strings.TrimSpace(string(data))), nil
+}
+
+// checkTrusted checks the files that settings name, given as setting,
+// path pairs ("" for a setting not set): a CA bundle, certificate or key
+// that others could write would let them read or forge what is sent.
+func checkTrusted(settingsAndPaths ...string) error {
+	for i := 0; i+1 < len(settingsAndPaths); i += 2 {
+		setting, path := settingsAndPaths[i], settingsAndPaths[i+1]
+		if path == "" {
+			continue
+		}
+		if err := rules.CheckTrusted(path); err != nil {
+			return fmt.Errorf("%s %v", setting, err)
+		}
+	}
+	return nil
 }

@@ -127,10 +127,8 @@ func (c *ruleCall) mailPIN(cfg *rules.Config, login rules.Login, relay string, t
 		}
 	}
 	n := mail.Notice{Kind: mail.PIN, Time: time.Now(), Service: login.Service, User: login.User, RHost: login.RHost, Secret: secret}
-	if cfg.Settings.MailCA != "" {
-		if err := rules.CheckTrusted(cfg.Settings.MailCA); err != nil {
-			return "", fmt.Errorf("MAIL_CA %v", err)
-		}
+	if err := checkTrusted("MAIL_CA", cfg.Settings.MailCA); err != nil {
+		return "", err
 	}
 	opts := mail.Options{From: cfg.Settings.MailFrom, StartTLS: cfg.Settings.MailStartTLS, CAFile: cfg.Settings.MailCA,
 		Timeout: min(mailTimeout, decisionTimeout(c.args.Timeout))}

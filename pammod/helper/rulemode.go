@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
@@ -163,13 +162,12 @@ func (c *ruleCall) decide() int32 {
 		unlock()
 		unlock = func() {}
 		if verdict == rules.Ask {
-			asked = c.ask(cfg, login, strings.TrimSuffix(d.Reason, "; the desktop owner is asked"), lc)
+			asked = c.ask(cfg, login, d.Pending(), lc)
 			verdict, d.Reason = asked.verdict, asked.reason
 		} else {
 			var outcome string
 			verdict, outcome = c.pin(cfg, login, verdict == rules.PinGPG)
-			rule := strings.TrimSuffix(d.Reason, "; a one-time PIN is mailed, encrypted")
-			d.Reason = strings.TrimSuffix(rule, "; a one-time PIN is mailed") + "; " + outcome
+			d.Reason = d.Pending() + "; " + outcome
 		}
 		if verdict == rules.Open && numbered {
 			// the limits may have filled while the person was answering
