@@ -1,0 +1,96 @@
+package loginstate
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ApprovalTTL bounds how long an approval counts before logind lists the
+// session it let in: the login ends within sshd's LoginGraceTime, or it
+// failed and its approval must not let the next one in.
+const ApprovalTTL = 2 * time.Minute
+
+// Approval is one SSH login the desktop owner allowed.
+type Approval struct {
+	Owner      Login     `json:"owner"`
+	User       string    `json:"user"`
+	RHost      string    `json:"rhost"`
+	Service    string    `json:"service"`
+	DesktopUID uint32    `json:"desktop_uid"` // who allowed it, to be told when it ends
+	At         time.Time `json:"at"`
+}
+
+// AddApproval records an approval (At is set by the store's clock).
+func (s *Store) AddApproval(a Approval) error {
+	dir, err := s.sub(approvedDir)
+	if err != nil {
+		return err
+	}
+	a.At = s.now()
+	return s.write(dir, randomName(), a, a.At)
+}
+
+// Approved reports whether user has an approved login from rhost that
+// still counts: its session is live (liveSession, which the caller asked
+// logind), or it was approved less than ApprovalTTL ago and may still be
+// logging in. Approvals whose session never came are removed.
+func (s *Store) Approved(user, rhost string, liveSession bool) (bool, error) {
+	dir := filepath.Join(s.dir, approvedDir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	approved := false
+	for _, e := range entries {
+		var a Approval
+		if read(dir, e.Name(), &a) != nil || a.User != user || a.RHost != rhost {
+			continue
+		}
+		if !liveSession && !s.fresh(a.At, ApprovalTTL) {
+			os.Remove(filepath.Join(dir, e.Name())) // its session ended without telling us
+			continue
+		}
+		approved = approved || liveSession
+	}
+	return approved, nil
+}
+
+// ReleaseApproval forgets the approvals of caller's login, whose session
+// closed. It returns one when it was the last approval of that user from
+// that host, so that the desktop owner can be told.
+func (s *Store) ReleaseApproval(caller Login) (Approval, bool) {
+	dir := filepath.Join(s.dir, approvedDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return Approval{}, false
+	}
+	var released *Approval
+	var others []Approval
+	for _, e := range entries {
+		var a Approval
+		if read(dir, e.Name(), &a) != nil {
+			continue
+		}
+		if a.Owner.Serves(caller) {
+			os.Remove(filepath.Join(dir, e.Name()))
+			released = &a
+			continue
+		}
+		others = append(others, a)
+	}
+	if released == nil {
+		return Approval{}, false
+	}
+	for _, a := range others {
+		if a.User == released.User && a.RHost == released.RHost {
+			return Approval{}, false // another approved session of theirs lives on
+		}
+	}
+	return *released, true
+}

@@ -1,0 +1,111 @@
+package loginstate
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// DecisionTTL bounds how long the decision of one phase of a login serves
+// its later phases. They follow within seconds (sshd's LoginGraceTime is
+// two minutes); a stale record must never decide.
+const DecisionTTL = 10 * time.Minute
+
+// Decision is one login's decision, kept for its later phases.
+type Decision struct {
+	Owner   Login     `json:"owner"`
+	Config  string    `json:"config"` // the fingerprint of the config it was decided under
+	User    string    `json:"user"`
+	Service string    `json:"service"`
+	RHost   string    `json:"rhost"`
+	Auth    string    `json:"auth"`
+	Verdict string    `json:"verdict"`
+	Source  string    `json:"source"`
+	LoginID string    `json:"login"` // the correlation id of the audit trail, also kept on the PAM handle
+	At      time.Time `json:"at"`
+}
+
+// Query is what a later phase knows of its login, to find its decision.
+type Query struct {
+	Caller  Login
+	Config  string // the fingerprint of the config loaded now
+	User    string
+	Service string
+	RHost   string
+	// HandleID is the correlation id this helper left on the PAM handle in
+	// an earlier phase ("" when the handle has none). A process that runs
+	// the phase itself, or got the handle from the process that decided,
+	// holds the id; a new handle at a reused address does not.
+	HandleID string
+}
+
+// SaveDecision keeps d for the later phases of d.Owner's login: filed under
+// the owner and under its parent, where a phase run by either finds it.
+func (s *Store) SaveDecision(d Decision) error {
+	dir, err := s.sub(decisionsDir)
+	if err != nil {
+		return err
+	}
+	s.prune(dir, DecisionTTL)
+	d.At = s.now()
+	if err := s.write(dir, d.Owner.key(d.Owner.Self), d, d.At); err != nil {
+		return err
+	}
+	if d.Owner.Parent.Known() {
+		return s.write(dir, d.Owner.key(d.Owner.Parent), d, d.At)
+	}
+	return nil
+}
+
+// FindDecision returns the decision that serves q: written by q's login
+// (Login.Serves), under the same config, for the same user, service and
+// remote host, within DecisionTTL, and held on the handle when the handle
+// came from the writer.
+func (s *Store) FindDecision(q Query) (Decision, bool) {
+	dir := filepath.Join(s.dir, decisionsDir)
+	for _, p := range []Process{q.Caller.Self, q.Caller.Parent} {
+		if !p.Known() {
+			continue
+		}
+		var d Decision
+		if read(dir, q.Caller.key(p), &d) != nil {
+			continue
+		}
+		if s.serves(d, q) {
+			return d, true
+		}
+	}
+	return Decision{}, false
+}
+
+func (s *Store) serves(d Decision, q Query) bool {
+	if !d.Owner.Serves(q.Caller) || !s.fresh(d.At, DecisionTTL) || d.Config == "" || d.Config != q.Config ||
+		d.User != q.User || d.Service != q.Service || d.RHost != q.RHost {
+		return false
+	}
+	// A process that decided, or a child it forked after deciding, holds
+	// the id on its handle; only a parent whose child decided lacks it.
+	parentOfOwner := d.Owner.Self != q.Caller.Self && d.Owner.Parent == q.Caller.Self
+	if parentOfOwner {
+		return q.HandleID == "" || q.HandleID == d.LoginID
+	}
+	return q.HandleID != "" && q.HandleID == d.LoginID
+}
+
+// ForgetDecision removes the decisions that serve caller: its session closed.
+func (s *Store) ForgetDecision(caller Login) {
+	dir := filepath.Join(s.dir, decisionsDir)
+	for _, p := range []Process{caller.Self, caller.Parent} {
+		if !p.Known() {
+			continue
+		}
+		name := caller.key(p)
+		var d Decision
+		err := read(dir, name, &d)
+		if err == nil && d.Owner.Serves(caller) || err != nil && !errors.Is(err, fs.ErrNotExist) {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}

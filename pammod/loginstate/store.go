@@ -1,0 +1,196 @@
+package loginstate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Store is the run directory and what lives in it. All state between PAM
+// calls goes through a Store: one identity (Login), one atomic write, one
+// pruning routine, one clock.
+type Store struct {
+	dir string
+	now func() time.Time
+}
+
+// The kinds of state, one subdirectory each.
+const (
+	decisionsDir = "decisions"
+	approvedDir  = "approved"
+	pendingDir   = "pending"
+	pinsDir      = "pins"
+	lockSuffix   = ".lock"
+	numberLock   = "number" + lockSuffix
+)
+
+// Open checks the run directory, making it (0700) when it does not exist,
+// and returns its Store. A run directory that root does not own, or that
+// its group or others may write, is refused: whoever can write there could
+// plant a decision.
+func Open(dir string, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("run directory %q is not an absolute path", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	s := &Store{dir: dir, now: now}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dir is the run directory.
+func (s *Store) Dir() string { return s.dir }
+
+// checkDir refuses a directory that is a symlink, not root's (the
+// helper's own uid, which is root outside of tests that run as a user),
+// or writable by group or others.
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir() || !ok:
+		return fmt.Errorf("run directory %s is not a directory", dir)
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("run directory %s is not owned by root (uid %d): chown root %s", dir, st.Uid, dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("run directory %s is writable by group or others (%v): chmod go-w %s", dir, fi.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// sub returns the subdirectory of one kind of state, made and checked.
+func (s *Store) sub(kind string) (string, error) {
+	dir := filepath.Join(s.dir, kind)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	return dir, checkDir(dir)
+}
+
+// write puts v, as JSON, at dir/name atomically (a reader sees the old
+// file or the new one, never a part), with the store's clock as its mtime
+// so that prune ages it by the same clock.
+func (s *Store) write(dir, name string, v any, at time.Time) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "."+name+"."+randomName())
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Chtimes(tmp, at, at); err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+		if err == nil {
+			return nil
+		}
+	}
+	os.Remove(tmp)
+	return err
+}
+
+// read decodes dir/name into v. A file that is gone is fs.ErrNotExist; one
+// that does not decode is an error too, and never a record.
+func read(dir, name string, v any) error {
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}
+
+// prune removes the files of dir older than ttl by the store's clock, and
+// those dated in the future, so the directory stays small whatever logins
+// never closed. Lock files stay: one removed while held would let a second
+// holder lock a new file of the same name.
+func (s *Store) prune(dir string, ttl time.Duration) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	now := s.now()
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || strings.HasSuffix(e.Name(), lockSuffix) {
+			continue
+		}
+		if age := now.Sub(fi.ModTime()); age > ttl || age < -time.Minute {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// fresh reports whether a record made at `at` is still within ttl.
+func (s *Store) fresh(at time.Time, ttl time.Duration) bool {
+	age := s.now().Sub(at)
+	return age >= 0 && age < ttl
+}
+
+// lock takes an exclusive lock on the file at path, waiting until ctx
+// ends. The lock holds until the returned function is called. A lock on a
+// file that was removed and made anew meanwhile is taken again, so two
+// holders never lock two different files of one name.
+func lock(ctx context.Context, path string) (unlock func(), err error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if err := flockWait(ctx, f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		var held, now syscall.Stat_t
+		if syscall.Fstat(int(f.Fd()), &held) == nil && syscall.Stat(path, &now) == nil &&
+			held.Ino == now.Ino && held.Dev == now.Dev {
+			return func() { f.Close() }, nil // closing releases the lock
+		}
+		f.Close()
+	}
+}
+
+func flockWait(ctx context.Context, f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the lock %s: %w", filepath.Base(f.Name()), ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func randomName() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,341 @@
+package loginstate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clock is a settable clock for a Store.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time      { return c.t }
+func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *clock               { return &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.Local)} }
+func openTest(t *testing.T) (*Store, *clock) {
+	t.Helper()
+	c := newClock()
+	s, err := Open(filepath.Join(t.TempDir(), "run"), c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+var (
+	monitor = Process{PID: 100, Start: 5000}
+	kbdint  = Process{PID: 200, Start: 6000}
+	brother = Process{PID: 201, Start: 6100}
+)
+
+func at(self, parent Process) Login {
+	return Login{Boot: "b", Self: self, Parent: parent, Handle: "0xbeef"}
+}
+
+func TestOpenRefusesAnUnsafeRunDir(t *testing.T) {
+	base := t.TempDir()
+	open := func(dir string) error { _, err := Open(dir, nil); return err }
+	if err := open(filepath.Join(base, "new")); err != nil {
+		t.Fatalf("a new run directory: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(base, "new")); fi.Mode().Perm() != 0o700 {
+		t.Errorf("made with mode %v, want 0700", fi.Mode().Perm())
+	}
+	if err := open("relative/run"); err == nil {
+		t.Error("a relative run directory was taken")
+	}
+	loose := filepath.Join(base, "loose")
+	os.Mkdir(loose, 0o700)
+	os.Chmod(loose, 0o777)
+	if err := open(loose); err == nil {
+		t.Error("a world-writable run directory was taken")
+	}
+	os.Chmod(loose, 0o770)
+	if err := open(loose); err == nil {
+		t.Error("a group-writable run directory was taken")
+	}
+	os.Chmod(loose, 0o755)
+	if err := open(loose); err != nil {
+		t.Errorf("a 0755 run directory: %v", err)
+	}
+	link := filepath.Join(base, "link")
+	os.Symlink(loose, link)
+	if err := open(link); err == nil {
+		t.Error("a symlink as run directory was taken")
+	}
+	if os.Geteuid() == 0 {
+		other := filepath.Join(base, "other")
+		os.Mkdir(other, 0o700)
+		os.Chown(other, 65534, 65534)
+		if err := open(other); err == nil {
+			t.Error("a run directory of another user was taken")
+		}
+	}
+	// a kind's subdirectory planted with loose permissions is refused too
+	s, err := Open(loose, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(loose, decisionsDir), 0o777)
+	os.Chmod(filepath.Join(loose, decisionsDir), 0o777)
+	if err := s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c"}); err == nil {
+		t.Error("a decision was saved in a world-writable directory")
+	}
+}
+
+func TestDecisions(t *testing.T) {
+	s, c := openTest(t)
+	d := Decision{Owner: at(kbdint, monitor), Config: "cfg1", User: "alice", Service: "sshd", RHost: "192.0.2.1",
+		Auth: "password", Verdict: "OPEN", Source: "rules.conf:2", LoginID: "L1"}
+	if err := s.SaveDecision(d); err != nil {
+		t.Fatal(err)
+	}
+	q := func(caller Login, handleID string) Query {
+		return Query{Caller: caller, Config: "cfg1", User: "alice", Service: "sshd", RHost: "192.0.2.1", HandleID: handleID}
+	}
+	tests := []struct {
+		name   string
+		change func(*Query)
+		want   bool
+	}{
+		{"the same process, id on the handle", func(*Query) {}, true},
+		{"the same process, no id on the handle (a new handle at the old address)", func(q *Query) { q.HandleID = "" }, false},
+		{"the same process, another login's id", func(q *Query) { q.HandleID = "L2" }, false},
+		{"its parent, no id yet (sshd's monitor)", func(q *Query) { q.Caller = at(monitor, Process{PID: 1, Start: 1}); q.HandleID = "" }, true},
+		{"its parent, holding this id", func(q *Query) { q.Caller = at(monitor, Process{}); q.HandleID = "L1" }, true},
+		{"its parent, holding another login's id", func(q *Query) { q.Caller = at(monitor, Process{}); q.HandleID = "L0" }, false},
+		{"a child it forked after deciding", func(q *Query) { q.Caller = at(Process{PID: 300, Start: 7000}, kbdint) }, true},
+		{"a child without the id", func(q *Query) { q.Caller = at(Process{PID: 300, Start: 7000}, kbdint); q.HandleID = "" }, false},
+		{"a sibling, same parent and handle", func(q *Query) { q.Caller = at(brother, monitor) }, false},
+		{"a sibling without the id", func(q *Query) { q.Caller = at(brother, monitor); q.HandleID = "" }, false},
+		{"a process that reused the pid", func(q *Query) { q.Caller = at(Process{PID: 200, Start: 9000}, monitor) }, false},
+		{"another config", func(q *Query) { q.Config = "cfg2" }, false},
+		{"another user", func(q *Query) { q.User = "bob" }, false},
+		{"another service", func(q *Query) { q.Service = "login" }, false},
+		{"another remote host", func(q *Query) { q.RHost = "192.0.2.2" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			query := q(at(kbdint, monitor), "L1")
+			tt.change(&query)
+			got, ok := s.FindDecision(query)
+			if ok != tt.want {
+				t.Fatalf("found = %v, want %v", ok, tt.want)
+			}
+			if ok && (got.Verdict != "OPEN" || got.LoginID != "L1" || got.Owner != d.Owner) {
+				t.Errorf("found %+v", got)
+			}
+		})
+	}
+
+	c.add(DecisionTTL - time.Second)
+	if _, ok := s.FindDecision(q(at(kbdint, monitor), "L1")); !ok {
+		t.Error("not found just before its TTL")
+	}
+	c.add(2 * time.Second)
+	if _, ok := s.FindDecision(q(at(kbdint, monitor), "L1")); ok {
+		t.Error("found after its TTL")
+	}
+	c.t = c.t.Add(-2 * DecisionTTL)
+	if _, ok := s.FindDecision(q(at(kbdint, monitor), "L1")); ok {
+		t.Error("found when dated in the future")
+	}
+}
+
+func TestDecisionOfASiblingIsNotFound(t *testing.T) {
+	// A fork server: one parent, one handle, one child per connection. The
+	// first child decides OPEN; its brothers must decide for themselves.
+	s, _ := openTest(t)
+	s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c", User: "alice", Verdict: "OPEN", LoginID: "L1"})
+	for _, id := range []string{"", "L1"} { // the brothers have no id, or the parent's copy of it
+		if _, ok := s.FindDecision(Query{Caller: at(brother, monitor), Config: "c", User: "alice", HandleID: id}); ok {
+			t.Fatalf("a sibling (handle id %q) found its brother's decision", id)
+		}
+	}
+	// a sibling's CLOSE overwrites what the parent would read: the later
+	// phase in the parent decides CLOSE, never OPEN by mistake
+	s.SaveDecision(Decision{Owner: at(brother, monitor), Config: "c", User: "alice", Verdict: "CLOSE", LoginID: "L2"})
+	if d, ok := s.FindDecision(Query{Caller: at(monitor, Process{}), Config: "c", User: "alice"}); ok && d.Verdict == "OPEN" {
+		t.Fatal("the parent found OPEN after a later child was refused")
+	}
+}
+
+func TestForgetDecision(t *testing.T) {
+	s, _ := openTest(t)
+	mine := Decision{Owner: at(kbdint, monitor), Config: "c", User: "alice", LoginID: "L1"}
+	s.SaveDecision(mine)
+	s.ForgetDecision(at(brother, monitor)) // a sibling closing removes nothing of ours
+	if _, ok := s.FindDecision(Query{Caller: at(kbdint, monitor), Config: "c", User: "alice", HandleID: "L1"}); !ok {
+		t.Fatal("a sibling's close removed the decision")
+	}
+	s.ForgetDecision(at(monitor, Process{}))
+	entries, _ := os.ReadDir(filepath.Join(s.Dir(), decisionsDir))
+	for _, e := range entries {
+		if e.Name() == mine.Owner.key(monitor) {
+			t.Fatal("the parent's close left the copy filed under it")
+		}
+	}
+}
+
+func TestPruneRemovesOldRecords(t *testing.T) {
+	s, c := openTest(t)
+	s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c"})
+	c.add(DecisionTTL + time.Minute)
+	s.SaveDecision(Decision{Owner: at(brother, Process{}), Config: "c"})
+	entries, _ := os.ReadDir(filepath.Join(s.Dir(), decisionsDir))
+	if len(entries) != 1 || entries[0].Name() != at(brother, Process{}).key(brother) {
+		t.Fatalf("after pruning: %v", entries)
+	}
+}
+
+func TestApprovals(t *testing.T) {
+	s, c := openTest(t)
+	s.AddApproval(Approval{Owner: at(kbdint, monitor), User: "carol", RHost: "192.0.2.9", Service: "sshd", DesktopUID: 1000})
+	check := func(user, rhost string, live, want bool) {
+		t.Helper()
+		got, err := s.Approved(user, rhost, live)
+		if err != nil || got != want {
+			t.Fatalf("Approved(%s, %s, live=%v) = %v, %v; want %v", user, rhost, live, got, err, want)
+		}
+	}
+	check("carol", "192.0.2.9", true, true)
+	check("carol", "192.0.2.10", true, false)
+	check("dave", "192.0.2.9", true, false)
+	check("carol", "192.0.2.9", false, false) // no session yet: not approved for a second login
+	c.add(ApprovalTTL + time.Second)
+	check("carol", "192.0.2.9", false, false) // expired and removed
+	check("carol", "192.0.2.9", true, false)
+
+	// two approved sessions: the desktop owner hears of the last one only
+	s.AddApproval(Approval{Owner: at(kbdint, monitor), User: "carol", RHost: "h", DesktopUID: 1000})
+	other := Process{PID: 500, Start: 9000}
+	s.AddApproval(Approval{Owner: at(other, Process{}), User: "carol", RHost: "h", DesktopUID: 1000})
+	if _, last := s.ReleaseApproval(at(brother, monitor)); last {
+		t.Fatal("a sibling released an approval")
+	}
+	if _, last := s.ReleaseApproval(at(monitor, Process{})); last {
+		t.Fatal("the first of two sessions reported as the last")
+	}
+	a, last := s.ReleaseApproval(at(other, Process{}))
+	if !last || a.User != "carol" || a.DesktopUID != 1000 {
+		t.Fatalf("last release = %+v, %v", a, last)
+	}
+}
+
+func TestPending(t *testing.T) {
+	s, c := openTest(t)
+	for i, u := range []string{"alice", "bob", "carol"} {
+		p := Process{PID: int32(100 + i), Start: 1000}
+		if err := s.AddPending(Pending{Owner: at(p, monitor), User: u, Service: "sshd"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users := func(listed ...string) []string {
+		t.Helper()
+		ps, err := s.PendingUsers(func(u string) bool {
+			for _, l := range listed {
+				if l == u {
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.User)
+		}
+		return out
+	}
+	if got := users(); len(got) != 3 {
+		t.Fatalf("pending = %v", got)
+	}
+	s.RemovePending(at(Process{PID: 101, Start: 9}, monitor)) // bob's pid, another process: nothing
+	if got := users(); len(got) != 3 {
+		t.Fatalf("a stranger removed a pending login: %v", got)
+	}
+	s.RemovePending(at(monitor, Process{})) // the parent of a pending login closes it
+	if got := users(); len(got) != 3 {
+		t.Fatalf("%v", got)
+	}
+	s.RemovePending(at(Process{PID: 101, Start: 1000}, monitor)) // bob's session closed
+	if got := users("carol"); len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("pending = %v, want [alice]", got)
+	}
+	c.add(PendingTTL + time.Second)
+	if got := users(); len(got) != 0 {
+		t.Fatalf("pending = %v after the TTL", got)
+	}
+}
+
+func TestNumberLock(t *testing.T) {
+	s, _ := openTest(t)
+	unlock, err := s.LockNumber(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.LockNumber(ctx); err == nil {
+		t.Fatal("a second holder got the lock")
+	}
+	unlock()
+	unlock2, err := s.LockNumber(context.Background())
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	unlock2()
+}
+
+func TestPINLimit(t *testing.T) {
+	s, c := openTest(t)
+	for i := 0; i < PINsPerWindow; i++ {
+		done, err := s.TakePIN(context.Background(), "alice")
+		if err != nil {
+			t.Fatalf("PIN %d: %v", i+1, err)
+		}
+		done(true)
+	}
+	if _, err := s.TakePIN(context.Background(), "alice"); err == nil {
+		t.Fatal("a PIN over the limit")
+	}
+	done, err := s.TakePIN(context.Background(), "bob") // another user has their own count
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(false)
+	c.add(PINWindow + time.Second)
+	done, err = s.TakePIN(context.Background(), "alice")
+	if err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	done(true)
+}
+
+func TestPINLimitConcurrent(t *testing.T) {
+	s, _ := openTest(t)
+	var wg sync.WaitGroup
+	var mailed atomic.Int32
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done, err := s.TakePIN(context.Background(), "alice")
+			if err == nil {
+				mailed.Add(1)
+				time.Sleep(time.Millisecond)
+				done(true)
+			}
+		}()
+	}
+	wg.Wait()
+	if mailed.Load() != PINsPerWindow {
+		t.Fatalf("%d PINs taken concurrently, want %d", mailed.Load(), PINsPerWindow)
+	}
+}
