@@ -203,6 +203,11 @@ type Config struct {
 	PluginDir string   // where plugin names were looked up; "" when none
 	// Plugins maps each plugin name used by a rule to its file.
 	Plugins map[string]string
+	// Fingerprint is a hash of every file Load read (names and content,
+	// plugins included): a decision kept between PAM calls names the config
+	// it was made under, and serves no call under another. Empty for a
+	// config that Load did not read.
+	Fingerprint string
 }
 
 // Fatal returns the first problem that refuses the whole config, if any.

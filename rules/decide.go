@@ -56,15 +56,7 @@ func Explain(ctx context.Context, cfg *Config, login Login, deps Deps) Decision 
 // an ASK login, the limits may have filled while they were deciding.
 func RecheckNumber(ctx context.Context, cfg *Config, login Login, deps Deps) Decision {
 	e := newEvaluator(ctx, cfg, login, deps, false)
-	var limits []limitRef
-	for _, r := range cfg.Rules {
-		if r.Option == OptNumber && r.Service.Matches(login) {
-			for _, l := range r.Limits {
-				limits = append(limits, limitRef{rule: r, limit: l})
-			}
-		}
-	}
-	if d, closed := e.numberGate(limits); closed {
+	if d, closed := e.numberGate(numberLimits(cfg, login)); closed {
 		return d
 	}
 	return Decision{Verdict: Open, Reason: "NUMBER limits still have room"}
@@ -105,24 +97,24 @@ func (e *evaluator) fail(err error) Decision {
 	return e.finish(Decision{Verdict: Close, Err: err, Reason: err.Error()})
 }
 
-// What the reason of an ASK, PIN or PINGPG decision ends with: a person
-// completes such a decision at login time, and the PAM helper puts what
-// happened in place of the note (Decision.Pending).
-const (
-	AskNote    = "; the desktop owner is asked"
-	PinNote    = "; a one-time PIN is mailed"
-	PinGPGNote = "; a one-time PIN is mailed, encrypted"
-)
+// Pending reports whether a person completes the verdict at login time
+// (the desktop owner for ASK, the user with a mailed PIN for PIN and
+// PINGPG): the PAM helper asks them and turns it into OPEN or CLOSE.
+func (v Verdict) Pending() bool { return v == Ask || v == Pin || v == PinGPG }
 
-// Pending is the reason of a decision a person completes, without the
-// note that says who: the part that names the rule.
-func (d Decision) Pending() string {
-	for _, note := range []string{AskNote, PinGPGNote, PinNote} {
-		if r, ok := strings.CutSuffix(d.Reason, note); ok {
-			return r
-		}
+// Note says who completes a pending verdict, for an explain trace: the
+// Reason of a decision names only the rule, and the helper adds what the
+// person answered.
+func (v Verdict) Note() string {
+	switch v {
+	case Ask:
+		return "the desktop owner is asked"
+	case Pin:
+		return "a one-time PIN is mailed"
+	case PinGPG:
+		return "a one-time PIN is mailed, encrypted"
 	}
-	return d.Reason
+	return ""
 }
 
 // decisionOrder is rules.md's "first that matches wins".
@@ -211,9 +203,9 @@ func (e *evaluator) decide() Decision {
 		case OptClose:
 			return e.decided(Close, r, reason)
 		case OptPin:
-			return e.decided(Pin, r, reason+PinNote)
+			return e.decided(Pin, r, reason)
 		case OptPinGPG:
-			return e.decided(PinGPG, r, reason+PinGPGNote)
+			return e.decided(PinGPG, r, reason)
 		case OptAsk:
 			return e.decideAsk(r, reason)
 		case OptOpen:
@@ -227,7 +219,11 @@ func (e *evaluator) decide() Decision {
 }
 
 func (e *evaluator) decided(v Verdict, r *Rule, reason string) Decision {
-	e.step(r.Pos, "decision %s: %s", v, reason)
+	if v.Pending() {
+		e.step(r.Pos, "decision %s: %s; %s", v, reason, v.Note())
+	} else {
+		e.step(r.Pos, "decision %s: %s", v, reason)
+	}
 	return e.finish(Decision{Verdict: v, Rule: r, Reason: reason})
 }
 
@@ -247,7 +243,7 @@ func (e *evaluator) decideAsk(r *Rule, reason string) Decision {
 			return e.decided(Open, r, reason+"; already approved: a live session from "+describeHost(e.login.RHost))
 		}
 	}
-	return e.decided(Ask, r, reason+AskNote)
+	return e.decided(Ask, r, reason)
 }
 
 func (e *evaluator) askPlugin(r *Rule) (Option, error) {

@@ -1,7 +1,11 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"hash"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -50,37 +54,57 @@ func Load(opts LoadOptions) (*Config, error) {
 		}
 	}
 	p := newParser(ParseOptions{PluginDir: filepath.Join(base, PluginDirName)})
-	p.loadFile(main, opts.InsecureSkipOwnerCheck)
+	fp := sha256.New()
+	p.loadFile(main, opts.InsecureSkipOwnerCheck, fp)
 	if !opts.NoDropIns {
-		p.loadDropIns(filepath.Join(base, DropInDirName), opts.InsecureSkipOwnerCheck)
+		p.loadDropIns(filepath.Join(base, DropInDirName), opts.InsecureSkipOwnerCheck, fp)
 	}
-	if !opts.InsecureSkipOwnerCheck {
-		for _, name := range slices.Sorted(maps.Keys(p.cfg.Plugins)) {
-			if err := CheckTrusted(p.cfg.Plugins[name]); err != nil {
-				p.cfg.problem(Pos{File: p.cfg.Plugins[name]}, Fatal, "plugin not trusted: %v", err)
+	for _, name := range slices.Sorted(maps.Keys(p.cfg.Plugins)) {
+		path := p.cfg.Plugins[name]
+		if !opts.InsecureSkipOwnerCheck {
+			if err := CheckTrusted(path); err != nil {
+				p.cfg.problem(Pos{File: path}, Fatal, "plugin not trusted: %v", err)
 			}
 		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			data = []byte(err.Error()) // the plugin fails when run; the print still changes with it
+		}
+		fingerprint(fp, path, data)
 	}
+	p.cfg.Fingerprint = hex.EncodeToString(fp.Sum(nil))
 	if fatal, ok := p.cfg.Fatal(); ok {
 		return p.cfg, errors.New(fatal.String())
 	}
 	return p.cfg, nil
 }
 
-func (p *parser) loadFile(path string, skipOwner bool) {
+func (p *parser) loadFile(path string, skipOwner bool, fp hash.Hash) {
 	data, err := readTrusted(path, skipOwner)
 	if err != nil {
 		p.cfg.Files = append(p.cfg.Files, path)
 		p.cfg.problem(Pos{File: path}, Fatal, "%s", describeReadError(path, err))
 		return
 	}
+	fingerprint(fp, path, data)
 	p.parseFile(path, data)
+}
+
+// fingerprint adds one file to a config's fingerprint: its name and its
+// content, each length-prefixed so that no two file sets print alike.
+func fingerprint(fp hash.Hash, path string, data []byte) {
+	var n [8]byte
+	for _, b := range [][]byte{[]byte(path), data} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		fp.Write(n[:])
+		fp.Write(b)
+	}
 }
 
 // loadDropIns reads dir/*.conf in lexical order. A missing directory is
 // fine; a drop-in that cannot be read or trusted refuses the whole config,
 // since it may hold the CLOSE rule that matters.
-func (p *parser) loadDropIns(dir string, skipOwner bool) {
+func (p *parser) loadDropIns(dir string, skipOwner bool, fp hash.Hash) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
@@ -94,7 +118,7 @@ func (p *parser) loadDropIns(dir string, skipOwner bool) {
 		if !strings.HasSuffix(name, ".conf") || strings.HasPrefix(name, ".") || e.IsDir() {
 			continue
 		}
-		p.loadFile(filepath.Join(dir, name), skipOwner)
+		p.loadFile(filepath.Join(dir, name), skipOwner, fp)
 	}
 }
 

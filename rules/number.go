@@ -5,6 +5,26 @@ import (
 	"slices"
 )
 
+// NumberApplies reports whether a NUMBER rule governs the login's service:
+// then a login let in must be counted until logind lists its session, and
+// counted again, under a lock, after a person let it in (RecheckNumber).
+func NumberApplies(cfg *Config, login Login) bool {
+	return len(numberLimits(cfg, login)) > 0
+}
+
+// numberLimits are the NUMBER entries of rules for the login's service.
+func numberLimits(cfg *Config, login Login) []limitRef {
+	var limits []limitRef
+	for _, r := range cfg.Rules {
+		if r.Option == OptNumber && r.Service.Matches(login) {
+			for _, l := range r.Limits {
+				limits = append(limits, limitRef{rule: r, limit: l})
+			}
+		}
+	}
+	return limits
+}
+
 // numberGate is step 1 of rules.md: the NUMBER entries whose group holds
 // the user apply; when at least one applies and every one that applies is
 // over its limit, the login is closed. It counts distinct users with a live

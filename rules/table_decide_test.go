@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -361,15 +362,24 @@ func withPlugin(t *testing.T, conf string, names ...string) *rules.Config {
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
 
-func TestDecisionPending(t *testing.T) {
-	for _, tc := range []struct{ reason, want string }{
-		{"ASK rule (x)" + rules.AskNote, "ASK rule (x)"},
-		{"PIN rule (x)" + rules.PinNote, "PIN rule (x)"},
-		{"PINGPG rule (x)" + rules.PinGPGNote, "PINGPG rule (x)"},
-		{"OPEN rule (x)", "OPEN rule (x)"},
-	} {
-		if got := (rules.Decision{Reason: tc.reason}).Pending(); got != tc.want {
-			t.Errorf("Pending(%q) = %q, want %q", tc.reason, got, tc.want)
+func TestPendingVerdicts(t *testing.T) {
+	cfg := rules.Parse("t.conf", []byte("SSHD ASK USER carol\nSSHD PIN USER pia\nSSHD PINGPG USER gus\nSSHD OPEN USER olga\n"), rules.ParseOptions{})
+	for _, tc := range []struct {
+		user    string
+		verdict rules.Verdict
+		pending bool
+	}{{"carol", rules.Ask, true}, {"pia", rules.Pin, true}, {"gus", rules.PinGPG, true}, {"olga", rules.Open, false}} {
+		d := rules.Explain(context.Background(), cfg, rules.Login{Service: "sshd", User: tc.user, Auth: rules.AuthPassword}, rules.Deps{})
+		if d.Verdict != tc.verdict || d.Verdict.Pending() != tc.pending {
+			t.Fatalf("%s: %v (pending %v)", tc.user, d.Verdict, d.Verdict.Pending())
+		}
+		// the reason names the rule only: the helper adds what the person did
+		if want := tc.verdict.String() + " rule (user " + strconv.Quote(tc.user) + " is listed)"; d.Reason != want {
+			t.Errorf("%s: reason %q, want %q", tc.user, d.Reason, want)
+		}
+		last := d.Trace[len(d.Trace)-1].Text
+		if tc.pending != strings.HasSuffix(last, "; "+tc.verdict.Note()) || tc.pending == (tc.verdict.Note() == "") {
+			t.Errorf("%s: trace ends %q", tc.user, last)
 		}
 	}
 }

@@ -155,3 +155,56 @@ func TestTrust(t *testing.T) {
 		})
 	}
 }
+
+// TestFingerprint: any change to a file a decision was made under (main
+// file, a drop-in added, changed or removed, a plugin) changes the config's
+// fingerprint; reading the same files again does not.
+func TestFingerprint(t *testing.T) {
+	path := confDir(t, "SSHD GUARD USER alice\nDEFAULT:CLOSE\n", map[string]string{"10-a.conf": "SSHD OPEN USER bob\n"})
+	dir := filepath.Dir(path)
+	must(t, os.Mkdir(filepath.Join(dir, rules.PluginDirName), 0o755))
+	plugin := filepath.Join(dir, rules.PluginDirName, "guard.star")
+	must(t, os.WriteFile(plugin, []byte("def decide(ctx):\n    return None\n"), 0o644))
+	load := func() string {
+		t.Helper()
+		cfg, err := rules.Load(rules.LoadOptions{Path: path, InsecureSkipOwnerCheck: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Fingerprint) != 64 {
+			t.Fatalf("fingerprint %q", cfg.Fingerprint)
+		}
+		return cfg.Fingerprint
+	}
+	seen := map[string]string{}
+	step := func(name string, change func()) {
+		t.Helper()
+		change()
+		fp := load()
+		if prev, ok := seen[fp]; ok {
+			t.Fatalf("%s: the same fingerprint as %s", name, prev)
+		}
+		seen[fp] = name
+	}
+	step("start", func() {})
+	if load() == "" || seen[load()] != "start" {
+		t.Fatal("reading the same files again changed the fingerprint")
+	}
+	step("main file changed", func() { must(t, os.WriteFile(path, []byte("SSHD GUARD USER alice\nDEFAULT:OPEN\n"), 0o644)) })
+	step("drop-in changed", func() {
+		must(t, os.WriteFile(filepath.Join(dir, rules.DropInDirName, "10-a.conf"), []byte("SSHD OPEN USER bobby\n"), 0o644))
+	})
+	step("drop-in added", func() {
+		must(t, os.WriteFile(filepath.Join(dir, rules.DropInDirName, "20-b.conf"), []byte("# nothing\n"), 0o644))
+	})
+	step("drop-in removed", func() { must(t, os.Remove(filepath.Join(dir, rules.DropInDirName, "10-a.conf"))) })
+	step("plugin changed", func() { must(t, os.WriteFile(plugin, []byte("def decide(ctx):\n    return 'OPEN'\n"), 0o644)) })
+	// the content moved from one file to another is another config too
+	step("text moved between files", func() {
+		must(t, os.WriteFile(path, []byte("SSHD GUARD USER alice\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(dir, rules.DropInDirName, "20-b.conf"), []byte("DEFAULT:OPEN\n# nothing\n"), 0o644))
+	})
+	if cfg := rules.Parse("x.conf", []byte("SSHD OPEN USER a\n"), rules.ParseOptions{}); cfg.Fingerprint != "" {
+		t.Error("a config not read by Load has a fingerprint")
+	}
+}

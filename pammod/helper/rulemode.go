@@ -162,12 +162,12 @@ func (c *ruleCall) decide() int32 {
 		unlock()
 		unlock = func() {}
 		if verdict == rules.Ask {
-			asked = c.ask(cfg, login, d.Pending(), lc)
+			asked = c.ask(cfg, login, d.Reason, lc)
 			verdict, d.Reason = asked.verdict, asked.reason
 		} else {
 			var outcome string
 			verdict, outcome = c.pin(cfg, login, verdict == rules.PinGPG)
-			d.Reason = d.Pending() + "; " + outcome
+			d.Reason = d.Reason + "; " + outcome
 		}
 		if verdict == rules.Open && numbered {
 			// the limits may have filled while the person was answering
