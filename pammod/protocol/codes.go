@@ -1,17 +1,19 @@
 package protocol
 
-// PAM return codes (security/_pam_types.h, Linux-PAM).
+import "github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
+
+// PAM return codes the helper answers with (internal/pamconst).
 const (
-	PAMSuccess     = 0
-	PAMServiceErr  = 3
-	PAMSystemErr   = 4
-	PAMPermDenied  = 6
-	PAMAuthErr     = 7
-	PAMUserUnknown = 10
-	PAMIgnore      = 25
+	PAMSuccess     = pamconst.Success
+	PAMServiceErr  = pamconst.ServiceErr
+	PAMSystemErr   = pamconst.SystemErr
+	PAMPermDenied  = pamconst.PermDenied
+	PAMAuthErr     = pamconst.AuthErr
+	PAMUserUnknown = pamconst.UserUnknown
+	PAMIgnore      = pamconst.Ignore
 )
 
 // PAM flags the helper looks at.
 const (
-	FlagSilent = 0x8000 // PAM_SILENT: no messages to the user
+	FlagSilent = pamconst.Silent // PAM_SILENT: no messages to the user
 )

@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
+)
 
 // Version is sent in every Call; a helper refuses a shim of another
 // version (an upgrade that replaced one but not the other).
@@ -119,28 +123,29 @@ type ConvMessage struct {
 	Text  string
 }
 
-// PAM message styles.
+// PAM message styles (internal/pamconst).
 const (
-	PromptEchoOff = 1
-	PromptEchoOn  = 2
-	ErrorMsg      = 3
-	TextInfo      = 4
+	PromptEchoOff = pamconst.PromptEchoOff
+	PromptEchoOn  = pamconst.PromptEchoOn
+	ErrorMsg      = pamconst.ErrorMsg
+	TextInfo      = pamconst.TextInfo
 )
 
-// PAM items the helper may get or set (security/_pam_types.h).
+// PAM items the helper may get or set: the string items the shim serves
+// (internal/pamconst).
 const (
-	ItemService     = 1
-	ItemUser        = 2
-	ItemTTY         = 3
-	ItemRHost       = 4
-	ItemAuthtok     = 6
-	ItemOldAuthtok  = 7
-	ItemRUser       = 8
-	ItemUserPrompt  = 9
-	ItemXDisplay    = 11
-	ItemAuthtokType = 13
+	ItemService     = pamconst.ItemService
+	ItemUser        = pamconst.ItemUser
+	ItemTTY         = pamconst.ItemTTY
+	ItemRHost       = pamconst.ItemRHost
+	ItemAuthtok     = pamconst.ItemAuthtok
+	ItemOldAuthtok  = pamconst.ItemOldAuthtok
+	ItemRUser       = pamconst.ItemRUser
+	ItemUserPrompt  = pamconst.ItemUserPrompt
+	ItemXDisplay    = pamconst.ItemXDisplay
+	ItemAuthtokType = pamconst.ItemAuthtokType
 )
 
 // maxConv bounds the messages of one conversation (Linux-PAM's
 // PAM_MAX_NUM_MSG).
-const maxConv = 32
+const maxConv = pamconst.MaxNumMsg

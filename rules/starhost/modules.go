@@ -16,6 +16,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 )
 
 // predeclared is what every script sees: the host modules under their
@@ -231,9 +232,9 @@ func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []st
 		}
 		// a failed libpam call carries its code, like pamh.exception's
 		// pam_result; any other error is PAM_SERVICE_ERR, never a success
-		kind, code := "error", 3
+		kind, code := "error", pamconst.ServiceErr
 		var pe *PAMError
-		if errors.As(err, &pe) && pe.Code != 0 && pe.Code != 25 {
+		if errors.As(err, &pe) && pe.Code != pamconst.Success && pe.Code != pamconst.Ignore {
 			kind, code = "pam", pe.Code
 		}
 		return starlarkstruct.FromStringDict(starlark.String("caught"), starlark.StringDict{

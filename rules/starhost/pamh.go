@@ -8,6 +8,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 )
 
 // PAM is the handle a script's pamh works on: in the product, requests to
@@ -48,17 +50,14 @@ func (e *PAMError) Error() string {
 }
 
 // Strerror is pam_strerror.
-func Strerror(code int) string {
-	if code >= 0 && code < len(pamStrerror) {
-		return pamStrerror[code]
-	}
-	return fmt.Sprintf("Unknown Linux-PAM return value %d", code)
-}
+func Strerror(code int) string { return pamconst.Strerror(code) }
 
 // items are pamh's item attributes.
 var items = map[string]int{
-	"service": 1, "user": 2, "tty": 3, "rhost": 4, "authtok": 6, "oldauthtok": 7, "ruser": 8,
-	"user_prompt": 9, "xdisplay": 11, "authtok_type": 13,
+	"service": pamconst.ItemService, "user": pamconst.ItemUser, "tty": pamconst.ItemTTY,
+	"rhost": pamconst.ItemRHost, "authtok": pamconst.ItemAuthtok, "oldauthtok": pamconst.ItemOldAuthtok,
+	"ruser": pamconst.ItemRUser, "user_prompt": pamconst.ItemUserPrompt, "xdisplay": pamconst.ItemXDisplay,
+	"authtok_type": pamconst.ItemAuthtokType,
 }
 
 // Pamh is pam_python's PamHandle for one call.

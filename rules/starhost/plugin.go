@@ -8,6 +8,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -26,12 +27,12 @@ type Plugins struct {
 	Converse func(style int, msg string) (string, error)
 }
 
-// PAM message styles for Converse.
+// PAM message styles for Converse (internal/pamconst).
 const (
-	PromptEchoOff = 1
-	PromptEchoOn  = 2
-	ErrorMsg      = 3
-	TextInfo      = 4
+	PromptEchoOff = pamconst.PromptEchoOff
+	PromptEchoOn  = pamconst.PromptEchoOn
+	ErrorMsg      = pamconst.ErrorMsg
+	TextInfo      = pamconst.TextInfo
 )
 
 // Decide runs one plugin for one login.

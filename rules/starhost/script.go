@@ -9,12 +9,14 @@ import (
 
 	starjson "go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 )
 
 // PAM return codes the script runner gives itself.
 const (
-	pamSymbolErr  = 2
-	pamServiceErr = 3
+	pamSymbolErr  = pamconst.SymbolErr
+	pamServiceErr = pamconst.ServiceErr
 )
 
 // ScriptCall is one PAM call of a pam_python script.
@@ -98,8 +100,8 @@ func result(entry string, v starlark.Value) (int, error) {
 		return pamServiceErr, fmt.Errorf("%s() did not return an integer but %s", entry, v.Type())
 	}
 	n, exact := i.Int64()
-	if !exact || n < 0 || n > 31 {
-		return pamServiceErr, fmt.Errorf("%s() returned %s, not a PAM code from 0 to 31", entry, i)
+	if !exact || n < 0 || n >= pamconst.ReturnValues {
+		return pamServiceErr, fmt.Errorf("%s() returned %s, not a PAM code from 0 to %d", entry, i, pamconst.ReturnValues-1)
 	}
 	return int(n), nil
 }
