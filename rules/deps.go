@@ -2,7 +2,8 @@ package rules
 
 import (
 	"context"
-	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/session"
 )
 
 // Groups resolves a user's groups. The product's implementation asks NSS
@@ -15,21 +16,7 @@ type Groups interface {
 }
 
 // Session is one live login session, as systemd-logind lists it.
-type Session struct {
-	User    string `json:"user"`
-	UID     uint32 `json:"uid,omitempty"`
-	Service string `json:"service"`
-	RHost   string `json:"rhost,omitempty"`
-	Type    string `json:"type,omitempty"`  // x11, wayland, tty, unspecified
-	Class   string `json:"class"`           // user, user-early, greeter, lock-screen, background…
-	State   string `json:"state,omitempty"` // online, active, closing
-}
-
-// Live reports whether the session counts for NUMBER: a user-class session
-// (class "user" or "user-…") that is not closing.
-func (s Session) Live() bool {
-	return strings.HasPrefix(s.Class, "user") && s.State != "closing"
-}
+type Session = session.Session
 
 // Sessions lists live sessions. The product asks systemd-logind; explain
 // reads a JSON file; tests use a slice.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/session"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 // TestDBusMockCrossCheck reads sessions from Debian's python3-dbusmock
@@ -71,7 +71,7 @@ func TestDBusMockCrossCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]rules.Session{
+	want := map[string]session.Session{
 		"alice": {User: "alice", UID: 1001, Service: "dbusmock", Type: "x11", Class: "user", State: "active"},
 		"bob":   {User: "bob", UID: 1002, Service: "sshd", RHost: "10.0.0.5", Type: "test", Class: "user", State: "online"},
 	}

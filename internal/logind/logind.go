@@ -14,8 +14,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/session"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/sysbus"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 const (
@@ -46,10 +46,10 @@ func (c *Client) debugf(format string, args ...any) {
 // org.freedesktop.login1 on it.
 var ErrAbsent = errors.New("systemd-logind is not running")
 
-// Sessions implements rules.Sessions: every session logind knows, or, when
+// Sessions implements session.Sessions: every session logind knows, or, when
 // logind is absent, utmp's logins. Any other failure (a timeout, an error
 // from logind) is returned, and NUMBER then denies.
-func (c *Client) Sessions(ctx context.Context) ([]rules.Session, error) {
+func (c *Client) Sessions(ctx context.Context) ([]session.Session, error) {
 	s, err := c.logindSessions(ctx)
 	if err == nil {
 		c.debugf("sessions: %d from systemd-logind", len(s))
@@ -87,7 +87,7 @@ func absent(err error) error {
 	return err
 }
 
-func (c *Client) logindSessions(ctx context.Context) ([]rules.Session, error) {
+func (c *Client) logindSessions(ctx context.Context) ([]session.Session, error) {
 	conn, err := connect(ctx)
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (c *Client) logindSessions(ctx context.Context) ([]rules.Session, error) {
 	if err := call(ctx, conn.Object(busName, managerPath), managerIf+".ListSessions", &list); err != nil {
 		return nil, fmt.Errorf("ListSessions: %w", err)
 	}
-	sessions := make([]rules.Session, 0, len(list))
+	sessions := make([]session.Session, 0, len(list))
 	for _, l := range list {
 		s, err := sessionProperties(ctx, conn, l.Path)
 		if err != nil {
@@ -122,18 +122,18 @@ func (c *Client) logindSessions(ctx context.Context) ([]rules.Session, error) {
 	return sessions, nil
 }
 
-// sessionProperties reads what rules.Session carries.
-func sessionProperties(ctx context.Context, conn *dbus.Conn, path dbus.ObjectPath) (rules.Session, error) {
+// sessionProperties reads what session.Session carries.
+func sessionProperties(ctx context.Context, conn *dbus.Conn, path dbus.ObjectPath) (session.Session, error) {
 	var props map[string]dbus.Variant
 	err := call(ctx, conn.Object(busName, path), "org.freedesktop.DBus.Properties.GetAll", &props, sessionIf)
 	if err != nil {
-		return rules.Session{}, err
+		return session.Session{}, err
 	}
 	str := func(name string) string {
 		s, _ := props[name].Value().(string)
 		return s
 	}
-	return rules.Session{
+	return session.Session{
 		User:    str("Name"),
 		Service: str("Service"),
 		RHost:   str("RemoteHost"),

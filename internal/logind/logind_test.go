@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/session"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 // startFake runs a private system bus with the fake logind on it, and
@@ -68,7 +68,7 @@ func TestSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []rules.Session{ // ListSessions order: by id
+	want := []session.Session{ // ListSessions order: by id
 		{User: "alice", UID: 1001, Service: "sddm", Type: "x11", Class: "user", State: "active"},
 		{User: "bob", UID: 1002, Service: "sshd", RHost: "10.0.0.5", Type: "tty", Class: "user", State: "online"},
 		{User: "carol", UID: 1003, Service: "sshd", RHost: "10.0.0.6", Type: "tty", Class: "user", State: "closing"},

@@ -9,7 +9,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/session"
 )
 
 // DefaultUtmp is where glibc keeps the current logins.
@@ -38,13 +38,13 @@ const utmpUserProcess = 7 // USER_PROCESS
 // readUtmp lists the logins in a utmp file whose process still lives, as
 // sessions of class "user". utmp does not say which PAM service made a
 // login, so Service is empty.
-func readUtmp(path string) ([]rules.Session, error) {
+func readUtmp(path string) ([]session.Session, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var sessions []rules.Session
+	var sessions []session.Session
 	for {
 		var r utmpRecord
 		err := binary.Read(f, binary.LittleEndian, &r)
@@ -57,7 +57,7 @@ func readUtmp(path string) ([]rules.Session, error) {
 		if r.Type != utmpUserProcess || r.User[0] == 0 || !alive(r.PID) {
 			continue
 		}
-		sessions = append(sessions, rules.Session{
+		sessions = append(sessions, session.Session{
 			User:  cString(r.User[:]),
 			RHost: cString(r.Host[:]),
 			Type:  "tty",
