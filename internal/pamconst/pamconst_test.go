@@ -111,7 +111,7 @@ func TestAgainstHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := testenv.RunC(t, cProgram(shimH), []string{"-lpam"})
+	out := testenv.RunC(t, cProgram(shimH), "-lpam")
 
 	c := map[string]string{}
 	var strerrors []string

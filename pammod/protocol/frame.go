@@ -7,7 +7,13 @@
 // each an int ('i', 4 bytes big-endian), a string ('s', a 4-byte length
 // and the bytes) or null ('n', an unset PAM item or a missing answer).
 // The format is self-describing so both sides can check every frame
-// completely before using it; pammod/pam_accesscontrol.c holds the C side.
+// completely before using it; pammod/wire.c holds the C side.
+//
+// A message is valid when the C side would take it: strings are C strings
+// (no NUL byte), a message the shim reads has at most MaxFields fields, and
+// a result is one PAM code. Encode refuses anything else (ErrUnsendable),
+// so the helper learns of its mistake where it makes it, and Decode refuses
+// it too (ErrFrame), so that whatever decodes also encodes.
 package protocol
 
 import (
@@ -15,11 +21,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 )
 
-// MaxFrame bounds a frame's body. PAM messages are at most 512 bytes and
-// items and environment entries are short; anything larger is an error.
+// MaxFrame bounds a frame's body (PAMAC_MAX_FRAME). PAM messages are at
+// most 512 bytes and items and environment entries are short; anything
+// larger is an error.
 const MaxFrame = 64 << 10
+
+// MaxFields bounds the fields of a message the shim reads, which is every
+// type but MsgCall and MsgReply (PAMAC_MAX_FIELDS; a conversation of
+// PAM_MAX_NUM_MSG messages has 65). The shim's own messages may have more:
+// a call's module arguments, a reply's environment.
+const MaxFields = 80
 
 // Value kinds.
 const (
@@ -68,26 +84,87 @@ func frameErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrFrame, fmt.Sprintf(format, args...))
 }
 
-// Encode returns the frame of m, length prefix included.
+// ErrUnsendable is wrapped by every error of Encode: the message is one
+// the other side would refuse, and nothing was sent.
+var ErrUnsendable = errors.New("protocol: message the other side would refuse")
+
+// typeNames names the message types in errors.
+var typeNames = map[byte]string{
+	MsgCall: "call", MsgReply: "reply", MsgGetItem: "get item", MsgSetItem: "set item",
+	MsgGetUser: "get user", MsgConv: "conversation", MsgGetEnv: "getenv", MsgPutEnv: "putenv",
+	MsgEnvList: "getenvlist", MsgFailDelay: "fail delay", MsgGetData: "get data",
+	MsgSetData: "set data", MsgResult: "result",
+}
+
+// shimReads reports whether the shim decodes messages of type t: all but
+// the two it sends.
+func shimReads(t byte) bool { return t != MsgCall && t != MsgReply }
+
+// invalid says what in m the receiving side refuses (pammod/wire.c's
+// parse_body and the result check of pam_accesscontrol.c for the shim),
+// naming the field; "" when m is valid. The frame size is checked apart.
+func (m Message) invalid() string {
+	if _, ok := typeNames[m.Type]; !ok {
+		return fmt.Sprintf("unknown message type %q", m.Type)
+	}
+	if shimReads(m.Type) && len(m.Fields) > MaxFields {
+		return fmt.Sprintf("%d fields, the module reads at most %d", len(m.Fields), MaxFields)
+	}
+	for i, v := range m.Fields {
+		switch v.Kind {
+		case KindInt, KindNull:
+		case KindStr:
+			if j := strings.IndexByte(v.Str, 0); j >= 0 {
+				return fmt.Sprintf("field %d: string with a NUL byte at byte %d; strings are C strings", i+1, j)
+			}
+		default:
+			return fmt.Sprintf("field %d: value of unknown kind %q", i+1, v.Kind)
+		}
+	}
+	if m.Type == MsgResult {
+		if len(m.Fields) != 1 || m.Fields[0].Kind != KindInt {
+			return fmt.Sprintf("a result is one int field, not %d field(s)", len(m.Fields))
+		}
+		if c := m.Fields[0].Int; c < 0 || c >= pamconst.ReturnValues {
+			return fmt.Sprintf("field 1: result %d is not a PAM code (0 to %d)", c, pamconst.ReturnValues-1)
+		}
+	}
+	return ""
+}
+
+func (m Message) name() string {
+	if n, ok := typeNames[m.Type]; ok {
+		return fmt.Sprintf("%s message %q", n, m.Type)
+	}
+	return fmt.Sprintf("message %q", m.Type)
+}
+
+// Encode returns the frame of m, length prefix included, or an error
+// wrapping ErrUnsendable, naming the field, for a message the other side
+// would refuse.
 func (m Message) Encode() ([]byte, error) {
+	if why := m.invalid(); why != "" {
+		return nil, fmt.Errorf("%w: %s: %s", ErrUnsendable, m.name(), why)
+	}
 	buf := make([]byte, 5, 64)
 	buf[4] = m.Type
-	for _, v := range m.Fields {
+	for i, v := range m.Fields {
 		switch v.Kind {
 		case KindInt:
 			buf = append(buf, KindInt)
 			buf = binary.BigEndian.AppendUint32(buf, uint32(v.Int))
 		case KindStr:
+			if len(v.Str) > MaxFrame {
+				return nil, fmt.Errorf("%w: %s: field %d: string of %d bytes, a frame holds %d", ErrUnsendable, m.name(), i+1, len(v.Str), MaxFrame)
+			}
 			buf = append(buf, KindStr)
 			buf = binary.BigEndian.AppendUint32(buf, uint32(len(v.Str)))
 			buf = append(buf, v.Str...)
 		case KindNull:
 			buf = append(buf, KindNull)
-		default:
-			return nil, fmt.Errorf("protocol: value of unknown kind %q", v.Kind)
 		}
 		if len(buf)-4 > MaxFrame {
-			return nil, fmt.Errorf("protocol: message %q is larger than %d bytes", m.Type, MaxFrame)
+			return nil, fmt.Errorf("%w: %s: field %d: the frame grows past %d bytes", ErrUnsendable, m.name(), i+1, MaxFrame)
 		}
 	}
 	binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
@@ -129,6 +206,9 @@ func Decode(body []byte) (Message, error) {
 		default:
 			return Message{}, frameErr("unknown field kind %#x", kind)
 		}
+	}
+	if why := m.invalid(); why != "" {
+		return Message{}, frameErr("%s: %s", m.name(), why)
 	}
 	return m, nil
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"reflect"
 	"strings"
@@ -13,10 +14,13 @@ func TestRoundTrip(t *testing.T) {
 	call := Call{Version: Version, Fn: FnAcctMgmt, Flags: 0x8000, PID: 42, PPID: 1, Handle: "0x5555deadbeef",
 		Args: []string{"conf=/x.conf", "debug", "", "a=b c"},
 		User: Some("alice"), Service: Some("sshd"), RHost: Some(""), TTY: Some("ssh")}
+	manyArgs := Call{Version: Version, Fn: FnAuthenticate, Handle: "h", Args: make([]string, maxArgs)}
 	for _, m := range []Message{
 		call.Message(),
-		{Type: MsgReply, Fields: []Value{Int(0), Null(), Str("x\x00y"), Int(-1)}},
+		manyArgs.Message(), // the shim sends more than MaxFields fields
+		{Type: MsgReply, Fields: []Value{Int(0), Null(), Str("x\ty\xff"), Int(-1)}},
 		{Type: MsgEnvList},
+		{Type: MsgConv, Fields: conv(maxConv)}, // 65 fields
 		{Type: MsgResult, Fields: []Value{Int(7)}},
 	} {
 		frame, err := m.Encode()
@@ -51,6 +55,9 @@ func TestMalformed(t *testing.T) {
 		{"string longer than frame", []byte{0, 0, 0, 7, 'R', 's', 0, 0, 0, 9, 'a'}, "string of 9 bytes"},
 		{"string length cut short", []byte{0, 0, 0, 3, 'R', 's', 0}, "string length cut short"},
 		{"unknown kind", []byte{0, 0, 0, 2, 'R', 'z'}, "unknown field kind"},
+		{"NUL in a string", []byte{0, 0, 0, 8, 'R', 's', 0, 0, 0, 2, 'a', 0}, "field 1: string with a NUL byte at byte 1"},
+		{"unknown type", []byte{0, 0, 0, 1, 'Q'}, "unknown message type"},
+		{"bad result", []byte{0, 0, 0, 6, 'X', 'i', 0, 0, 0, 99}, "result 99 is not a PAM code"},
 	}
 	for _, tt := range tests {
 		_, err := Read(bytes.NewReader(tt.frame))
@@ -91,10 +98,106 @@ func TestParseCallRejects(t *testing.T) {
 	}
 }
 
-func TestEncodeTooLarge(t *testing.T) {
-	_, err := Message{Type: MsgPutEnv, Fields: []Value{Str(strings.Repeat("x", MaxFrame))}}.Encode()
-	if err == nil {
-		t.Fatal("a frame over MaxFrame was encoded")
+// conv returns the fields of a conversation of n messages.
+func conv(n int) []Value {
+	f := []Value{Int(int32(n))}
+	for i := 0; i < n; i++ {
+		f = append(f, Int(TextInfo), Str("hello"))
+	}
+	return f
+}
+
+// ints returns n int fields.
+func ints(n int) []Value {
+	f := make([]Value, n)
+	for i := range f {
+		f[i] = Int(int32(i))
+	}
+	return f
+}
+
+// refused are messages the C side refuses, with what Encode must say.
+// c is how pammod/wire.c's decoder refuses the frame, "" where the check
+// is not wire.c's (pam_accesscontrol.c checks the result, serve.c the type).
+var refused = []struct {
+	name string
+	m    Message
+	want string
+	c    string
+}{
+	{"NUL in a string", Message{Type: MsgSetItem, Fields: []Value{Int(ItemRUser), Str("bob\x00root")}},
+		`set item message 'S': field 2: string with a NUL byte at byte 3`, "NUL byte inside a string"},
+	{"NUL in a conversation", Message{Type: MsgConv, Fields: []Value{Int(1), Int(TextInfo), Str("\x00")}},
+		`conversation message 'V': field 3: string with a NUL byte at byte 0`, "NUL byte inside a string"},
+	{"NUL in a call", Message{Type: MsgCall, Fields: []Value{Int(Version), Str("a\x00")}},
+		`call message 'C': field 2: string with a NUL`, "NUL byte inside a string"},
+	{"NUL in a reply", Message{Type: MsgReply, Fields: []Value{Int(0), Str("x\x00y")}},
+		`reply message 'R': field 2: string with a NUL`, "NUL byte inside a string"},
+	{"too many fields", Message{Type: MsgConv, Fields: ints(MaxFields + 1)},
+		`conversation message 'V': 81 fields, the module reads at most 80`, "too many fields"},
+	{"unknown kind", Message{Type: MsgGetEnv, Fields: []Value{{Kind: 'z'}}},
+		`getenv message 'E': field 1: value of unknown kind 'z'`, "unknown field kind"},
+	{"unknown type", Message{Type: 'Q'}, `message 'Q': unknown message type 'Q'`, ""},
+	{"result out of range", Message{Type: MsgResult, Fields: []Value{Int(32)}},
+		`result message 'X': field 1: result 32 is not a PAM code (0 to 31)`, ""},
+	{"negative result", Message{Type: MsgResult, Fields: []Value{Int(-1)}}, `result -1 is not a PAM code`, ""},
+	{"result without a code", Message{Type: MsgResult}, `a result is one int field, not 0`, ""},
+	{"result of a string", Message{Type: MsgResult, Fields: []Value{Str("0")}}, `a result is one int field`, ""},
+	{"string over MaxFrame", Message{Type: MsgPutEnv, Fields: []Value{Str(strings.Repeat("x", MaxFrame+1))}},
+		`putenv message 'P': field 1: string of 65537 bytes, a frame holds 65536`, "frame length out of range"},
+	{"frame over MaxFrame", Message{Type: MsgSetData, Fields: []Value{Str(strings.Repeat("k", MaxFrame/2)), Str(strings.Repeat("v", MaxFrame/2))}},
+		`set data message 'T': field 2: the frame grows past 65536 bytes`, "frame length out of range"},
+}
+
+func TestEncodeRefuses(t *testing.T) {
+	for _, tt := range refused {
+		frame, err := tt.m.Encode()
+		if !errors.Is(err, ErrUnsendable) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Encode = %d bytes, %v; want ErrUnsendable with %q", tt.name, len(frame), err, tt.want)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, tt.m); !errors.Is(err, ErrUnsendable) || buf.Len() != 0 {
+			t.Errorf("%s: Write wrote %d bytes, err %v", tt.name, buf.Len(), err)
+		}
+	}
+	for _, m := range accepted {
+		if _, err := m.Encode(); err != nil {
+			t.Errorf("%q with %d fields: %v", m.Type, len(m.Fields), err)
+		}
+	}
+}
+
+// accepted are messages at the limits, which are sent.
+var accepted = []Message{
+	{Type: MsgPutEnv, Fields: []Value{Str(strings.Repeat("x", MaxFrame-6))}}, // a frame of MaxFrame bytes
+	{Type: MsgConv, Fields: ints(MaxFields)},
+	{Type: MsgConv, Fields: conv(maxConv)},
+	{Type: MsgSetItem, Fields: []Value{Int(ItemRUser), Null()}},
+	{Type: MsgSetData, Fields: []Value{Str("k"), Str("\xff\n\tvalue")}},
+	{Type: MsgResult, Fields: []Value{Int(31)}},
+	{Type: MsgEnvList},
+}
+
+// TestConnRefusesEarly: a request the shim would refuse fails in the
+// helper, naming the request, and nothing reaches the shim.
+func TestConnRefusesEarly(t *testing.T) {
+	var sent bytes.Buffer
+	c := NewConn(struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader(""), &sent})
+	for name, err := range map[string]error{
+		"putenv":   c.PutEnv("A=\x00"),
+		"set data": c.SetData("k", Some("v\x00")),
+		"getenv":   func() error { _, err := c.GetEnv("A\x00"); return err }(),
+		"result":   c.Result(99),
+	} {
+		if !errors.Is(err, ErrUnsendable) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want ErrUnsendable", name, err)
+		}
+	}
+	if sent.Len() != 0 {
+		t.Errorf("%d bytes reached the shim", sent.Len())
 	}
 }
 

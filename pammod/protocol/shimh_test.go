@@ -29,6 +29,7 @@ var shimMessages = map[string]byte{
 var shimLimits = map[string]int{
 	"PAMAC_PROTOCOL_VERSION": Version,
 	"PAMAC_MAX_FRAME":        MaxFrame,
+	"PAMAC_MAX_FIELDS":       MaxFields,
 }
 
 // TestShimMessageNames checks that shimMessages names every message type
@@ -94,7 +95,7 @@ func TestAgainstShimHeader(t *testing.T) {
 	src.WriteString("\treturn 0;\n}\n")
 
 	got := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(testenv.RunC(t, src.String(), nil)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(testenv.RunC(t, src.String())), "\n") {
 		n, v, _ := strings.Cut(line, " ")
 		got[n] = v
 	}
