@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogtarget"
 )
 
 // ParseOptions say where the parser looks things up.
@@ -188,7 +188,7 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			s.MailCA = path
 		}
 	case "SYSLOG_SERVER":
-		t, err := remotelog.ParseTarget(value)
+		t, err := syslogtarget.Parse(value)
 		if err != nil {
 			p.cfg.problem(pos, Ignored, "SYSLOG_SERVER: %v", err)
 			return

@@ -12,30 +12,6 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 )
 
-func TestParseTarget(t *testing.T) {
-	for _, tc := range []struct{ in, want, err string }{
-		{"udp://logs.example.org", "udp://logs.example.org:514", ""},
-		{"tcp://10.0.0.1:1514", "tcp://10.0.0.1:1514", ""},
-		{"tls://logs.example.org", "tls://logs.example.org:6514", ""},
-		{"tls://[2001:db8::1]:6514", "tls://[2001:db8::1]:6514", ""},
-		{"logs.example.org:514", "", "want udp://"},
-		{"http://logs", "", "unknown transport"},
-		{"udp://", "", "want udp://"},
-		{"tcp://host:0", "", "bad port"},
-		{"tcp://host:70000", "", "bad port"},
-		{"tcp://host:514/path", "", "only a transport"},
-		{"tcp://user@host", "", "only a transport"},
-	} {
-		got, err := ParseTarget(tc.in)
-		switch {
-		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
-			t.Errorf("ParseTarget(%q) = %v, %v; want an error with %q", tc.in, got, err, tc.err)
-		case tc.err == "" && (err != nil || got.String() != tc.want):
-			t.Errorf("ParseTarget(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
-		}
-	}
-}
-
 var when = time.Date(2026, 11, 22, 16, 7, 0, 123456000, time.UTC)
 
 func TestFormat(t *testing.T) {

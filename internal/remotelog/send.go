@@ -1,3 +1,11 @@
+// Package remotelog sends audit events to a central syslog server (rsyslog,
+// syslog-ng) as RFC 5424 messages whose structured data carries every field
+// of the event, over UDP, TCP (RFC 6587 octet counting) or TLS (RFC 5425),
+// through srslog.
+//
+// It only formats and sends; the helper puts the formatted lines in the
+// outbox and the detached deliverer calls Send, so a dead log server never
+// delays a login. The server's address is read by internal/syslogtarget.
 package remotelog
 
 import (
@@ -12,6 +20,7 @@ import (
 	"github.com/RackSec/srslog"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogtarget"
 )
 
 // Sender keeps one connection per server for a run of the deliverer, so a
@@ -36,7 +45,7 @@ type Options struct {
 // Send writes one formatted line (Format) to target, connecting first if
 // needed.
 func (s *Sender) Send(target string, o Options, line string) error {
-	t, err := ParseTarget(target)
+	t, err := syslogtarget.Parse(target)
 	if err != nil {
 		return err
 	}
@@ -68,7 +77,7 @@ func (s *Sender) Close() {
 	}
 }
 
-func dial(t Target, o Options) (*srslog.Writer, error) {
+func dial(t syslogtarget.Target, o Options) (*srslog.Writer, error) {
 	var tlsConf *tls.Config
 	if t.Network == "tls" {
 		var err error
@@ -112,7 +121,7 @@ func dial(t Target, o Options) (*srslog.Writer, error) {
 	return w, nil
 }
 
-func tlsConfig(t Target, o Options) (*tls.Config, error) {
+func tlsConfig(t syslogtarget.Target, o Options) (*tls.Config, error) {
 	host, _, _ := net.SplitHostPort(t.Addr)
 	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {

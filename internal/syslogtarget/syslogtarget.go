@@ -1,12 +1,8 @@
-// Package remotelog sends audit events to a central syslog server (rsyslog,
-// syslog-ng) as RFC 5424 messages whose structured data carries every field
-// of the event, over UDP, TCP (RFC 6587 octet counting) or TLS (RFC 5425),
-// through srslog.
-//
-// It only formats and sends; the helper puts the formatted lines in the
-// outbox and the detached deliverer calls Send, so a dead log server never
-// delays a login.
-package remotelog
+// Package syslogtarget reads SYSLOG_SERVER's value: where the central
+// syslog server listens, as udp://, tcp:// or tls:// and a host. It has no
+// dependencies, so the rules engine can check the setting without pulling
+// in internal/remotelog's sender.
+package syslogtarget
 
 import (
 	"fmt"
@@ -24,8 +20,8 @@ type Target struct {
 // Default ports: 514 for UDP and TCP, 6514 for TLS (RFC 5425).
 var defaultPort = map[string]string{"udp": "514", "tcp": "514", "tls": "6514"}
 
-// ParseTarget reads udp://host[:port], tcp://host[:port] or tls://host[:port].
-func ParseTarget(s string) (Target, error) {
+// Parse reads udp://host[:port], tcp://host[:port] or tls://host[:port].
+func Parse(s string) (Target, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Opaque != "" || u.Host == "" {
 		return Target{}, fmt.Errorf("want udp://, tcp:// or tls:// and a host, as in tls://logs.example.org:6514, not %q", s)
@@ -51,4 +47,5 @@ func ParseTarget(s string) (Target, error) {
 	return Target{Network: u.Scheme, Addr: net.JoinHostPort(host, port)}, nil
 }
 
+// String is the target in Parse's form, with its port.
 func (t Target) String() string { return t.Network + "://" + t.Addr }
