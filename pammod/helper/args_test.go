@@ -40,15 +40,3 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestDecisionTimeout(t *testing.T) {
-	for _, tt := range []struct{ module, want time.Duration }{
-		{120 * time.Second, 30 * time.Second},
-		{10 * time.Second, 9 * time.Second},
-		{time.Second, time.Second / 2},
-	} {
-		if got := decisionTimeout(tt.module); got != tt.want {
-			t.Errorf("decisionTimeout(%v) = %v, want %v", tt.module, got, tt.want)
-		}
-	}
-}

@@ -88,9 +88,9 @@ func serveConn(c *net.UnixConn, log *logging.Logger) {
 		}
 	}()
 	c.SetDeadline(time.Now().Add(callLimit))
-	uid, err := peerUID(c)
-	if err != nil || uid != uint32(os.Geteuid()) {
-		log.Error("daemon: refused a connection from uid %d (%v): only root's PAM calls are served", uid, err)
+	peer, err := peerCred(c)
+	if err != nil || peer.Uid != uint32(os.Geteuid()) {
+		log.Error("daemon: refused a connection from uid %d (%v): only root's PAM calls are served", peer.Uid, err)
 		return
 	}
 	conn := protocol.NewConn(c)
@@ -99,19 +99,19 @@ func serveConn(c *net.UnixConn, log *logging.Logger) {
 		log.Error("%v; denying", err)
 		return
 	}
-	code, after := handle(conn, call, log)
+	code, outbox := handle(conn, call, peer.Pid, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 	}
-	if after != nil {
-		after.start(log)
-	}
+	startDeliverer(outbox, log)
 }
 
-func peerUID(c *net.UnixConn) (uint32, error) {
+// peerCred is who connected, as the kernel says: the uid to check, and
+// the pid that names the login (never the pid the call claims).
+func peerCred(c *net.UnixConn) (syscall.Ucred, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return 0, err
+		return syscall.Ucred{}, err
 	}
 	var cred *syscall.Ucred
 	var credErr error
@@ -122,7 +122,7 @@ func peerUID(c *net.UnixConn) (uint32, error) {
 		err = credErr
 	}
 	if err != nil {
-		return 0, err
+		return syscall.Ucred{}, err
 	}
-	return cred.Uid, nil
+	return *cred, nil
 }

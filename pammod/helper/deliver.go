@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/webhook"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -24,36 +24,22 @@ import (
 // and one whole run, after which what is left waits for the next login.
 const (
 	deliverTimeout = 5 * time.Second
-	mailTimeout    = 15 * time.Second
 	deliverRun     = 2 * time.Minute
 )
 
-// delivery is the outbox a call leaves for the deliverer.
-type delivery struct{ dir string }
-
-func outboxDir(runDir string) string { return filepath.Join(runDir, "outbox") }
-
-// send puts a message for a remote receiver in the outbox; the deliverer
-// sends it once the login has its answer.
-func (c *ruleCall) send(it outbox.Item) {
-	dir := outboxDir(c.args.RunDir)
-	if err := outbox.Put(dir, it); err != nil {
-		c.log.Error("%s to %s: %v (not sent)", it.Kind, it.Dest, err)
+// startDeliverer runs the deliverer of outbox as its own process, in its
+// own session, with nothing of the helper's: the helper exits at once and
+// the module does not wait for the network. "" is no outbox.
+func startDeliverer(outbox string, log *logging.Logger) {
+	if outbox == "" {
 		return
 	}
-	c.after = &delivery{dir: dir}
-}
-
-// start runs the deliverer as its own process, in its own session, with
-// nothing of the helper's: the helper exits at once and the module does
-// not wait for the network.
-func (d *delivery) start(log *logging.Logger) {
 	self, err := os.Executable()
 	if err != nil {
 		log.Error("deliverer: %v", err)
 		return
 	}
-	cmd := exec.Command(self, "--deliver", d.dir)
+	cmd := exec.Command(self, "--deliver", outbox)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	if err := cmd.Start(); err != nil {
@@ -88,7 +74,7 @@ func runDeliver(args []string) int {
 			}
 			return webhook.Post(it.Dest, key, it.Body, timeout)
 		case outbox.Syslog:
-			if err := checkTrusted("SYSLOG_CA", it.CAFile, "SYSLOG_CERT", it.CertFile, "SYSLOG_KEY", it.CertKeyFile); err != nil {
+			if err := call.CheckSettingFiles("SYSLOG_CA", it.CAFile, "SYSLOG_CERT", it.CertFile, "SYSLOG_KEY", it.CertKeyFile); err != nil {
 				return err
 			}
 			return syslog.Send(it.Dest, remotelog.Options{CAFile: it.CAFile, CertFile: it.CertFile, KeyFile: it.CertKeyFile,
@@ -98,7 +84,7 @@ func runDeliver(args []string) int {
 			if err := json.Unmarshal(it.Body, &n); err != nil {
 				return err
 			}
-			if err := checkTrusted("MAIL_CA", it.CAFile); err != nil {
+			if err := call.CheckSettingFiles("MAIL_CA", it.CAFile); err != nil {
 				return err
 			}
 			return mail.Send(it.Dest, mail.Options{From: it.From, StartTLS: it.StartTLS, CAFile: it.CAFile, Timeout: timeout}, it.To, n)
@@ -135,20 +121,4 @@ func readKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
 	}
 	return []byte(strings.TrimSpace(string(data))), nil
-}
-
-// checkTrusted checks the files that settings name, given as setting,
-// path pairs ("" for a setting not set): a CA bundle, certificate or key
-// that others could write would let them read or forge what is sent.
-func checkTrusted(settingsAndPaths ...string) error {
-	for i := 0; i+1 < len(settingsAndPaths); i += 2 {
-		setting, path := settingsAndPaths[i], settingsAndPaths[i+1]
-		if path == "" {
-			continue
-		}
-		if err := rules.CheckTrusted(path); err != nil {
-			return fmt.Errorf("%s %v", setting, err)
-		}
-	}
-	return nil
 }

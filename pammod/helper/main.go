@@ -74,29 +74,28 @@ func run() (exit int) {
 	}
 	// nothing started from here may keep the module's socket open
 	syscall.CloseOnExec(shimFD)
-	code, after := handle(conn, call, log)
+	code, outbox := handle(conn, call, parentPID(), log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 		return 1
 	}
-	if after != nil {
-		after.start(log)
-	}
+	startDeliverer(outbox, log)
 	return 0
 }
 
-// handle runs the call and returns the PAM code for the shim, and the
-// webhook delivery to start once the code is sent, if any.
-func handle(conn *protocol.Conn, call protocol.Call, log *logging.Logger) (int32, *delivery) {
+// handle runs the call of process peerPID (as the kernel names it) and
+// returns the PAM code for the shim, and the outbox to deliver once the
+// code is sent ("" for none).
+func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, log *logging.Logger) (int32, string) {
 	args, err := parseArgs(call.Args)
 	if err != nil {
 		log.Error("%s: %v; denying", call.Fn, err)
-		return protocol.PAMServiceErr, nil
+		return protocol.PAMServiceErr, ""
 	}
 	log.SetDebug(args.Debug)
 	if args.Script != "" {
-		return runScript(conn, call, args, log), nil
+		return runScript(conn, call, args, log), ""
 	}
-	c := &ruleCall{conn: conn, call: call, args: args, log: log, store: newStore(args.RunDir)}
-	return c.run(), c.after
+	r := runRules(conn, call, args, peerPID, log)
+	return r.Code, r.Outbox
 }

@@ -33,11 +33,11 @@ func (s *Store) AddApproval(a Approval) error {
 	return s.write(dir, randomName(), a, a.At)
 }
 
-// Approved reports whether user has an approved login from rhost that
-// still counts: its session is live (liveSession, which the caller asked
-// logind), or it was approved less than ApprovalTTL ago and may still be
-// logging in. Approvals whose session never came are removed.
-func (s *Store) Approved(user, rhost string, liveSession bool) (bool, error) {
+// Approved reports whether user has an approved login from rhost whose
+// session is live (liveSession asks logind, once, and only when such an
+// approval exists). Approvals older than ApprovalTTL whose session is gone
+// are removed: their session ended without telling us.
+func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (bool, error) {
 	dir := filepath.Join(s.dir, approvedDir)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -46,17 +46,24 @@ func (s *Store) Approved(user, rhost string, liveSession bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	asked, live := false, false
 	approved := false
 	for _, e := range entries {
 		var a Approval
 		if read(dir, e.Name(), &a) != nil || a.User != user || a.RHost != rhost {
 			continue
 		}
-		if !liveSession && !s.fresh(a.At, ApprovalTTL) {
-			os.Remove(filepath.Join(dir, e.Name())) // its session ended without telling us
+		if !asked {
+			if live, err = liveSession(); err != nil {
+				return false, err
+			}
+			asked = true
+		}
+		if !live && !s.fresh(a.At, ApprovalTTL) {
+			os.Remove(filepath.Join(dir, e.Name()))
 			continue
 		}
-		approved = approved || liveSession
+		approved = approved || live
 	}
 	return approved, nil
 }

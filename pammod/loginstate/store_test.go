@@ -197,10 +197,13 @@ func TestApprovals(t *testing.T) {
 	s.AddApproval(Approval{Owner: at(kbdint, monitor), User: "carol", RHost: "192.0.2.9", Service: "sshd", DesktopUID: 1000})
 	check := func(user, rhost string, live, want bool) {
 		t.Helper()
-		got, err := s.Approved(user, rhost, live)
+		got, err := s.Approved(user, rhost, func() (bool, error) { return live, nil })
 		if err != nil || got != want {
 			t.Fatalf("Approved(%s, %s, live=%v) = %v, %v; want %v", user, rhost, live, got, err, want)
 		}
+	}
+	if _, err := s.Approved("nobody", "h", func() (bool, error) { t.Fatal("logind asked with no approval"); return false, nil }); err != nil {
+		t.Fatal(err)
 	}
 	check("carol", "192.0.2.9", true, true)
 	check("carol", "192.0.2.10", true, false)

@@ -1,0 +1,175 @@
+// Package call runs one PAM call in rule mode (no script on the module
+// line): it finds the user and the config, then
+//
+//	decide   reuse this login's decision, or let the rules decide;
+//	complete a person finishes what the rules left pending (the desktop
+//	         owner answers an ASK, the user types a mailed PIN), and a
+//	         login let in under a NUMBER limit is counted again and
+//	         recorded, under the NUMBER lock;
+//	commit   log, audit, keep the decision for the login's later phases,
+//	         and tell a refused user.
+//
+// Everything outside the helper process comes through interfaces (the PAM
+// handle, the desktop owner's notifier, the PIN's mail, the clock) so each
+// branch is tested without root, libpam or a bus.
+package call
+
+import (
+	"context"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// PAM is the application's PAM handle, reached through the module.
+type PAM interface {
+	// GetUser is pam_get_user: PAM_USER, asking the application (and so
+	// maybe the user) when it is not set yet.
+	GetUser() (string, error)
+	// Converse sends one message; a prompt returns the answer.
+	Converse(style int, text string) (string, error)
+	// GetData and SetData are pam_get_data and pam_set_data of strings.
+	GetData(key string) (value string, ok bool, err error)
+	SetData(key, value string) error
+}
+
+// Logger is where the call's lines go (syslog, AUTHPRIV).
+type Logger interface {
+	Info(format string, args ...any)
+	Error(format string, args ...any)
+	Debug(format string, args ...any)
+	SetDebug(on bool)
+	Debugging() bool
+}
+
+// Asker reaches the owner of the local desktop.
+type Asker interface {
+	DesktopOwner(ctx context.Context) (logind.Desktop, bool, error)
+	// Ask puts a question to uid's notifier. Its errors match
+	// dbusapi.ErrUnanswered once the question went out, and
+	// dbusapi.ErrWrongOwner when someone else holds the notifier's name.
+	Ask(ctx context.Context, uid uint32, q dbusapi.Request) (dbusapi.Decision, error)
+	Inform(ctx context.Context, uid uint32, e dbusapi.Event) error
+}
+
+// PINSender mails a one-time PIN.
+type PINSender interface {
+	// Send mails the notice (its Secret is the PIN) to the addresses
+	// through relay, encrypted to the user's OpenPGP key when encrypt.
+	Send(ctx context.Context, cfg *rules.Config, n mail.Notice, relay string, to []string, encrypt bool) error
+}
+
+// Args are the module line's options that rule mode uses.
+type Args struct {
+	Conf    string        // the main rules file; "" for the default
+	RunDir  string        // state between calls (loginstate)
+	LogDir  string        // the original's monthly log
+	Timeout time.Duration // the module's deadline for one call
+
+	// insecureSkipOwnerCheck lets unit tests that run as a user read
+	// configs they own; nothing on a module line can set it.
+	insecureSkipOwnerCheck bool
+}
+
+// Deps are what a call uses from outside.
+type Deps struct {
+	PAM      PAM
+	Log      Logger
+	Groups   rules.Groups
+	Sessions rules.Sessions // systemd-logind, or utmp
+	Asker    Asker
+	PINs     PINSender
+	// Identify names the login of the process pid (loginstate.Identifier).
+	Identify func(pid int32, handle string) (loginstate.Login, error)
+	Now      func() time.Time
+}
+
+// Result is what the module gets, and what to start once it has it.
+type Result struct {
+	Code int32
+	// Outbox is the outbox this call put messages in, for a deliverer to
+	// send once the result is out; "" when none.
+	Outbox string
+}
+
+// Run runs one PAM call. peerPID is the calling process as the kernel
+// knows it (the helper's parent, or the daemon's peer), never the call's
+// own word.
+func Run(req protocol.Call, args Args, peerPID int32, deps Deps) Result {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	c := &call{req: req, args: args, peerPID: peerPID, Deps: deps}
+	code := c.run()
+	return Result{Code: code, Outbox: c.outbox}
+}
+
+// call is the state of one PAM call.
+type call struct {
+	req     protocol.Call
+	args    Args
+	peerPID int32
+	Deps
+
+	cfg     *rules.Config // loaded once per call
+	store   *loginstate.Store
+	caller  loginstate.Login
+	loginID string // the audit trail's correlation id of this login
+	outbox  string // set when something was put in the outbox
+}
+
+func (c *call) run() int32 {
+	switch c.req.Fn {
+	case protocol.FnAuthenticate, protocol.FnAcctMgmt:
+		return c.decide()
+	case protocol.FnOpenSession:
+		code := c.decide()
+		if code == protocol.PAMSuccess {
+			c.openSession()
+		}
+		return code
+	case protocol.FnCloseSession:
+		c.closeSession()
+		return protocol.PAMSuccess
+	case protocol.FnChauthtok:
+		return protocol.PAMIgnore // rules do not govern password changes
+	}
+	return protocol.PAMSuccess // setcred (answered by the shim itself), end
+}
+
+// decisionTimeout bounds one decision's work (NSS, logind) inside the
+// module's own deadline, so that the helper answers, with a log line saying
+// what was slow, rather than being killed.
+func (c *call) decisionTimeout() time.Duration {
+	return max(min(30*time.Second, c.args.Timeout-time.Second), time.Second/2)
+}
+
+// denyCode is CLOSE as rules.md says: PAM_AUTH_ERR in auth,
+// PAM_PERM_DENIED in account and session.
+func (c *call) denyCode() int32 {
+	if c.req.Fn == protocol.FnAuthenticate {
+		return protocol.PAMAuthErr
+	}
+	return protocol.PAMPermDenied
+}
+
+func (c *call) silent() bool { return c.req.Flags&protocol.FlagSilent != 0 }
+
+// loadConfig reads the config, once per call.
+func (c *call) loadConfig() *rules.Config {
+	if c.cfg == nil {
+		c.cfg, _ = rules.Load(rules.LoadOptions{Path: c.args.Conf, InsecureSkipOwnerCheck: c.args.insecureSkipOwnerCheck})
+		if c.cfg.Settings.Debug {
+			c.Log.SetDebug(true)
+		}
+		for _, p := range c.cfg.Problems {
+			c.Log.Debug("config: %s", p)
+		}
+	}
+	return c.cfg
+}

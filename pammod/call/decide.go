@@ -1,0 +1,181 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+)
+
+// loginDataKey keeps the login's correlation id on the PAM handle: a later
+// phase of the login, in the same process or a child forked after the
+// decision, finds it there; a new handle at a reused address does not.
+const loginDataKey = "login"
+
+// outcome is a decision on its way to the module: the rules' decision, and
+// what the verdict and reason became once a person answered.
+type outcome struct {
+	rules.Decision
+	approvedBy *uint32 // the desktop owner who allowed an ASK login
+}
+
+// decide gives the login its one decision: made by the earliest phase that
+// runs the module and reused by the later ones.
+func (c *call) decide() int32 {
+	user, err := c.user()
+	if err != nil {
+		c.Log.Error("%s: no user name: %v; denying", c.req.Fn, err)
+		return c.denyCode()
+	}
+	if !c.req.Service.Valid || c.req.Service.S == "" {
+		c.Log.Error("%s: the application set no PAM service; denying", c.req.Fn)
+		return c.denyCode()
+	}
+	cfg := c.loadConfig()
+	if err := c.openState(); err != nil {
+		c.Log.Error("%s: %v; denying", c.req.Fn, err)
+		return c.denyCode()
+	}
+	handleID, _, err := c.PAM.GetData(loginDataKey)
+	if err != nil {
+		c.Log.Debug("the login id on the handle: %v", err)
+		handleID = ""
+	}
+	if d, ok := c.store.FindDecision(loginstate.Query{Caller: c.caller, Config: cfg.Fingerprint, User: user,
+		Service: c.req.Service.S, RHost: c.req.RHost.S, HandleID: handleID}); ok {
+		return c.reuse(d)
+	}
+
+	c.setLoginID(handleID)
+	if fatal, refused := cfg.Fatal(); refused {
+		c.auditEvent(audit.Event{Kind: audit.ConfigRefused, User: user, Reason: fatal.String()})
+	}
+	login := rules.Login{Service: c.req.Service.S, User: user, RHost: c.req.RHost.S, Auth: rules.AuthNone,
+		RUser: c.req.RUser.S, TTY: c.req.TTY.S}
+	if login.IsSSHD() {
+		// An sshd login whose first call here is not auth had no PAM
+		// authentication: public key, certificate, GSSAPI.
+		login.Auth = rules.AuthKey
+		if c.req.Fn == protocol.FnAuthenticate {
+			login.Auth = rules.AuthPassword
+		}
+	}
+	o := c.complete(login, c.evaluate(login))
+	return c.commit(login, o)
+}
+
+// reuse answers with the decision of an earlier phase of this login, and
+// keeps it as this process's own, for a child it forks next (sshd's
+// monitor decides nothing itself, then forks the session).
+func (c *call) reuse(d loginstate.Decision) int32 {
+	c.setLoginID(d.LoginID)
+	c.Log.Debug("%s: %s login of %s: reusing the decision %s of an earlier phase (%s)",
+		c.req.Fn, c.req.Service.S, logging.Quote(d.User), d.Verdict, d.Source)
+	if d.Owner.Self != c.caller.Self {
+		d.Owner = c.caller
+		if err := c.store.SaveDecision(d); err != nil {
+			c.Log.Debug("keeping the reused decision: %v", err)
+		}
+	}
+	if d.Verdict == rules.Open.String() {
+		return protocol.PAMSuccess
+	}
+	return c.denyCode()
+}
+
+// openState opens the run directory and names the calling login.
+func (c *call) openState() error {
+	if c.store != nil {
+		return nil
+	}
+	if c.peerPID != c.req.PID {
+		return fmt.Errorf("the module says it runs in process %d, the kernel says %d", c.req.PID, c.peerPID)
+	}
+	store, err := loginstate.Open(c.args.RunDir, c.Now)
+	if err != nil {
+		return err
+	}
+	caller, err := c.Identify(c.peerPID, c.req.Handle)
+	if err != nil {
+		return fmt.Errorf("who is logging in: %w", err)
+	}
+	c.store, c.caller = store, caller
+	return nil
+}
+
+// setLoginID takes the login's correlation id (from an earlier phase, or
+// new) and keeps it on the handle.
+func (c *call) setLoginID(id string) {
+	if id == "" {
+		id = audit.NewLoginID()
+	}
+	c.loginID = id
+	if err := c.PAM.SetData(loginDataKey, id); err != nil {
+		c.Log.Debug("keeping the login id on the handle: %v", err)
+	}
+}
+
+// evaluate lets the rules decide. No lock is held: a plugin may talk to the
+// user for as long as the user takes. complete counts NUMBER again, under
+// the lock, before anyone is let in.
+func (c *call) evaluate(login rules.Login) rules.Decision {
+	ctx, cancel := context.WithTimeout(context.Background(), c.decisionTimeout())
+	defer cancel()
+	deps := c.rulesDeps()
+	if !c.Log.Debugging() {
+		return rules.Decide(ctx, c.cfg, login, deps)
+	}
+	d := rules.Explain(ctx, c.cfg, login, deps)
+	for _, s := range d.Trace {
+		if s.Pos.IsZero() {
+			c.Log.Debug("trace: %s", s.Text)
+		} else {
+			c.Log.Debug("trace: %s: %s", s.Pos, s.Text)
+		}
+	}
+	return d
+}
+
+func (c *call) rulesDeps() rules.Deps {
+	deps := rules.Deps{
+		Groups:    c.Groups,
+		Sessions:  liveSessions{c},
+		Approvals: approvals{c},
+	}
+	deps.Plugins = &starhost.Plugins{
+		Host:     &starhost.Host{Log: c.pluginLog},
+		Files:    c.cfg.Plugins,
+		Groups:   deps.Groups,
+		Sessions: deps.Sessions,
+		Converse: c.PAM.Converse,
+	}
+	return deps
+}
+
+// pluginLog is where a plugin's syslog() and print() go.
+func (c *call) pluginLog(priority int, msg string) {
+	if priority <= 3 {
+		c.Log.Error("plugin: %s", msg)
+		return
+	}
+	c.Log.Info("plugin: %s", msg)
+}
+
+// user is PAM_USER, asking the application when it is not set yet, as in
+// login's auth phase.
+func (c *call) user() (string, error) {
+	if c.req.User.Valid && c.req.User.S != "" {
+		return c.req.User.S, nil
+	}
+	u, err := c.PAM.GetUser()
+	if err == nil && u == "" {
+		err = errors.New("empty user name")
+	}
+	return u, err
+}

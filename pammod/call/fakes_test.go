@@ -1,0 +1,252 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// fakePAM is one process's copy of a PAM handle: its data, and a user at
+// the conversation who answers prompts from a list.
+type fakePAM struct {
+	user     string
+	data     map[string]string
+	answers  []string
+	said     []string // every message, "style text"
+	onPrompt func()   // runs at each prompt, before the answer
+	convErr  error
+}
+
+func (p *fakePAM) GetUser() (string, error) { return p.user, nil }
+
+func (p *fakePAM) Converse(style int, text string) (string, error) {
+	p.said = append(p.said, fmt.Sprintf("%d %s", style, text))
+	if style != protocol.PromptEchoOff && style != protocol.PromptEchoOn {
+		return "", nil
+	}
+	if p.convErr != nil {
+		return "", p.convErr
+	}
+	if p.onPrompt != nil {
+		p.onPrompt()
+	}
+	if len(p.answers) == 0 {
+		return "", errors.New("the user answers nothing more")
+	}
+	a := p.answers[0]
+	p.answers = p.answers[1:]
+	return a, nil
+}
+
+func (p *fakePAM) GetData(key string) (string, bool, error) {
+	v, ok := p.data[key]
+	return v, ok, nil
+}
+
+func (p *fakePAM) SetData(key, value string) error {
+	if p.data == nil {
+		p.data = map[string]string{}
+	}
+	p.data[key] = value
+	return nil
+}
+
+// fork is the handle as a forked child sees it: a copy.
+func (p *fakePAM) fork() *fakePAM {
+	c := &fakePAM{user: p.user, data: map[string]string{}}
+	for k, v := range p.data {
+		c.data[k] = v
+	}
+	return c
+}
+
+type fakeLog struct {
+	mu    sync.Mutex
+	lines []string
+	debug bool
+}
+
+func (l *fakeLog) add(level, format string, args []any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, level+" "+fmt.Sprintf(format, args...))
+}
+func (l *fakeLog) Info(f string, a ...any)  { l.add("info", f, a) }
+func (l *fakeLog) Error(f string, a ...any) { l.add("err", f, a) }
+func (l *fakeLog) Debug(f string, a ...any) {
+	if l.debug {
+		l.add("debug", f, a)
+	}
+}
+func (l *fakeLog) SetDebug(on bool) { l.debug = on }
+func (l *fakeLog) Debugging() bool  { return l.debug }
+
+// grep returns the lines that contain s.
+func (l *fakeLog) grep(s string) []string {
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+type fakeGroups map[string][]string
+
+func (g fakeGroups) UserGroups(user string) ([]string, error) {
+	if gs, ok := g[user]; ok {
+		return gs, nil
+	}
+	return nil, fmt.Errorf("no user %q", user)
+}
+
+type fakeSessions struct {
+	list []rules.Session
+	err  error
+}
+
+func (s *fakeSessions) Sessions(context.Context) ([]rules.Session, error) { return s.list, s.err }
+
+// fakeAsker is the desktop: an owner (or none) and their answer.
+type fakeAsker struct {
+	owner    *logind.Desktop
+	ownerErr error
+	answer   dbusapi.Decision
+	askErr   error
+	onAsk    func()
+	asked    int
+	informed []dbusapi.Event
+}
+
+func (a *fakeAsker) DesktopOwner(context.Context) (logind.Desktop, bool, error) {
+	if a.owner == nil {
+		return logind.Desktop{}, false, a.ownerErr
+	}
+	return *a.owner, true, a.ownerErr
+}
+
+func (a *fakeAsker) Ask(context.Context, uint32, dbusapi.Request) (dbusapi.Decision, error) {
+	a.asked++
+	if a.onAsk != nil {
+		a.onAsk()
+	}
+	return a.answer, a.askErr
+}
+
+func (a *fakeAsker) Inform(_ context.Context, _ uint32, e dbusapi.Event) error {
+	a.informed = append(a.informed, e)
+	return nil
+}
+
+// fakeMail keeps the PINs "mailed".
+type fakeMail struct {
+	pins []string
+	err  error
+}
+
+func (m *fakeMail) Send(_ context.Context, _ *rules.Config, n mail.Notice, _ string, _ []string, _ bool) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.pins = append(m.pins, n.Secret)
+	return nil
+}
+
+// host is a test machine: a config, a run directory, processes with
+// pids, and the things outside the helper.
+type host struct {
+	t        *testing.T
+	dir      string
+	conf     string
+	log      *fakeLog
+	groups   fakeGroups
+	sessions *fakeSessions
+	asker    *fakeAsker
+	mail     *fakeMail
+	now      time.Time
+	procs    map[int32]loginstate.Login
+}
+
+func newHost(t *testing.T, conf string) *host {
+	t.Helper()
+	dir := t.TempDir()
+	h := &host{t: t, dir: dir, conf: filepath.Join(dir, "rules.conf"), log: &fakeLog{},
+		groups:   fakeGroups{"alice": {"alice", "admins", "users"}, "bob": {"bob", "users"}, "carol": {"carol", "lp", "users"}},
+		sessions: &fakeSessions{}, asker: &fakeAsker{}, mail: &fakeMail{},
+		now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.Local), procs: map[int32]loginstate.Login{}}
+	h.write("rules.conf", conf)
+	return h
+}
+
+func (h *host) write(name, text string) {
+	h.t.Helper()
+	path := filepath.Join(h.dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// proc makes a process pid (start time start) whose parent is ppid.
+func (h *host) proc(pid int32, start uint64, ppid int32) {
+	l := loginstate.Login{Boot: "boot", Self: loginstate.Process{PID: pid, Start: start}, Handle: "0x5555"}
+	if p, ok := h.procs[ppid]; ok {
+		l.Parent = p.Self
+	}
+	h.procs[pid] = l
+}
+
+func (h *host) identify(pid int32, handle string) (loginstate.Login, error) {
+	l, ok := h.procs[pid]
+	if !ok {
+		return loginstate.Login{}, fmt.Errorf("no process %d", pid)
+	}
+	l.Handle = handle
+	return l, nil
+}
+
+// call runs one PAM call of process pid with pam as its handle.
+func (h *host) call(fn protocol.Fn, pid int32, pam *fakePAM, rhost string, flags int32) int32 {
+	h.t.Helper()
+	return h.callAs(fn, pid, pid, pam, rhost, flags).Code
+}
+
+func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost string, flags int32) Result {
+	req := protocol.Call{Version: protocol.Version, Fn: fn, Flags: flags, PID: pid, Handle: "0x5555",
+		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost)}
+	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), LogDir: h.dir, Timeout: 20 * time.Second,
+		insecureSkipOwnerCheck: true}
+	return Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Sessions: h.sessions,
+		Asker: h.asker, PINs: h.mail, Identify: h.identify, Now: func() time.Time { return h.now }})
+}
+
+func (h *host) store() *loginstate.Store {
+	s, err := loginstate.Open(filepath.Join(h.dir, "run"), func() time.Time { return h.now })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+func osMkdirMode(path string, mode os.FileMode) error {
+	if err := os.Mkdir(path, mode); err != nil {
+		return err
+	}
+	return os.Chmod(path, mode)
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+)
+
+// runRules is rule mode (no script on the module line): pammod/call with
+// the real things behind its interfaces.
+func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, log *logging.Logger) call.Result {
+	lc := &logind.Client{Debugf: log.Debug}
+	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, LogDir: args.LogDir, Timeout: args.Timeout},
+		peerPID, call.Deps{
+			PAM:      rulePAM{conn},
+			Log:      log,
+			Groups:   nss.Groups{},
+			Sessions: lc,
+			Asker:    desktop{lc},
+			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
+			Identify: loginstate.Identifier{}.Identify,
+			Now:      time.Now,
+		})
+}
+
+// rulePAM is call.PAM over the module's protocol.
+type rulePAM struct{ c *protocol.Conn }
+
+func (p rulePAM) GetUser() (string, error) { return p.c.GetUser(protocol.Opt{}) }
+
+func (p rulePAM) Converse(style int, text string) (string, error) {
+	resp, err := p.c.Converse([]protocol.ConvMessage{{Style: int32(style), Text: text}})
+	if err != nil {
+		return "", err
+	}
+	return resp[0].S, nil
+}
+
+func (p rulePAM) GetData(key string) (string, bool, error) {
+	v, err := p.c.GetData(key)
+	return v.S, v.Valid, err
+}
+
+func (p rulePAM) SetData(key, value string) error { return p.c.SetData(key, protocol.Some(value)) }
+
+// desktop is call.Asker: logind finds the desktop owner, their notifier
+// answers over the system bus.
+type desktop struct{ logind *logind.Client }
+
+func (d desktop) DesktopOwner(ctx context.Context) (logind.Desktop, bool, error) {
+	return d.logind.DesktopOwner(ctx)
+}
+
+func (desktop) Ask(ctx context.Context, uid uint32, q dbusapi.Request) (dbusapi.Decision, error) {
+	return dbusapi.Ask(ctx, uid, q)
+}
+
+func (desktop) Inform(ctx context.Context, uid uint32, e dbusapi.Event) error {
+	return dbusapi.Inform(ctx, uid, e)
+}
+
+// parentPID is the process that started this helper: the module's host.
+func parentPID() int32 { return int32(os.Getppid()) }
