@@ -2,13 +2,17 @@ package test
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 )
 
@@ -55,15 +59,22 @@ func (p *prompter) counts() (asked, told int) {
 	return len(p.asked), len(p.told)
 }
 
-// askWorld: the module with the fake logind, whose seat0 shows root's
-// desktop (uid 0: this test's notifier runs as root), and a notifier
-// serving the prompter on the private system bus.
-func askWorld(t *testing.T, rules string, moduleOpts ...string) (*numberWorld, *prompter) {
+// desktopWorld: the module with the fake logind, whose seat0 shows root's
+// desktop (uid 0: this test's notifiers run as root), and no notifier yet.
+func desktopWorld(t *testing.T, rules string, moduleOpts ...string) *numberWorld {
 	t.Helper()
 	w := newNumberWorld(t, rules, true, moduleOpts...)
 	must(t, w.logind.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Service: "gdm-password", Type: "wayland",
 		Class: "user", State: "active", Seat: "seat0"}))
 	w.logind.Activate("2")
+	return w
+}
+
+// askWorld is desktopWorld with a notifier serving the prompter on the
+// private system bus.
+func askWorld(t *testing.T, rules string, moduleOpts ...string) (*numberWorld, *prompter) {
+	t.Helper()
+	w := desktopWorld(t, rules, moduleOpts...)
 	p := &prompter{}
 	conn, err := dbus.Connect(w.bus.Address)
 	must(t, err)
@@ -217,4 +228,139 @@ func TestAskNumberRecheck(t *testing.T) {
 	if len(grep(sink.Since(mark), `CLOSE for "u01"`, `allowed by the desktop owner "root"; but meanwhile NUMBER limit reached`)) != 1 {
 		t.Errorf("%s", strings.Join(sink.Since(mark), "\n"))
 	}
+}
+
+// standIn holds root's notifier name with a bare Ask method, not
+// dbusapi.Serve (which only ever answers allow, deny or timeout), to
+// misbehave as a broken notifier would. It counts the questions it got.
+type standIn struct {
+	conn  *dbus.Conn
+	mu    sync.Mutex
+	asked int
+}
+
+func newStandIn(t *testing.T, w *numberWorld, ask func(s *standIn) (string, *dbus.Error)) *standIn {
+	t.Helper()
+	conn, err := dbus.Connect(w.bus.Address)
+	must(t, err)
+	t.Cleanup(func() { conn.Close() })
+	s := &standIn{conn: conn}
+	must(t, conn.ExportMethodTable(map[string]any{
+		"Ask": func(user, rhost, service string, timeout uint32) (string, *dbus.Error) {
+			s.mu.Lock()
+			s.asked++
+			s.mu.Unlock()
+			return ask(s)
+		},
+	}, dbusapi.Path, dbusapi.Interface))
+	reply, err := conn.RequestName(dbusapi.BusName(0), dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("claiming %s: %v %v", dbusapi.BusName(0), reply, err)
+	}
+	return s
+}
+
+func (s *standIn) questions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.asked
+}
+
+// loginCtx is one sshd key login (acct_mgmt) by pamtester, bound by ctx:
+// pamtester's exit status and output.
+func loginCtx(ctx context.Context, t *testing.T, w *numberWorld, user, rhost string) (int, string) {
+	t.Helper()
+	if _, err := exec.LookPath("pamtester"); err != nil {
+		testenv.Missing(t, "pamtester")
+	}
+	wrap := append(sink.Wrap(), "pamtester", "-I", "rhost="+rhost, "-v", "sshd", user, "acct_mgmt")
+	cmd := exec.CommandContext(ctx, wrap[0], wrap[1:]...)
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t),
+		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+w.svc, "PAM_WRAPPER_USE_SYSLOG=1")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the login did not end in time (%v):\n%s", ctx.Err(), out)
+	}
+	return exitStatus(t, err), string(out)
+}
+
+// TestAskUnanswered (issue 12): once the question went out to the verified
+// desktop owner's notifier, no answer (the notifier dies, never answers
+// before the helper's deadline, answers garbage) is CLOSE, even with
+// ASK_FALLBACK:OPEN: the fallback is for nobody to ask, and someone may be
+// looking at the question. With no notifier at all, the fallback decides.
+func TestAskUnanswered(t *testing.T) {
+	// the helper waits min(ASK_TIMEOUT+2s, timeout-1s) for the answer,
+	// inside the module's own deadline
+	const rules = "ASK_FALLBACK:OPEN\nASK_TIMEOUT:1\nSSH ASK GROUP g\n"
+	const denied = "Access denied by pam-accesscontrol."
+	// a stand-in that would allow, were it able to answer, waits for release
+	tests := []struct {
+		name string
+		ask  func(s *standIn, release <-chan struct{}) (string, *dbus.Error)
+	}{
+		{"the notifier dies while the question is pending", func(s *standIn, release <-chan struct{}) (string, *dbus.Error) {
+			go s.conn.Close() // to the bus, as if its process died
+			<-release
+			return string(dbusapi.Allow), nil
+		}},
+		{"the notifier never answers before the helper's deadline", func(s *standIn, release <-chan struct{}) (string, *dbus.Error) {
+			<-release
+			return string(dbusapi.Allow), nil
+		}},
+		{"the notifier answers garbage", func(s *standIn, release <-chan struct{}) (string, *dbus.Error) {
+			return "maybe", nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := desktopWorld(t, rules, "timeout=5")
+			release := make(chan struct{})
+			s := newStandIn(t, w, func(s *standIn) (string, *dbus.Error) { return tt.ask(s, release) })
+			t.Cleanup(func() { close(release) }) // before the stand-in's connection closes
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			mark := sink.Mark()
+			code, out := loginCtx(ctx, t, w, "u01", "10.0.0.5")
+			all := sink.Since(mark)
+			decisions := grep(all, "pam-accesscontrol[", `for "u01"`)
+			t.Logf("decision: %q", decisions)
+			if n := s.questions(); n != 1 {
+				t.Fatalf("the notifier got %d questions, want 1 (the question must go out):\n%s", n, strings.Join(all, "\n"))
+			}
+			if code == 0 {
+				t.Fatalf("let in (PAM success) after the question went out and no answer came: "+
+					"ASK_FALLBACK:OPEN must not apply then; decision %q", decisions)
+			}
+			if code != 1 || !strings.Contains(out, "Permission denied") || !strings.Contains(out, denied) {
+				t.Errorf("exit %d, want 1 with PAM_PERM_DENIED and %q:\n%s", code, denied, out)
+			}
+			if len(decisions) != 1 || !strings.Contains(decisions[0], `CLOSE for "u01"`) {
+				t.Errorf("decision lines %q, want one CLOSE", decisions)
+			}
+			if len(grep(all, "pam-accesscontrol[", `"u01"`, dbusapi.ErrUnanswered.Error())) == 0 {
+				t.Errorf("no line says %q:\n%s", dbusapi.ErrUnanswered.Error(), strings.Join(all, "\n"))
+			}
+		})
+	}
+
+	t.Run("no notifier at all: ASK_FALLBACK:OPEN decides", func(t *testing.T) {
+		w := desktopWorld(t, rules, "timeout=5")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		mark := sink.Mark()
+		code, out := loginCtx(ctx, t, w, "u01", "10.0.0.5")
+		all := sink.Since(mark)
+		decisions := grep(all, "pam-accesscontrol[", `for "u01"`)
+		if code != 0 || !strings.Contains(out, "account management done") {
+			t.Fatalf("exit %d, want 0 (let in by ASK_FALLBACK:OPEN):\n%s\n%s", code, out, strings.Join(all, "\n"))
+		}
+		if len(decisions) != 1 || !strings.Contains(decisions[0], `OPEN for "u01"`) ||
+			!strings.Contains(decisions[0], "no notifier runs") || !strings.Contains(decisions[0], "ASK_FALLBACK:OPEN") {
+			t.Errorf("decision lines %q, want one OPEN by ASK_FALLBACK:OPEN as no notifier runs", decisions)
+		}
+		if len(grep(all, dbusapi.ErrUnanswered.Error())) != 0 {
+			t.Errorf("nobody was asked, yet a line says %q:\n%s", dbusapi.ErrUnanswered.Error(), strings.Join(all, "\n"))
+		}
+	})
 }

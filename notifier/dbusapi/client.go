@@ -17,6 +17,18 @@ var ErrNoNotifier = errors.New("no notifier runs for the desktop owner")
 // user: a squatter, never to be believed.
 var ErrWrongOwner = errors.New("the notifier's name is held by another user")
 
+// ErrUnanswered means the question went out to the desktop owner's
+// verified notifier but no answer came back: the notifier died or closed
+// its connection, replied with an error or with something that is not an
+// answer, or the caller's deadline passed first. Unlike ErrNoNotifier or an
+// unreachable bus (nobody to ask, so a fallback may decide), someone may
+// now be looking at the question: the login must be refused.
+//
+// Ask's errors after the question went out match ErrUnanswered and nothing
+// else: the cause is only in the text, so that no "absent" or deadline
+// error under it can be taken for "nobody to ask".
+var ErrUnanswered = errors.New("the question went out to the notifier but no answer came back")
+
 // owner connects and finds the unique name of uid's notifier, checking that
 // it runs as uid. Calls then go to that unique name, which is never reused,
 // so the name cannot change hands between the check and the call.
@@ -47,23 +59,26 @@ func owner(ctx context.Context, uid uint32) (*dbus.Conn, string, error) {
 
 // Ask asks the notifier of uid to let a login in. It returns when the
 // owner answers, the notifier's countdown ends, or ctx does; only Allow
-// lets the login in.
+// lets the login in. Errors before the question goes out (no bus,
+// ErrNoNotifier, ErrWrongOwner, a failed owner check) do not match
+// ErrUnanswered; every error after it does.
 func Ask(ctx context.Context, uid uint32, r Request) (Decision, error) {
 	conn, unique, err := owner(ctx, uid)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
+	// From here on the question is out: every failure is ErrUnanswered.
 	var answer string
 	err = sysbus.Call(ctx, conn.Object(unique, Path), Interface+".Ask", &answer, r.User, r.RHost, r.Service, r.Timeout)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %v", ErrUnanswered, err)
 	}
 	switch d := Decision(answer); d {
 	case Allow, Deny, Timeout:
 		return d, nil
 	}
-	return "", fmt.Errorf("the notifier answered %q", answer)
+	return "", fmt.Errorf("%w: the notifier answered %q", ErrUnanswered, answer)
 }
 
 // Inform sends a notice and waits for the notifier to take it (the method
