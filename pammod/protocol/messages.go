@@ -67,9 +67,11 @@ type Call struct {
 	Version int32
 	Fn      Fn
 	Flags   int32
-	// PID and PPID are the host process and its parent, and Handle the
-	// pam_handle_t's address: together they find one login's decision
-	// again after sshd forks (see pammod/helper/store.go).
+	// PID and PPID are the host process and its parent as the module sees
+	// them, and Handle the pam_handle_t's address. The helper names the
+	// login by the pid the kernel gives it, refuses a call whose PID
+	// differs, and reads the parent and start times from /proc itself
+	// (pammod/loginstate); PPID is for the log.
 	PID, PPID                        int32
 	Handle                           string
 	Args                             []string // module arguments, as in the PAM config line
