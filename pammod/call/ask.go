@@ -63,7 +63,7 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 		// an attack, not an absence: never ASK_FALLBACK:OPEN
 		return closed(fmt.Sprintf("%s cannot be asked (%v)", who, err))
 	case errors.Is(err, dbusapi.ErrUnanswered):
-		return closed(fmt.Sprintf("the question went out to %s but no answer came (%v)", who, err))
+		return closed(fmt.Sprintf("%s gave no answer: %v", who, err))
 	case err != nil:
 		return fallback(fmt.Sprintf("%s cannot be asked (%v)", who, err))
 	case answer == dbusapi.Allow:

@@ -40,7 +40,7 @@ func (c *call) admit(login rules.Login, reason string) (rules.Verdict, string) {
 	defer unlock()
 	d := rules.RecheckNumber(ctx, c.cfg, login, c.rulesDeps())
 	if d.Verdict != rules.Open {
-		return rules.Close, reason + "; but " + d.Reason
+		return rules.Close, reason + "; but meanwhile " + d.Reason
 	}
 	err = c.store.AddPending(loginstate.Pending{Owner: c.caller, User: login.User, Service: login.Service})
 	if err != nil {

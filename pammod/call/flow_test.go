@@ -353,7 +353,7 @@ func TestNumberRecountedAfterAPersonAnswered(t *testing.T) {
 	if got := h.call(auth, 10, &fakePAM{user: "alice"}, "192.0.2.7", 0); got != protocol.PAMAuthErr {
 		t.Fatalf("code %d", got)
 	}
-	if len(h.log.grep("allowed by the desktop owner \"dora\"; but NUMBER limit reached")) != 1 {
+	if len(h.log.grep("allowed by the desktop owner \"dora\"; but meanwhile NUMBER limit reached")) != 1 {
 		t.Errorf("log:\n%s", strings.Join(h.log.lines, "\n"))
 	}
 }

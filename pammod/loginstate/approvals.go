@@ -39,7 +39,7 @@ func (s *Store) AddApproval(a Approval) error {
 // are removed: their session ended without telling us.
 func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (bool, error) {
 	dir := filepath.Join(s.dir, approvedDir)
-	entries, err := os.ReadDir(dir)
+	names, err := records(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -48,9 +48,9 @@ func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (
 	}
 	asked, live := false, false
 	approved := false
-	for _, e := range entries {
+	for _, name := range names {
 		var a Approval
-		if read(dir, e.Name(), &a) != nil || a.User != user || a.RHost != rhost {
+		if read(dir, name, &a) != nil || a.User != user || a.RHost != rhost {
 			continue
 		}
 		if !asked {
@@ -60,7 +60,7 @@ func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (
 			asked = true
 		}
 		if !live && !s.fresh(a.At, ApprovalTTL) {
-			os.Remove(filepath.Join(dir, e.Name()))
+			os.Remove(filepath.Join(dir, name))
 			continue
 		}
 		approved = approved || live
@@ -73,19 +73,19 @@ func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (
 // that host, so that the desktop owner can be told.
 func (s *Store) ReleaseApproval(caller Login) (Approval, bool) {
 	dir := filepath.Join(s.dir, approvedDir)
-	entries, err := os.ReadDir(dir)
+	names, err := records(dir)
 	if err != nil {
 		return Approval{}, false
 	}
 	var released *Approval
 	var others []Approval
-	for _, e := range entries {
+	for _, name := range names {
 		var a Approval
-		if read(dir, e.Name(), &a) != nil {
+		if read(dir, name, &a) != nil {
 			continue
 		}
 		if a.Owner.Serves(caller) {
-			os.Remove(filepath.Join(dir, e.Name()))
+			os.Remove(filepath.Join(dir, name))
 			released = &a
 			continue
 		}

@@ -45,7 +45,7 @@ func (s *Store) AddPending(p Pending) error {
 // ones and those whose user logind lists now (listed).
 func (s *Store) PendingUsers(listed func(user string) bool) ([]Pending, error) {
 	dir := filepath.Join(s.dir, pendingDir)
-	entries, err := os.ReadDir(dir)
+	names, err := records(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -53,16 +53,16 @@ func (s *Store) PendingUsers(listed func(user string) bool) ([]Pending, error) {
 		return nil, err
 	}
 	var out []Pending
-	for _, e := range entries {
+	for _, name := range names {
 		var p Pending
-		if err := read(dir, e.Name(), &p); err != nil {
+		if err := read(dir, name, &p); err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				os.Remove(filepath.Join(dir, e.Name()))
+				os.Remove(filepath.Join(dir, name)) // not a record: written whole or not at all
 			}
 			continue
 		}
 		if !s.fresh(p.At, PendingTTL) || listed(p.User) {
-			os.Remove(filepath.Join(dir, e.Name()))
+			os.Remove(filepath.Join(dir, name))
 			continue
 		}
 		out = append(out, p)

@@ -94,19 +94,38 @@ func (s *Store) write(dir, name string, v any, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+name+"."+randomName())
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		os.Remove(tmp)
-		return err
+	tmp := filepath.Join(dir, tempPrefix+name+"."+randomName())
+	err = os.WriteFile(tmp, data, 0o600)
+	if err == nil {
+		err = os.Chtimes(tmp, at, at)
 	}
-	if err := os.Chtimes(tmp, at, at); err == nil {
+	if err == nil {
 		err = os.Rename(tmp, filepath.Join(dir, name))
-		if err == nil {
-			return nil
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// tempPrefix starts the name of a record being written: readers that list
+// a directory skip such files, which are not records yet.
+const tempPrefix = "."
+
+// records lists the names of the records in dir, without files being
+// written.
+func records(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), tempPrefix) && !strings.HasSuffix(e.Name(), lockSuffix) {
+			names = append(names, e.Name())
 		}
 	}
-	os.Remove(tmp)
-	return err
+	return names, nil
 }
 
 // read decodes dir/name into v. A file that is gone is fs.ErrNotExist; one

@@ -342,3 +342,51 @@ func TestPINLimitConcurrent(t *testing.T) {
 		t.Fatalf("%d PINs taken concurrently, want %d", mailed.Load(), PINsPerWindow)
 	}
 }
+
+// TestWriteFailureIsAnError: a record that could not be put in place is an
+// error for the writer (a login let in under NUMBER and not counted would
+// let the next one past the limit).
+func TestWriteFailureIsAnError(t *testing.T) {
+	s, _ := openTest(t)
+	owner := at(kbdint, monitor)
+	// a directory where the record's file must go: the rename fails
+	blocker := filepath.Join(s.Dir(), pendingDir, owner.key(kbdint))
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPending(Pending{Owner: owner, User: "alice"}); err == nil {
+		t.Fatal("AddPending reported success without a record")
+	}
+	entries, _ := os.ReadDir(filepath.Join(s.Dir(), pendingDir))
+	if len(entries) != 1 {
+		t.Errorf("a temporary file was left: %v", entries)
+	}
+}
+
+// TestReadersLeaveFilesBeingWritten: listing a kind's records never takes
+// or removes a file another process is still writing.
+func TestReadersLeaveFilesBeingWritten(t *testing.T) {
+	s, _ := openTest(t)
+	s.AddPending(Pending{Owner: at(kbdint, monitor), User: "alice"})
+	s.AddApproval(Approval{Owner: at(kbdint, monitor), User: "alice", RHost: "h"})
+	var partial []string
+	for _, kind := range []string{pendingDir, approvedDir} {
+		p := filepath.Join(s.Dir(), kind, tempPrefix+"being-written.123")
+		if err := os.WriteFile(p, []byte(`{"us`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		partial = append(partial, p)
+	}
+	if ps, err := s.PendingUsers(func(string) bool { return false }); err != nil || len(ps) != 1 {
+		t.Fatalf("pending %v, %v", ps, err)
+	}
+	if ok, err := s.Approved("alice", "h", func() (bool, error) { return true, nil }); err != nil || !ok {
+		t.Fatalf("approved %v, %v", ok, err)
+	}
+	s.ReleaseApproval(at(brother, monitor))
+	for _, p := range partial {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a file being written was removed: %v", err)
+		}
+	}
+}
