@@ -21,9 +21,11 @@ type pinCount struct {
 	Mailed []time.Time `json:"mailed"`
 }
 
-// TakePIN reserves one PIN for user, holding the user's lock until done is
-// called with whether the PIN went out. Over the limit, it returns an
-// error that says until when.
+// TakePIN reserves one PIN for user and records it before it is mailed,
+// holding the user's lock until done is called with whether the PIN went
+// out (one that did not is given back). Over the limit, or when the
+// reservation cannot be recorded, it returns an error: a PIN that cannot
+// be counted is not mailed.
 func (s *Store) TakePIN(ctx context.Context, user string) (done func(mailed bool), err error) {
 	dir, err := s.sub(pinsDir)
 	if err != nil {
@@ -52,11 +54,15 @@ func (s *Store) TakePIN(ctx context.Context, user string) (done func(mailed bool
 		return nil, fmt.Errorf("%d PINs were mailed to this user in the last %v; the next one after %s",
 			len(recent), PINWindow, recent[0].Add(PINWindow).Format("15:04:05"))
 	}
+	now := s.now()
+	if err := s.write(dir, name, pinCount{Mailed: append(recent, now)}, now); err != nil {
+		unlock()
+		return nil, fmt.Errorf("counting the PIN: %w", err)
+	}
 	return func(mailed bool) {
 		defer unlock()
-		if mailed {
-			now := s.now()
-			s.write(dir, name, pinCount{Mailed: append(recent, now)}, now)
+		if !mailed {
+			s.write(dir, name, pinCount{Mailed: recent}, now) // given back; if this fails, it counts
 		}
 	}, nil
 }

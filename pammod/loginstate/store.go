@@ -156,7 +156,11 @@ func (s *Store) prune(dir string, ttl time.Duration) {
 		if err != nil || strings.HasSuffix(e.Name(), lockSuffix) {
 			continue
 		}
-		if age := now.Sub(fi.ModTime()); age > ttl || age < -time.Minute {
+		age := now.Sub(fi.ModTime())
+		// a file still being written has no date of ours yet: only an
+		// old one is a leftover
+		future := age < -time.Minute && !strings.HasPrefix(e.Name(), tempPrefix)
+		if age > ttl || future {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

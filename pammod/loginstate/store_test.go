@@ -390,3 +390,23 @@ func TestReadersLeaveFilesBeingWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestPINNotCountedNotMailed: a PIN whose reservation cannot be recorded
+// is refused; one given back (the mail failed) does not count.
+func TestPINNotCountedNotMailed(t *testing.T) {
+	s, _ := openTest(t)
+	for i := 0; i < 2*PINsPerWindow; i++ {
+		done, err := s.TakePIN(context.Background(), "bob")
+		if err != nil {
+			t.Fatalf("PIN %d given back each time, then refused: %v", i+1, err)
+		}
+		done(false)
+	}
+	blocker := filepath.Join(s.Dir(), pinsDir, "616c696365") // hex("alice")
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TakePIN(context.Background(), "alice"); err == nil {
+		t.Fatal("a PIN that cannot be counted was allowed")
+	}
+}
