@@ -100,6 +100,38 @@ func TestPAMInsecureConfig(t *testing.T) {
 	}
 }
 
+// TestPAMUnsafeRunDir: a run directory that others may write (where a
+// planted decision would let anyone in) or that is not root's denies every
+// login, with one line saying which directory and the fix; a planted
+// decision is never read.
+func TestPAMUnsafeRunDir(t *testing.T) {
+	for _, tt := range []struct {
+		name, want string
+		spoil      func(dir string) error
+	}{
+		{"world-writable", "chmod go-w", func(dir string) error { return os.Chmod(dir, 0o777) }},
+		{"group-writable", "chmod go-w", func(dir string) error { return os.Chmod(dir, 0o770) }},
+		{"another user's", "chown root", func(dir string) error { return os.Chown(dir, 65534, 65534) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newPAMStack(t, "DEFAULT:OPEN\n")
+			run := filepath.Join(s.dir, "run")
+			must(t, os.Mkdir(run, 0o700))
+			must(t, tt.spoil(run))
+			for _, fn := range []string{"authenticate", "acct_mgmt", "open_session"} {
+				mark := sink.Mark()
+				out, code := s.pamtester(t, nil, "sshd", "alice", fn)
+				if code == 0 {
+					t.Fatalf("%s got in with an unsafe run directory:\n%s", fn, out)
+				}
+				if lines := grep(sink.Since(mark), "pam-accesscontrol[", run, tt.want, "denying"); len(lines) != 1 {
+					t.Errorf("%s: want one line naming %s and the fix, got %q", fn, run, sink.Since(mark))
+				}
+			}
+		})
+	}
+}
+
 // TestHelperEnvironment: the helper gets /dev/null for stdin, stdout and
 // stderr, the socket on fd 3, no other descriptor of the host, and a
 // fixed environment without the host's variables.
