@@ -83,7 +83,11 @@ func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
 	default:
 		fmt.Fprintf(w, "decided by: %s  DEFAULT:%s\n", cfg.Settings.DefaultPos, cfg.Settings.Default)
 	}
-	fmt.Fprintf(w, "reason: %s\n", printable(d.Reason))
+	if d.Verdict.Pending() {
+		fmt.Fprintf(w, "reason: %s; %s\n", printable(d.Reason), d.Verdict.Note())
+	} else {
+		fmt.Fprintf(w, "reason: %s\n", printable(d.Reason))
+	}
 	fmt.Fprintln(w, "trace:")
 	width := 0
 	for _, s := range d.Trace {

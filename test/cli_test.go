@@ -216,6 +216,10 @@ func TestExplainWorkedExample(t *testing.T) {
 			if by[1] != tt.decidedBy {
 				t.Fatalf("decided by %s, want %s\n%s", by[1], tt.decidedBy, out)
 			}
+			// a pending verdict says who completes it
+			if asked := strings.HasSuffix(lines[2], "; the desktop owner is asked"); asked != (tt.verdict == "ASK") {
+				t.Errorf("reason line %q for %s", lines[2], tt.verdict)
+			}
 		})
 	}
 }
