@@ -75,6 +75,7 @@ func runShowPamConfig(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	status := 0
 	for _, s := range services {
 		text, err := os.ReadFile(filepath.Join(t.Dir(), s))
 		if err != nil {
@@ -86,8 +87,19 @@ func runShowPamConfig(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s:%d: %s\n", s, i+1, l)
 			}
 		}
+		// an admin's edit may have put a line of ours where the stack can
+		// skip it: then it protects nothing
+		skips, err := pamd.Skippable(s, text, t.Resolver())
+		if err != nil {
+			fmt.Fprintf(stdout, "%s: warning: the stack cannot be followed: %v\n", s, err)
+			status = 1
+		}
+		for _, e := range skips {
+			fmt.Fprintf(stdout, "%s:%d: warning: %v\n", s, e.Line, e)
+			status = 1
+		}
 	}
-	return 0
+	return status
 }
 
 // runShowPamInfo is `show-pam-info SERVICE…`: the package that owns each
@@ -136,16 +148,21 @@ func owner(path string) (pkg, desc string, err error) {
 
 // runPamConfigure is `pam-configure [--dry-run] [SERVICE…]`.
 func runPamConfigure(args []string, stdout, stderr io.Writer) int {
-	return editServices("pam-configure", args, stdout, stderr, pamd.Configure, true)
+	return editServices("pam-configure", args, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
+		return pamd.Configure(name, text, t.Resolver())
+	}, true)
 }
 
 // runPamClean is `make-pam-clean [--dry-run] [SERVICE…]`: with no service
 // named, every service that has our lines.
 func runPamClean(args []string, stdout, stderr io.Writer) int {
-	return editServices("make-pam-clean", args, stdout, stderr, pamd.Clean, false)
+	return editServices("make-pam-clean", args, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
+		return pamd.Clean(text), nil
+	}, false)
 }
 
-func editServices(verb string, args []string, stdout, stderr io.Writer, edit func([]byte) []byte, configure bool) int {
+func editServices(verb string, args []string, stdout, stderr io.Writer,
+	edit func(t pamd.Tree, name string, text []byte) ([]byte, error), configure bool) int {
 	f := newPamFlags(verb, stderr, true)
 	if f.fs.Parse(args) != nil {
 		return exitUsage
@@ -183,7 +200,12 @@ func editServices(verb string, args []string, stdout, stderr io.Writer, edit fun
 			status = 1
 			continue
 		}
-		changed := edit(file.Text)
+		changed, err := edit(t, s, file.Text)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %s: %v; nothing was changed\n", verb, file.Path, err)
+			status = 1
+			continue
+		}
 		if string(changed) == string(file.Text) {
 			fmt.Fprintf(stdout, "%s: unchanged\n", file.Path)
 			continue
@@ -198,7 +220,7 @@ func editServices(verb string, args []string, stdout, stderr io.Writer, edit fun
 			continue
 		}
 		if configure && (*f.root == "" || *f.root == "/") {
-			if err := checkStack(s, changed); err != nil {
+			if err := checkStack(t, s, changed); err != nil {
 				fmt.Fprintf(stderr, "%s: %s: %v\n", verb, file.Path, err)
 				status = 1
 				continue

@@ -51,9 +51,7 @@ func TestDeb(t *testing.T) {
 	}
 	// with the module installed, pam-configure's test transaction passes
 	// (on a copy of the PAM directory: the live one stays as it is)
-	pamCopy := t.TempDir()
-	sshd := mustRead(t, "../installer/pamd/testdata/sshd")
-	must(t, os.WriteFile(filepath.Join(pamCopy, "sshd"), sshd, 0o644))
+	pamCopy := filepath.Join(distroRoot(t, "debian12"), "etc/pam.d")
 	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "pam-configure", "--pam-dir", pamCopy, "sshd").CombinedOutput(); err != nil ||
 		!strings.Contains(string(mustRead(t, filepath.Join(pamCopy, "sshd"))), "pam_accesscontrol.so") {
 		t.Errorf("pam-configure with the module installed: %v\n%s", err, out)

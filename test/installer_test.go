@@ -15,22 +15,22 @@ import (
 
 var realServices = []string{"sshd", "login", "gdm-password", "sddm", "lightdm"}
 
-// scratchRoot copies Debian 12's service files into root/etc/pam.d.
+// scratchRoot copies Debian 12's PAM directory into root/etc/pam.d, with
+// a service "other".
 func scratchRoot(t *testing.T) string {
 	t.Helper()
 	testenv.Root(t)
-	root := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(root, "etc/pam.d"), 0o755))
-	for _, s := range append(realServices, "other") {
-		data, err := os.ReadFile(filepath.Join("../installer/pamd/testdata", s))
-		if os.IsNotExist(err) {
-			data = []byte("auth required pam_deny.so\n")
-		} else {
-			must(t, err)
-		}
-		must(t, os.WriteFile(filepath.Join(root, "etc/pam.d", s), data, 0o644))
-	}
+	root := distroRoot(t, "debian12")
+	must(t, os.WriteFile(filepath.Join(root, "etc/pam.d/other"), []byte("auth required pam_deny.so\n"), 0o644))
 	return root
+}
+
+// configured is what pam-configure makes of a service of root's.
+func configured(t *testing.T, root, service string, text []byte) []byte {
+	t.Helper()
+	out, err := pamd.Configure(service, text, pamd.Tree{Root: root}.Resolver())
+	must(t, err)
+	return out
 }
 
 func pamFile(t *testing.T, root, s string) []byte {
@@ -63,7 +63,7 @@ func TestPamConfigureRoundTrip(t *testing.T) {
 		t.Fatalf("configure: exit %d\n%s", code, out)
 	}
 	for _, s := range realServices {
-		if got := pamFile(t, root, s); !bytes.Equal(got, pamd.Configure(orig[s])) {
+		if got := pamFile(t, root, s); !bytes.Equal(got, configured(t, root, s, orig[s])) {
 			t.Errorf("%s:\n%s", s, got)
 		}
 	}
@@ -98,7 +98,8 @@ func TestPamConfigureRoundTrip(t *testing.T) {
 	if len(backups) != 2 {
 		t.Errorf("%d backups of sshd, want 2 (configure, clean)", len(backups))
 	}
-	if entries, _ := os.ReadDir(filepath.Join(root, "etc/pam.d")); len(entries) != len(realServices)+1 {
+	want, _ := os.ReadDir(filepath.Join(distroDir, "debian12"))
+	if entries, _ := os.ReadDir(filepath.Join(root, "etc/pam.d")); len(entries) != len(want)+1 {
 		t.Errorf("stray files in the PAM directory: %v", names(entries))
 	}
 }
@@ -161,7 +162,7 @@ func TestPamConfigureConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := pamFile(t, root, "sshd"); !bytes.Equal(got, pamd.Configure(orig)) {
+	if got := pamFile(t, root, "sshd"); !bytes.Equal(got, configured(t, root, "sshd", orig)) {
 		t.Fatalf("after concurrent runs:\n%s", got)
 	}
 	entries, _ := os.ReadDir(filepath.Join(root, "etc/pam.d"))

@@ -7,6 +7,7 @@ package pamd
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,11 +54,19 @@ func Configured(text []byte) map[string]bool {
 	return have
 }
 
-// Configure adds the module to each of Types that lacks it: in place of
-// the Python original's line of that type if there is one, else right
+// Configure adds the module to each of Types that lacks it, where every
+// path through the stack reaches it. It starts from where the line reads
+// best (in place of the Python original's line of that type, else right
 // after the type's `@include common-<type>`, else after the type's last
-// line, else before the first line of a later type, else at the end. Configuring twice changes nothing the second time.
-func Configure(text []byte) []byte {
+// line, else before the first line of a later type, else at the end) and
+// moves it up, before the first module that could end the stack with
+// success or jump over it (sufficient, binding, done, a jump, an include
+// or @include of a file with such a module: name is the service's own
+// name, resolve reads what it includes). A line of ours exactly as this
+// package writes it that can be skipped is moved so; one an admin changed
+// that can be skipped is an error that says why and what to change.
+// Configuring twice changes nothing the second time.
+func Configure(name string, text []byte, resolve Resolver) ([]byte, error) {
 	ls := lines(text)
 	if len(ls) > 0 && !strings.HasSuffix(ls[len(ls)-1], "\n") {
 		ls[len(ls)-1] += "\n"
@@ -78,14 +87,84 @@ func Configure(text []byte) []byte {
 		}
 		out = append(out, l)
 	}
+	// a line exactly as we write it that can be skipped (placed by an
+	// older release, or the original's line replaced) is moved; one an
+	// admin changed is theirs to move (Skippable says so below)
+	for _, typ := range Types {
+		problems, err := Skippable(name, []byte(strings.Join(out, "")), resolve)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range problems {
+			if i := p.Line - 1; strings.TrimRight(out[i], "\n") == Line(typ) {
+				out = append(out[:i], out[i+1:]...)
+				have[typ] = false
+				break
+			}
+		}
+	}
 	for _, typ := range Types {
 		if have[typ] {
 			continue
 		}
+		units, err := expand(name, []byte(strings.Join(out, "")), typ, resolve)
+		if err != nil {
+			return nil, err
+		}
 		at := insertionPoint(out, typ)
+		for at > 0 {
+			if _, skipped := skipper(units, at); !skipped {
+				break
+			}
+			at--
+		}
 		out = append(out[:at], append([]string{Line(typ) + "\n"}, out[at:]...)...)
 	}
-	return []byte(strings.Join(out, ""))
+	result := []byte(strings.Join(out, ""))
+	if problems, err := Skippable(name, result, resolve); err != nil {
+		return nil, err
+	} else if len(problems) > 0 {
+		return nil, problems[0]
+	}
+	return result, nil
+}
+
+// SkipError says that a line of ours can be skipped, and by what.
+type SkipError struct {
+	Line    int    // 1-based, in the service file
+	Text    string // our line
+	By      string // the module that can skip it
+	ByWhere string // its file:line
+}
+
+func (e *SkipError) Error() string {
+	return fmt.Sprintf("line %d %q can be skipped: %q (%s) may end the stack with success or jump over it before it runs; "+
+		"move our line above that one (or above the line that includes it)", e.Line, e.Text, e.By, e.ByWhere)
+}
+
+// Skippable checks every line of ours in a service file: each must run on
+// every path through its stack.
+func Skippable(name string, text []byte, resolve Resolver) ([]*SkipError, error) {
+	var out []*SkipError
+	units := map[string][]unit{}
+	for i, l := range lines(text) {
+		m := ourLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		typ := m[1]
+		if _, ok := units[typ]; !ok {
+			u, err := expand(name, text, typ, resolve)
+			if err != nil {
+				return nil, err
+			}
+			units[typ] = u
+		}
+		if u, skipped := skipper(units[typ], i); skipped {
+			out = append(out, &SkipError{Line: i + 1, Text: strings.TrimSpace(l), By: u.text, ByWhere: u.where})
+		}
+	}
+	return out, nil
 }
 
 // insertionPoint is the index before which typ's line goes.

@@ -173,3 +173,17 @@ func Diff(name string, old, new []byte) (string, error) {
 	}
 	return string(out), err
 }
+
+// Resolver reads the files that services include from the tree: a name
+// is looked up in the PAM directory, an absolute path under Root.
+func (t Tree) Resolver() Resolver {
+	return func(name string) ([]byte, error) {
+		if name == "" || name == "." || name == ".." {
+			return nil, fmt.Errorf("%q names no file", name)
+		}
+		if filepath.IsAbs(name) {
+			return os.ReadFile(t.join(name))
+		}
+		return os.ReadFile(filepath.Join(t.Dir(), name))
+	}
+}
