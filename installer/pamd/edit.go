@@ -169,7 +169,7 @@ func Skippable(name string, text []byte, resolve Resolver) ([]*SkipError, error)
 
 // insertionPoint is the index before which typ's line goes.
 func insertionPoint(ls []string, typ string) int {
-	include := regexp.MustCompile(`^\s*@include\s+common-` + typ + `\s*$`)
+	include := regexp.MustCompile(`^\s*@include\s+common-` + typ + `(-noninteractive)?\s*$`)
 	last := -1
 	for i, l := range ls {
 		if include.MatchString(strings.TrimRight(l, "\n")) {
