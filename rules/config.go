@@ -82,6 +82,13 @@ type Settings struct {
 	SyslogCert    string        // SYSLOG_CERT: this host's certificate for tls://; "" for none
 	SyslogKey     string        // SYSLOG_KEY: its private key
 	SyslogTimeout time.Duration // SYSLOG_TIMEOUT: the bound on each connect and send
+	// TrustHostNames (HOST_NAMES:TRUST): an RHOST that is not an address
+	// is matched by the name entries of every rule, as before this setting
+	// existed. Off (HOST_NAMES:DISTRUST, the default): such an RHOST opens
+	// nothing by name, and CLOSE rules by address or network apply to it
+	// (rules.md, "Remote host names").
+	TrustHostNames bool
+	HostNamesPos   Pos // the HOST_NAMES line that won; zero when built in
 }
 
 // DefaultSettings are the values a config starts with (rules.md).

@@ -125,6 +125,14 @@ type limitRef struct {
 	limit Limit
 }
 
+// pluginRef is a plugin rule to ask. unsure: it names the login only by a
+// HOST entry that a name RHOST may or may not be (matchUnsure,
+// matchByName), so only its answers that keep a login out count.
+type pluginRef struct {
+	rule   *Rule
+	unsure bool
+}
+
 func (e *evaluator) decide() Decision {
 	l := e.login
 	e.step(Pos{}, "login: service %s (rules for %s), user %q, remote host %s, authentication %s",
@@ -132,11 +140,22 @@ func (e *evaluator) decide() Decision {
 	if fatal, ok := e.cfg.Fatal(); ok {
 		return e.fail(fmt.Errorf("config refused: %s", fatal))
 	}
+	if e.host.named {
+		e.step(e.cfg.Settings.HostNamesPos, "%s", e.namedHostNote())
+	}
 
 	first := map[Option]*Rule{} // the first rule of each option that matched
 	why := map[Option]string{}  // and why it matched
+	// stricter holds the first ASK, PIN and PINGPG rules that name a name
+	// RHOST only unsurely: they may replace an OPEN, never a CLOSE.
+	stricter := map[Option]*Rule{}
+	stricterWhy := map[Option]string{}
+	// skipped is the first rule that would have let the login in had
+	// names been trusted, for the reason of a DEFAULT:CLOSE.
+	var skipped *Rule
+	var skippedWhy string
 	var limits []limitRef
-	var plugins []*Rule
+	var plugins []pluginRef
 	other := 0
 	for _, r := range e.cfg.Rules {
 		if !r.Service.Matches(l) {
@@ -152,23 +171,31 @@ func (e *evaluator) decide() Decision {
 			}
 			continue
 		}
-		ok, entry, err := e.targetMatches(r)
+		m, entry, err := e.targetMatches(r)
 		if err != nil {
 			return e.fail(err)
 		}
+		unsure := m == matchUnsure || m == matchByName
 		if e.tracing {
-			verb := "applies"
-			if !ok {
-				verb = "does not apply"
-			}
-			e.step(r.Pos, "%s: %s, %s", r.Text, verb, e.matchText(r, ok, entry))
+			e.step(r.Pos, "%s: %s, %s", r.Text, applyVerb(r.Option, m), e.matchText(r, m, entry))
 		}
 		switch {
-		case !ok:
+		case m == matchNo:
 		case r.Option == OptPlugin:
-			plugins = append(plugins, r)
+			plugins = append(plugins, pluginRef{rule: r, unsure: unsure})
+		case unsure && r.Option == OptOpen:
+			if skipped == nil {
+				skipped, skippedWhy = r, e.matchText(r, m, entry)
+			}
+		case unsure && r.Option != OptClose: // ASK, PIN, PINGPG
+			if stricter[r.Option] == nil {
+				stricter[r.Option], stricterWhy[r.Option] = r, e.matchText(r, m, entry)
+			}
+			if skipped == nil {
+				skipped, skippedWhy = r, e.matchText(r, m, entry)
+			}
 		case first[r.Option] == nil:
-			first[r.Option], why[r.Option] = r, e.matchText(r, ok, entry)
+			first[r.Option], why[r.Option] = r, e.matchText(r, m, entry)
 		}
 	}
 	if other > 0 {
@@ -179,7 +206,8 @@ func (e *evaluator) decide() Decision {
 		return e.finish(d)
 	}
 
-	for _, r := range plugins {
+	for _, p := range plugins {
+		r := p.rule
 		if first[OptClose] != nil {
 			e.step(r.Pos, "plugin %s not asked: a CLOSE rule already applies", r.Plugin)
 			continue
@@ -188,34 +216,98 @@ func (e *evaluator) decide() Decision {
 		if err != nil {
 			return e.fail(err)
 		}
-		if opt != 0 && first[opt] == nil {
-			first[opt], why[opt] = r, "plugin "+r.Plugin+" answered "+opt.String()
+		answer := "plugin " + r.Plugin + " answered " + opt.String()
+		switch {
+		case opt == 0:
+		case p.unsure && opt == OptOpen:
+			e.step(r.Pos, "plugin %s's OPEN does not count: remote host %s is not an address, and a name opens nothing without HOST_NAMES:TRUST",
+				r.Plugin, describeHost(l.RHost))
+			if skipped == nil {
+				skipped, skippedWhy = r, answer+", which does not count for a remote host that is not an address without HOST_NAMES:TRUST"
+			}
+		case p.unsure && opt == OptAsk:
+			e.step(r.Pos, "plugin %s's ASK only replaces an OPEN: remote host %s is not an address", r.Plugin, describeHost(l.RHost))
+			if stricter[opt] == nil {
+				stricter[opt], stricterWhy[opt] = r, answer+" for a remote host that is not an address"
+			}
+		case first[opt] == nil:
+			first[opt], why[opt] = r, answer
 		}
 	}
 
+	winner := Option(0)
 	for _, opt := range decisionOrder {
-		r := first[opt]
-		if r == nil {
-			continue
-		}
-		reason := fmt.Sprintf("%s rule (%s)", opt, why[opt])
-		switch opt {
-		case OptClose:
-			return e.decided(Close, r, reason)
-		case OptPin:
-			return e.decided(Pin, r, reason)
-		case OptPinGPG:
-			return e.decided(PinGPG, r, reason)
-		case OptAsk:
-			return e.decideAsk(r, reason)
-		case OptOpen:
-			return e.decided(Open, r, reason)
+		if first[opt] != nil {
+			winner = opt
+			break
 		}
 	}
 	s := e.cfg.Settings
+	if winner == OptOpen || winner == 0 && s.Default == Open {
+		// A rule that names a name RHOST only unsurely cannot let a login
+		// in, but when the login is let in anyway it may make it stricter.
+		replaced := fmt.Sprintf("DEFAULT:OPEN (%s)", s.DefaultPos)
+		if winner == OptOpen {
+			replaced = fmt.Sprintf("OPEN rule %s (%s)", first[OptOpen].Pos, why[OptOpen])
+		}
+		for _, opt := range decisionOrder {
+			if r := stricter[opt]; r != nil {
+				return e.conclude(opt, r, fmt.Sprintf("%s rule (%s), in place of %s", opt, stricterWhy[opt], replaced))
+			}
+		}
+	}
+	if winner != 0 {
+		return e.conclude(winner, first[winner], fmt.Sprintf("%s rule (%s)", winner, why[winner]))
+	}
 	reason := fmt.Sprintf("no rule applies; DEFAULT:%s (%s)", s.Default, s.DefaultPos)
+	if skipped != nil && s.Default == Close {
+		reason = fmt.Sprintf("no rule lets the login in (%s: %s); DEFAULT:CLOSE (%s)", skipped.Pos, skippedWhy, s.DefaultPos)
+	}
 	e.step(s.DefaultPos, "decision %s: %s", s.Default, reason)
 	return e.finish(Decision{Verdict: s.Default, Reason: reason})
+}
+
+// conclude turns the winning option into the decision.
+func (e *evaluator) conclude(opt Option, r *Rule, reason string) Decision {
+	switch opt {
+	case OptPin:
+		return e.decided(Pin, r, reason)
+	case OptPinGPG:
+		return e.decided(PinGPG, r, reason)
+	case OptAsk:
+		return e.decideAsk(r, reason)
+	case OptOpen:
+		return e.decided(Open, r, reason)
+	}
+	return e.decided(Close, r, reason)
+}
+
+// namedHostNote says, once per trace, what an RHOST that is not an address
+// does under the HOST_NAMES setting in force.
+func (e *evaluator) namedHostNote() string {
+	host := describeHost(e.login.RHost)
+	if e.cfg.Settings.TrustHostNames {
+		return "remote host " + host + " is not an address; HOST_NAMES:TRUST: it matches name entries only, " +
+			"addresses and networks never"
+	}
+	return "remote host " + host + " is not an address: a name the host application looked up, which whoever " +
+		"controls the client's PTR record chooses; HOST_NAMES:DISTRUST (the default): it lets no login in by name, " +
+		"and CLOSE rules by address or network apply to it"
+}
+
+// applyVerb says in a trace line what a rule's match does.
+func applyVerb(opt Option, m matchKind) string {
+	switch {
+	case m == matchNo:
+		return "does not apply"
+	case m == matchYes || opt == OptClose:
+		return "applies"
+	case opt == OptOpen:
+		return "does not apply"
+	case opt == OptPlugin:
+		return "applies, but only to keep the login out"
+	}
+	return "applies only in place of an OPEN"
 }
 
 func (e *evaluator) decided(v Verdict, r *Rule, reason string) Decision {
@@ -234,7 +326,10 @@ func (e *evaluator) decideAsk(r *Rule, reason string) Decision {
 	if !e.login.IsSSHD() {
 		return e.decided(Close, r, reason+"; ASK is only for SSH logins, for "+e.login.Service+" it means CLOSE")
 	}
-	if e.deps.Approvals != nil {
+	if e.host.named && !e.cfg.Settings.TrustHostNames {
+		e.step(r.Pos, "approved sessions not looked up: remote host %s is not an address, so it may be another host of that name",
+			describeHost(e.login.RHost))
+	} else if e.deps.Approvals != nil {
 		ok, err := e.deps.Approvals.Approved(e.ctx, e.login.User, e.login.RHost)
 		if err != nil {
 			return e.fail(fmt.Errorf("approved sessions of %q: %w", e.login.User, err))
@@ -266,40 +361,47 @@ func (e *evaluator) askPlugin(r *Rule) (Option, error) {
 	return 0, nil
 }
 
-// targetMatches reports whether the rule's TARGET names this login and,
-// when it does, the list entry that matched. It builds no strings, since it
-// runs for every rule of the service.
-func (e *evaluator) targetMatches(r *Rule) (bool, string, error) {
+// targetMatches reports how the rule's TARGET names this login and the
+// list entry that matched (for a HOST list, the entry that matched best).
+// It builds no strings, since it runs for every rule of the service.
+func (e *evaluator) targetMatches(r *Rule) (matchKind, string, error) {
 	switch r.Target {
 	case TargetUser:
 		for _, n := range r.Names {
 			if n == e.login.User {
-				return true, n, nil
+				return matchYes, n, nil
 			}
 		}
 	case TargetGroup:
 		for _, g := range r.Names {
 			ok, err := e.inGroup(g)
 			if err != nil {
-				return false, "", err
+				return matchNo, "", err
 			}
 			if ok {
-				return true, g, nil
+				return matchYes, g, nil
 			}
 		}
 	case TargetHost:
+		best, entry := matchNo, ""
 		for _, h := range r.Hosts {
-			if h.matches(e.host) {
-				return true, h.Text, nil
+			m := h.match(e.host, e.cfg.Settings.TrustHostNames)
+			if m == matchYes {
+				return m, h.Text, nil
+			}
+			if m > best {
+				best, entry = m, h.Text
 			}
 		}
+		return best, entry, nil
 	}
-	return false, "", nil
+	return matchNo, "", nil
 }
 
 // matchText says in words why a rule's TARGET did or did not match.
-func (e *evaluator) matchText(r *Rule, ok bool, entry string) string {
+func (e *evaluator) matchText(r *Rule, m matchKind, entry string) string {
 	user, host := quote(e.login.User), describeHost(e.login.RHost)
+	ok := m != matchNo
 	switch {
 	case r.Target == TargetUser && ok:
 		return "user " + user + " is listed"
@@ -311,10 +413,43 @@ func (e *evaluator) matchText(r *Rule, ok bool, entry string) string {
 		return user + " is in group " + quote(entry)
 	case r.Target == TargetGroup:
 		return user + " is in none of these groups"
-	case ok:
+	case m == matchYes:
 		return "remote host " + host + " matches " + entry
+	case m == matchNo && e.host.named && e.cfg.Settings.TrustHostNames && hasNetwork(r):
+		return "remote host " + host + " is not listed (it is not an address, and addresses and networks match addresses only)"
+	case m == matchNo:
+		return "remote host " + host + " is not listed"
 	}
-	return "remote host " + host + " is not listed"
+	var text string
+	switch {
+	case m == matchByName && r.Option == OptClose:
+		return "remote host " + host + " matches " + entry + " by name (names still match CLOSE rules)"
+	case m == matchByName:
+		text = "remote host " + host + " is the name " + entry + ", which whoever controls the PTR record of the client's address can claim"
+	case strings.Contains(entry, "/"):
+		text = "remote host " + host + " is not an address, so it may be in " + entry
+	default:
+		text = "remote host " + host + " is not an address, so it may be " + entry
+	}
+	switch r.Option {
+	case OptClose:
+		return text + ": a CLOSE applies to it"
+	case OptOpen:
+		return text + "; a name opens nothing without HOST_NAMES:TRUST"
+	case OptPlugin:
+		return text + "; the plugin is asked, but its OPEN does not count without HOST_NAMES:TRUST"
+	}
+	return text + "; a name opens nothing without HOST_NAMES:TRUST, so " + r.Option.String() + " may only replace an OPEN"
+}
+
+// hasNetwork reports whether a HOST rule lists an address or a network.
+func hasNetwork(r *Rule) bool {
+	for _, h := range r.Hosts {
+		if h.IsNetwork() {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *evaluator) inGroup(group string) (bool, error) {

@@ -17,6 +17,7 @@ func FuzzParse(f *testing.F) {
 		"\xef\xbb\xbfDEBUG:TRUE\r\nASK_TIMEOUT:30\r\nMAILSERVER:[::1]:25\r\n",
 		"XDM CLOSE HOST ::ffff:10.0.0.1/104,LOCAL,gw.example.com.\nTTY PIN USER a\n# c\n  # d\nALL pingpg GROUPS ALL # x",
 		"SSHD NUMBER GROUP a:1,b:2,c:x,,d:\n",
+		"HOST_NAMES:TRUST\nSSHD OPEN HOST gw.example.com,10.0.0.0/8\nSSHD PIN HOST 10.66.0.0/16\nhost_names:distrust\nSSH ASK HOST gw.example.com.\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -40,10 +41,16 @@ func FuzzParse(f *testing.F) {
 		for _, l := range []rules.Login{
 			{Service: "sshd", User: "alice", RHost: "10.66.1.2", Auth: rules.AuthPassword},
 			{Service: "sddm", User: "alice", Auth: rules.AuthNone},
+			{Service: "sshd", User: "alice", RHost: "GW.example.com.", Auth: rules.AuthKey},
 		} {
 			d := rules.Explain(context.Background(), cfg, l, rules.Deps{Groups: groups, Sessions: sessions})
 			if d.Verdict < rules.Close || d.Verdict > rules.PinGPG {
 				t.Fatalf("verdict %d", d.Verdict)
+			}
+			// a name RHOST lets no login in by a HOST rule unless trusted
+			if _, isAddr := rules.RemoteAddr(l.RHost); l.RHost != "" && !isAddr && !cfg.Settings.TrustHostNames &&
+				d.Verdict == rules.Open && d.Rule != nil && d.Rule.Target == rules.TargetHost {
+				t.Fatalf("name %q opened by %s (%s)", l.RHost, d.Rule.Pos, d.Reason)
 			}
 		}
 	})

@@ -108,7 +108,7 @@ func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 // settingKeys are the known KEY:VALUE keys, in the order the
 // documentation lists them.
 var settingKeys = []string{
-	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
+	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "HOST_NAMES", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
 	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
 	"SYSLOG_TIMEOUT",
 }
@@ -148,6 +148,17 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			return
 		}
 		s.AskFallback = v
+	case "HOST_NAMES":
+		switch upper {
+		case "TRUST":
+			s.TrustHostNames = true
+		case "DISTRUST":
+			s.TrustHostNames = false
+		default:
+			p.cfg.problem(pos, Ignored, "HOST_NAMES must be TRUST or DISTRUST, not %q", value)
+			return
+		}
+		s.HostNamesPos = pos
 	case "MAILSERVER":
 		if err := checkMailServer(value); err != nil {
 			p.cfg.problem(pos, Ignored, "MAILSERVER: %v", err)

@@ -199,18 +199,21 @@ func (p *Plugins) message(style int) func(*starlark.Thread, *starlark.Builtin, s
 }
 
 // rhost_in(networks) reports whether the remote host is an address in one
-// of the CIDR networks (a host name never is).
+// of the CIDR networks (a host name never is). What counts as an address is
+// rules.RemoteAddr's, as for HOST rules.
 func rhostIn(rhost string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		var nets *starlark.List
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &nets); err != nil {
 			return nil, err
 		}
-		addr, err := netip.ParseAddr(rhost)
-		if err != nil {
+		// A name is in no network: a plugin never opens for what a PTR
+		// record claims. A plugin that closes by network must close a
+		// name itself (README, "Remote host names").
+		addr, ok := rules.RemoteAddr(rhost)
+		if !ok {
 			return starlark.False, nil
 		}
-		addr = addr.WithZone("").Unmap()
 		for i := 0; i < nets.Len(); i++ {
 			s, ok := starlark.AsString(nets.Index(i))
 			if !ok {
