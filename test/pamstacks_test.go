@@ -47,13 +47,16 @@ func TestDistroStacks(t *testing.T) {
 			})
 		}
 	}
-	if tried < 20 {
+	if tried < 40 {
 		t.Fatalf("only %d service files tried", tried)
 	}
 }
 
 func checkDistroStack(t *testing.T, driver, distro, service string) {
 	root := distroRoot(t, distro)
+	if missing := missingIncludes(t, root, service); len(missing) > 0 {
+		t.Skipf("the fixtures lack %v, which %s includes (see %s/SOURCES.md)", missing, service, distroDir)
+	}
 	orig := pamFile(t, root, service)
 	if out, stderr, code := runCLI(t, root, nil, "pam-configure", "--root", root, service); code != 0 {
 		t.Fatalf("pam-configure: exit %d\n%s%s", code, out, stderr)
@@ -115,4 +118,35 @@ func distroRoot(t *testing.T, distro string) string {
 		must(t, os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644))
 	}
 	return root
+}
+
+// missingIncludes names the files service includes, directly or not, that
+// root's PAM directory lacks.
+func missingIncludes(t *testing.T, root, service string) []string {
+	var missing []string
+	resolve := pamd.Tree{Root: root}.Resolver()
+	seen := map[string]bool{}
+	var walk func(name string)
+	walk = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		text, err := resolve(name)
+		if err != nil {
+			missing = append(missing, name)
+			return
+		}
+		for _, l := range strings.Split(string(text), "\n") {
+			f := strings.Fields(strings.SplitN(l, "#", 2)[0])
+			switch {
+			case len(f) >= 2 && f[0] == "@include":
+				walk(f[1])
+			case len(f) >= 3 && (f[1] == "include" || f[1] == "substack"):
+				walk(f[2])
+			}
+		}
+	}
+	walk(service)
+	return missing
 }

@@ -217,3 +217,29 @@ func TestParseLine(t *testing.T) {
 		}
 	}
 }
+
+// TestVendorDirectory: what /etc/pam.d does not override is read from
+// /usr/lib/pam.d (openSUSE, Fedora's polkit-1) when following includes; a
+// service that lives only there is not edited in place but named with the
+// command that makes it the admin's.
+func TestVendorDirectory(t *testing.T) {
+	root := t.TempDir()
+	for dir, names := range map[string][]string{"etc/pam.d": {"sshd"}, "usr/lib/pam.d": {"common-auth", "polkit-1"}} {
+		if err := os.MkdirAll(root+"/"+dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if err := os.WriteFile(root+"/"+dir+"/"+n, []byte("auth sufficient pam_"+n+".so\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tree := Tree{Root: root}
+	got, err := Configure("sshd", []byte("auth include common-auth\naccount required pam_unix.so\nsession required pam_unix.so\n"), tree.Resolver())
+	if err != nil || !strings.HasPrefix(string(got), Line("auth")+"\nauth include common-auth\n") {
+		t.Errorf("the vendor common-auth's sufficient was not seen: %q, %v", got, err)
+	}
+	if _, err := tree.Read("polkit-1"); err == nil || !strings.Contains(err.Error(), "cp "+root+"/usr/lib/pam.d/polkit-1 "+root+"/etc/pam.d/polkit-1") {
+		t.Errorf("a vendor-only service: %v", err)
+	}
+}

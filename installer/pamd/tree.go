@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,13 @@ func (t Tree) Read(service string) (*File, error) {
 	}
 	path := filepath.Join(t.Dir(), service)
 	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) && t.PamDir == "" {
+		vendor := t.join(filepath.Join("/usr/lib/pam.d", service))
+		if _, verr := os.Stat(vendor); verr == nil {
+			return nil, fmt.Errorf("%s comes from the distribution's %s: copy it to %s first (cp %s %s), then run this again",
+				service, filepath.Dir(vendor), t.Dir(), vendor, path)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +183,9 @@ func Diff(name string, old, new []byte) (string, error) {
 }
 
 // Resolver reads the files that services include from the tree: a name
-// is looked up in the PAM directory, an absolute path under Root.
+// is looked up in the PAM directory, then in /usr/lib/pam.d, where libpam
+// built with a vendor directory (openSUSE, Fedora's polkit-1) finds what
+// /etc/pam.d does not override; an absolute path is read under Root.
 func (t Tree) Resolver() Resolver {
 	return func(name string) ([]byte, error) {
 		if name == "" || name == "." || name == ".." {
@@ -184,6 +194,12 @@ func (t Tree) Resolver() Resolver {
 		if filepath.IsAbs(name) {
 			return os.ReadFile(t.join(name))
 		}
-		return os.ReadFile(filepath.Join(t.Dir(), name))
+		text, err := os.ReadFile(filepath.Join(t.Dir(), name))
+		if errors.Is(err, fs.ErrNotExist) && t.PamDir == "" && filepath.Base(name) == name {
+			if vendor, verr := os.ReadFile(t.join(filepath.Join("/usr/lib/pam.d", name))); verr == nil {
+				return vendor, nil
+			}
+		}
+		return text, err
 	}
 }
