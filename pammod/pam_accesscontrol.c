@@ -6,7 +6,9 @@
  * Go c-shared module then hangs in the child. So this module links only
  * libpam, starts no threads, installs no signal handlers, never writes to
  * stdout or stderr, and fails closed: a missing helper, a crash, a timeout
- * or a malformed message gives PAM_SYSTEM_ERR, never PAM_SUCCESS.
+ * or a malformed message gives PAM_SYSTEM_ERR, never PAM_SUCCESS. It
+ * changes nothing of the host's process: a host that ignores SIGCHLD or
+ * reaps every child itself still gets the helper's result.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include "shim.h"
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -49,9 +52,12 @@ struct options {
 	int debug;
 };
 
-/* The module options the shim and the helper know. The first argument that
- * is none of these is a pam_python script and the rest its arguments; the
- * helper reads them all, the shim only helper=, timeout= and debug. */
+/* The module options the shim and the helper know (moduleArgs in
+ * pammod/helper/args.go: the two must agree). The first argument that is
+ * none of these starts a pam_python script, which is a path or a name
+ * ending in .py or .star, and everything after it is the script's argv;
+ * any other argument is an unknown option, which denies. The shim reads
+ * only helper=, socket=, timeout= and debug; the helper reads them all. */
 static int is_option(const char *arg)
 {
 	static const char *const keys[] = { "conf=", "helper=", "socket=", "timeout=", "rundir=", "logdir=" };
@@ -63,13 +69,32 @@ static int is_option(const char *arg)
 	return 0;
 }
 
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int is_script(const char *arg)
+{
+	return strchr(arg, '/') != NULL || has_suffix(arg, ".py") || has_suffix(arg, ".star");
+}
+
 static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct options *o)
 {
 	o->helper = PAMAC_HELPER;
 	o->socket = PAMAC_SOCKET;
 	o->timeout = DEFAULT_TIMEOUT;
 	o->debug = 0;
-	for (int i = 0; i < argc && is_option(argv[i]); i++) {
+	for (int i = 0; i < argc; i++) {
+		if (!is_option(argv[i])) {
+			if (is_script(argv[i]))
+				break; /* the script and its argv */
+			pam_syslog(pamh, LOG_ERR,
+				   "unknown option %s (not a module option, nor a script: a path or a name ending in .py or .star); denying",
+				   argv[i]);
+			return -1;
+		}
 		if (strncmp(argv[i], "helper=", 7) == 0) {
 			o->helper = argv[i] + 7;
 		} else if (strncmp(argv[i], "socket=", 7) == 0) {
@@ -120,18 +145,87 @@ static const char *item(pam_handle_t *pamh, int type)
 	return v;
 }
 
+/* Exit statuses of the child before its exec, each with its log line. */
+#define EXIT_NO_FDS 126
+#define EXIT_NO_IDS 125
+#define EXIT_NO_LIMITS 124
+
+/* Lift a limit to want: the soft and hard limits where the host may raise
+ * the hard one (root with CAP_SYS_RESOURCE), otherwise the soft one as far
+ * as the hard one goes. -1 when that is below need. */
+static int lift_limit(int resource, rlim_t want, rlim_t need)
+{
+	struct rlimit rl;
+	if (getrlimit(resource, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur >= want) /* RLIM_INFINITY is the largest value */
+		return 0;
+	if (rl.rlim_max < want) {
+		struct rlimit up = { want, want };
+		if (setrlimit(resource, &up) == 0)
+			return 0;
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (rl.rlim_cur < need)
+		return -1;
+	return setrlimit(resource, &rl);
+}
+
+/* The helper is root's process, whatever the host's: su and sudo run the
+ * module with the invoking user's real uid (euid 0) and the user's limits.
+ * A user may signal a process whose real or saved uid is theirs, and a
+ * file size or descriptor limit of theirs (ulimit -f 0, ulimit -n 8)
+ * would fail the helper's audit, log and outbox writes, which never deny,
+ * after it let the login in. So the real, effective and saved uid and gid
+ * become 0, the file size limit goes and at least 1024 descriptors are
+ * open to it, or the helper does not run (a host without CAP_SYS_RESOURCE,
+ * a container, cannot lift a hard limit the user lowered). CPU time,
+ * address space and data are raised as far as the host may: running out
+ * of them kills the helper, which fails closed. No core file (the helper
+ * holds a login's secrets) and a fixed umask. Supplementary groups stay:
+ * they give root nothing, and some user namespaces refuse setgroups.
+ * A host that is not root (a test run by a user, a screen locker) can only
+ * run a helper of its own user, who can do all this to it anyway: its ids
+ * stay, its limits go as far as the hard ones, and nothing is required.
+ * In the child, between fork and exec: 0, or the exit status to fail with. */
+static int become_root_helper(void)
+{
+	int root = geteuid() == 0;
+	if (root) {
+		uid_t ru, eu, su;
+		gid_t rg, eg, sg;
+		if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0)
+			return EXIT_NO_IDS;
+		/* the gid first: with the uid 0 gone, no more setresgid */
+		if ((rg != 0 || eg != 0 || sg != 0) && setresgid(0, 0, 0) != 0)
+			return EXIT_NO_IDS;
+		if ((ru != 0 || su != 0) && setresuid(0, 0, 0) != 0)
+			return EXIT_NO_IDS;
+	}
+	if (lift_limit(RLIMIT_FSIZE, RLIM_INFINITY, root ? RLIM_INFINITY : 0) != 0 ||
+	    lift_limit(RLIMIT_NOFILE, 65536, root ? 1024 : 0) != 0 ||
+	    lift_limit(RLIMIT_CPU, RLIM_INFINITY, 0) != 0 || lift_limit(RLIMIT_AS, RLIM_INFINITY, 0) != 0 ||
+	    lift_limit(RLIMIT_DATA, RLIM_INFINITY, 0) != 0)
+		return EXIT_NO_LIMITS;
+	struct rlimit none = { 0, 0 };
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return EXIT_NO_LIMITS;
+	umask(022);
+	return 0;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void exec_helper(int sock, const char *helper)
 {
 	if (sock == HELPER_FD) {
 		if (fcntl(sock, F_SETFD, 0) < 0)
-			_exit(126);
+			_exit(EXIT_NO_FDS);
 	} else if (dup2(sock, HELPER_FD) < 0) {
-		_exit(126);
+		_exit(EXIT_NO_FDS);
 	}
 	int null = open("/dev/null", O_RDWR);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-		_exit(126);
+		_exit(EXIT_NO_FDS);
 	/* no descriptor of the host (its sockets, its log) reaches the helper */
 #ifdef SYS_close_range
 	if (syscall(SYS_close_range, HELPER_FD + 1, ~0U, 0) != 0)
@@ -141,6 +235,9 @@ static void exec_helper(int sock, const char *helper)
 		for (long fd = HELPER_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
 			close((int)fd);
 	}
+	int failed = become_root_helper();
+	if (failed != 0)
+		_exit(failed);
 	/* the host's ignored signals and blocked mask would survive exec */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
@@ -216,22 +313,35 @@ static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const 
 }
 
 /* After the result the helper only exits, which closes its end of the
- * socket: wait for that end-of-file rather than poll waitpid. */
-static void wait_eof(int sock, const struct deadline *dl)
+ * socket: wait for that end-of-file rather than poll waitpid. 1 when it
+ * came, 0 when not by the deadline. */
+static int wait_eof(int sock, const struct deadline *dl)
 {
-	char c;
-	while (recv(sock, &c, 1, MSG_DONTWAIT) != 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			return;
-		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	char buf[256];
+	for (;;) {
+		ssize_t n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0)
+			return 1;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return 0;
 		int ms = deadline_left_ms(dl);
-		if (ms == 0 || (poll(&pfd, 1, ms) < 0 && errno != EINTR))
-			return;
+		if (ms == 0)
+			return 0;
+		if (n > 0)
+			continue; /* nothing is due after the result: dropped */
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+			return 0;
 	}
 }
 
+/* reap's answer when the child is gone without a status for us: the host
+ * ignores SIGCHLD (the kernel reaped it) or its SIGCHLD handler reaped it
+ * with waitpid(-1) (xrdp; sshd in authd's issue). */
+#define REAPED_BY_HOST (-2)
+
 /* Reap exactly our child, killing it at the deadline. Returns its wait
- * status, or -1. */
+ * status, REAPED_BY_HOST, or -1. */
 static int reap(pid_t pid, const struct deadline *dl)
 {
 	int status;
@@ -240,6 +350,8 @@ static int reap(pid_t pid, const struct deadline *dl)
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
 			return status;
+		if (r < 0 && errno == ECHILD)
+			return REAPED_BY_HOST; /* never kill a pid that may be reused */
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (r == 0 && deadline_left_ms(dl) == 0)
@@ -346,6 +458,8 @@ static void remember_end(pam_handle_t *pamh, int argc, const char **argv)
 		free(e);
 }
 
+/* A script on the module line, or an unknown option that parse_options
+ * refuses. */
 static int has_script(int argc, const char **argv)
 {
 	for (int i = 0; i < argc; i++)
@@ -394,21 +508,32 @@ static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const cha
 	/* after the result the helper only exits; give it a moment, not the
 	 * whole deadline */
 	struct deadline exit_dl = dl;
+	int eof = 0;
 	if (code >= 0) {
 		deadline_init(&exit_dl, 5);
-		wait_eof(sv[0], &exit_dl);
+		eof = wait_eof(sv[0], &exit_dl);
 	}
 	close(sv[0]);
 	int status = reap(pid, code >= 0 ? &exit_dl : &dl);
+	if (status == REAPED_BY_HOST && code >= 0 && eof)
+		status = 0; /* the result came and the helper ended: it stands */
+	else if (status == REAPED_BY_HOST && why == NULL)
+		why = "helper gone, its exit status taken by the host, before its end was seen";
 
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (why == NULL)
 			why = "helper did not exit cleanly";
-		if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
 			why = "helper could not be executed";
-		else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NO_FDS)
+			why = "helper's descriptors could not be set up";
+		else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NO_IDS)
+			why = "helper could not be given root's real, effective and saved ids";
+		else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NO_LIMITS)
+			why = "helper's file size or descriptor limit could not be lifted (a hard limit the user lowered, on a host without CAP_SYS_RESOURCE)";
+		else if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
 			why = "helper crashed (Go panic)";
-		else if (status != -1 && WIFSIGNALED(status))
+		else if (status >= 0 && WIFSIGNALED(status))
 			why = "helper killed by a signal";
 		pam_syslog(pamh, LOG_ERR, "%s: %s (helper %s, status %d); denying", fn_names[fn], why, o.helper, status);
 		return PAM_SYSTEM_ERR;

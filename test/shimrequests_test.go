@@ -76,7 +76,11 @@ func TestShimServesRequests(t *testing.T) {
 // call, denied, with a log line.
 func TestShimRejectsBadRequest(t *testing.T) {
 	s := newPAMStack(t, "")
-	line := s.moduleLine("helper="+protoHelper(t)) + " bad-request " + filepath.Join(s.dir, "report")
+	// the stand-in helper reads its mode before the last argument, the
+	// report; a bare word must follow a path (a script's argv), or it is
+	// an unknown option that the module refuses before any helper runs
+	report := filepath.Join(s.dir, "report")
+	line := s.moduleLine("helper="+protoHelper(t)) + " " + report + " bad-request " + report
 	s.service(t, "sshd", "auth required "+line+"\n")
 	mark := sink.Mark()
 	out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")

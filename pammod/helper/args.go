@@ -13,8 +13,11 @@ import (
 const DefaultRunDir = "/run/pam-accesscontrol"
 
 // moduleArgs are the arguments of the module line in the PAM config. The
-// options must be the same as is_option() in pam_accesscontrol.c: the first
-// argument that is not one starts a pam_python script and its arguments.
+// options must be the same as is_option() in pam_accesscontrol.c, and so
+// must what a script is (is_script()): the first argument that is not an
+// option starts a pam_python script, a path or a name ending in .py or
+// .star, and everything after it is the script's argv whatever it looks
+// like; any other argument is an unknown option, which denies.
 type moduleArgs struct {
 	Conf       string // conf=: the rules file; "" for the default
 	Debug      bool
@@ -49,13 +52,20 @@ func parseArgs(args []string) (moduleArgs, error) {
 			a.Timeout = time.Duration(n) * time.Second
 		case hasValue && (key == "helper" || key == "socket"):
 			// the shim's own options
-		default:
+		case isScript(arg):
 			a.Script, a.ScriptArgs = arg, args[i:]
 			return a, nil
+		default:
+			return a, fmt.Errorf("unknown option %s (not a module option, nor a script: a path or a name ending in .py or .star)", arg)
 		}
 		if hasValue && value == "" {
 			return a, fmt.Errorf("module option %s has no value", arg)
 		}
 	}
 	return a, nil
+}
+
+// isScript tells a pam_python script from an unknown option.
+func isScript(arg string) bool {
+	return strings.Contains(arg, "/") || strings.HasSuffix(arg, ".py") || strings.HasSuffix(arg, ".star")
 }
