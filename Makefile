@@ -106,6 +106,7 @@ INSTALLED = \
 	$(PREFIX)/lib/systemd/system/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
 	$(PREFIX)/lib/systemd/system/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
+	$(PREFIX)/share/man/man8/pam_accesscontrol.8:installer/dist/pam_accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \
 	$(PREFIX)/share/bash-completion/completions/pam-accesscontrol:installer/dist/pam-accesscontrol.bash-completion:0644 \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/pam-accesscontrol.conf:examples/pam-accesscontrol.conf:0644 \

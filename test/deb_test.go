@@ -107,7 +107,8 @@ func TestMakeInstall(t *testing.T) {
 	for _, f := range []string{"usr/sbin/pam-accesscontrol", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper",
 		"usr/bin/pam-accesscontrol-notifier", "usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf",
 		"etc/xdg/autostart/pam-accesscontrol-notifier.desktop", "usr/share/man/man8/pam-accesscontrol.8",
-		"usr/share/man/man5/pam-accesscontrol.conf.5", "usr/share/bash-completion/completions/pam-accesscontrol",
+		"usr/share/man/man8/pam_accesscontrol.8", "usr/share/man/man5/pam-accesscontrol.conf.5",
+		"usr/share/bash-completion/completions/pam-accesscontrol",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
 		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
@@ -132,5 +133,22 @@ func TestMakeInstall(t *testing.T) {
 	})
 	if len(left) != 1 || left[0] != "/etc/pam-accesscontrol.d/pam-accesscontrol.conf" {
 		t.Errorf("left after uninstall: %v", left)
+	}
+}
+
+// TestManPages: every man page formats without a warning.
+func TestManPages(t *testing.T) {
+	if _, err := exec.LookPath("groff"); err != nil {
+		testenv.Missing(t, "groff")
+	}
+	pages, _ := filepath.Glob("../installer/dist/*.[1-8]")
+	if len(pages) < 3 {
+		t.Fatalf("man pages: %v", pages)
+	}
+	for _, page := range pages {
+		out, err := exec.Command("groff", "-man", "-Tutf8", "-ww", "-z", page).CombinedOutput()
+		if err != nil || len(out) != 0 {
+			t.Errorf("%s: %v\n%s", page, err, out)
+		}
 	}
 }
