@@ -60,7 +60,8 @@ struct options {
  * only helper=, socket=, timeout= and debug; the helper reads them all. */
 static int is_option(const char *arg)
 {
-	static const char *const keys[] = { "conf=", "helper=", "socket=", "timeout=", "rundir=", "logdir=" };
+	static const char *const keys[] = { "conf=", "helper=", "socket=", "timeout=", "rundir=", "logdir=",
+					    "interpreter=" };
 	if (strcmp(arg, "debug") == 0 || strcmp(arg, "recursion") == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

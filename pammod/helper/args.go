@@ -27,6 +27,9 @@ type moduleArgs struct {
 	Timeout    time.Duration // timeout=: the module's deadline for one call
 	Script     string        // a pam_python script, "" for rules
 	ScriptArgs []string
+	// Interpreter (interpreter=) runs the script in that real Python
+	// (pammod/pyengine) instead of Starlark.
+	Interpreter string
 }
 
 func parseArgs(args []string) (moduleArgs, error) {
@@ -44,6 +47,11 @@ func parseArgs(args []string) (moduleArgs, error) {
 			a.RunDir = value
 		case hasValue && key == "logdir":
 			a.LogDir = value
+		case hasValue && key == "interpreter":
+			if !strings.HasPrefix(value, "/") {
+				return a, fmt.Errorf("module option %s is not an absolute path", arg)
+			}
+			a.Interpreter = value
 		case hasValue && key == "timeout":
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 1 {
@@ -61,6 +69,9 @@ func parseArgs(args []string) (moduleArgs, error) {
 		if hasValue && value == "" {
 			return a, fmt.Errorf("module option %s has no value", arg)
 		}
+	}
+	if a.Interpreter != "" {
+		return a, fmt.Errorf("module option interpreter=%s names no script to run", a.Interpreter)
 	}
 	return a, nil
 }

@@ -94,7 +94,7 @@ func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, log *logging
 	}
 	log.SetDebug(args.Debug)
 	if args.Script != "" {
-		return runScript(conn, call, args, log), ""
+		return runScript(conn, call, args, peerPID, log), ""
 	}
 	r := runRules(conn, call, args, peerPID, log)
 	return r.Code, r.Outbox

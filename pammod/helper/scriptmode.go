@@ -4,9 +4,12 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/pyengine"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
@@ -22,8 +25,9 @@ var entryPoints = map[protocol.Fn]string{
 }
 
 // runScript is script mode: `pam_accesscontrol.so SCRIPT [args…]` runs a
-// pam_python script in Starlark (pam_python.md).
-func runScript(conn *protocol.Conn, call protocol.Call, args moduleArgs, log *logging.Logger) int32 {
+// pam_python script in Starlark (pam_python.md), or with interpreter= in
+// that real Python (pammod/pyengine).
+func runScript(conn *protocol.Conn, call protocol.Call, args moduleArgs, peerPID int32, log *logging.Logger) int32 {
 	path := args.Script
 	if !strings.HasPrefix(path, "/") {
 		path = filepath.Join(scriptDir, path)
@@ -31,6 +35,9 @@ func runScript(conn *protocol.Conn, call protocol.Call, args moduleArgs, log *lo
 	if err := rules.CheckTrusted(path); err != nil {
 		log.Error("%s: script %s refused: %v", call.Fn, logging.Quote(path), err)
 		return protocol.PAMServiceErr
+	}
+	if args.Interpreter != "" {
+		return runPython(conn, call, args, path, peerPID, log)
 	}
 	code, err := starhost.RunScript(starhost.ScriptCall{
 		Path:      path,
@@ -115,4 +122,29 @@ func (p connPAM) GetData(key string) (string, bool, error) {
 
 func (p connPAM) SetData(key, value string, set bool) error {
 	return pamErr("set data", p.c.SetData(key, protocol.Opt{S: value, Valid: set}))
+}
+
+// runPython runs the script in the login's interpreter process.
+func runPython(conn *protocol.Conn, call protocol.Call, args moduleArgs, path string, peerPID int32, log *logging.Logger) int32 {
+	if err := rules.CheckTrusted(args.Interpreter); err != nil {
+		log.Error("%s: interpreter %s refused: %v", call.Fn, logging.Quote(args.Interpreter), err)
+		return protocol.PAMServiceErr
+	}
+	if peerPID != call.PID {
+		log.Error("%s: the module says it runs in process %d, the kernel says %d; denying", call.Fn, call.PID, peerPID)
+		return protocol.PAMServiceErr
+	}
+	store, err := loginstate.Open(args.RunDir, nil)
+	if err != nil {
+		log.Error("%s: %v; denying", call.Fn, err)
+		return protocol.PAMServiceErr
+	}
+	caller, err := loginstate.Identifier{}.Identify(peerPID, call.Handle)
+	if err != nil {
+		log.Error("%s: who is logging in: %v; denying", call.Fn, err)
+		return protocol.PAMServiceErr
+	}
+	return pyengine.Run(pyengine.Call{Req: call, Conn: conn, Interpreter: args.Interpreter, Script: path,
+		Argv: args.ScriptArgs, Entry: entryPoints[call.Fn], Store: store, Caller: caller,
+		Deadline: time.Now().Add(args.Timeout - time.Second/2), Log: log})
 }

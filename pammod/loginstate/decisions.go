@@ -85,13 +85,19 @@ func (s *Store) serves(d Decision, q Query) bool {
 		d.User != q.User || d.Service != q.Service || d.RHost != q.RHost {
 		return false
 	}
-	// A process that decided, or a child it forked after deciding, holds
-	// the id on its handle; only a parent whose child decided lacks it.
-	parentOfOwner := d.Owner.Self != q.Caller.Self && d.Owner.Parent == q.Caller.Self
+	return handleMatches(d.Owner, q.Caller, d.LoginID, q.HandleID)
+}
+
+// handleMatches says whether the id on the caller's PAM handle fits a
+// record of owner's with id recordID. A process that wrote the record, or
+// a child it forked after that, holds the id on its handle; only a parent
+// whose child wrote it lacks it. A new handle at a freed address holds none.
+func handleMatches(owner, caller Login, recordID, handleID string) bool {
+	parentOfOwner := owner.Self != caller.Self && owner.Parent == caller.Self
 	if parentOfOwner {
-		return q.HandleID == "" || q.HandleID == d.LoginID
+		return handleID == "" || handleID == recordID
 	}
-	return q.HandleID != "" && q.HandleID == d.LoginID
+	return handleID != "" && handleID == recordID
 }
 
 // ForgetDecision removes the decisions that serve caller: its session closed.

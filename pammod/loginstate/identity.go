@@ -88,13 +88,13 @@ func (id Identifier) Identify(pid int32, handle string) (Login, error) {
 	if err != nil {
 		return Login{}, fmt.Errorf("boot id: %w", err)
 	}
-	self, ppid, err := id.stat(pid)
+	self, ppid, err := id.Stat(pid)
 	if err != nil {
 		return Login{}, err
 	}
 	l := Login{Boot: string(bytes.TrimSpace(boot)), Self: self, Handle: handle}
 	if ppid > 1 {
-		parent, _, err := id.stat(ppid)
+		parent, _, err := id.Stat(ppid)
 		switch {
 		case err == nil:
 			l.Parent = parent
@@ -105,8 +105,8 @@ func (id Identifier) Identify(pid int32, handle string) (Login, error) {
 	return l, nil
 }
 
-// stat reads a process's start time and parent from /proc/PID/stat.
-func (id Identifier) stat(pid int32) (Process, int32, error) {
+// Stat reads a process's start time and parent from /proc/PID/stat.
+func (id Identifier) Stat(pid int32) (Process, int32, error) {
 	if pid <= 0 {
 		return Process{}, 0, fmt.Errorf("no process %d", pid)
 	}
