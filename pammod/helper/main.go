@@ -89,7 +89,9 @@ func run() (exit int) {
 func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, log *logging.Logger) (int32, string) {
 	args, err := parseArgs(call.Args)
 	if err != nil {
-		log.Error("%s: %v; denying", call.Fn, err)
+		if call.Fn != protocol.FnEnd { // the login's own calls said it already
+			log.Error("%s: %v; denying", call.Fn, err)
+		}
 		return protocol.PAMServiceErr, ""
 	}
 	log.SetDebug(args.Debug)

@@ -49,6 +49,11 @@ func (s *Store) SaveEngine(e Engine) error {
 	return nil
 }
 
+// AnyHandle, as FindEngine's handleID, matches a record of the caller's own
+// process whatever its handle holds: for pam_end, when libpam lets no
+// module read its data.
+const AnyHandle = "\x00any"
+
 // FindEngine returns the engine of caller's login, by the same rule as
 // decisions (Login.Serves, and the id on the handle).
 func (s *Store) FindEngine(caller Login, handleID string) (Engine, bool) {
@@ -61,7 +66,10 @@ func (s *Store) FindEngine(caller Login, handleID string) (Engine, bool) {
 		if read(dir, caller.key(p), &e) != nil {
 			continue
 		}
-		if e.Owner.Serves(caller) && handleMatches(e.Owner, caller, e.LoginID, handleID) {
+		if !e.Owner.Serves(caller) {
+			continue
+		}
+		if handleID == AnyHandle && e.Owner.Self == caller.Self || handleMatches(e.Owner, caller, e.LoginID, handleID) {
 			return e, true
 		}
 	}

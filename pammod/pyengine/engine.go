@@ -68,6 +68,11 @@ func Run(c Call) int32 {
 		handleID = v.S
 	}
 	e, found := c.Store.FindEngine(c.Caller, handleID)
+	if !found && c.Req.Fn == protocol.FnEnd {
+		// libpam gives no PAM data during pam_end: the process alone
+		// names the login whose handle ends
+		e, found = c.Store.FindEngine(c.Caller, loginstate.AnyHandle)
+	}
 	if found && !alive(e.Process) {
 		c.Store.ForgetEngine(e)
 		c.Log.Error("%s: script %q: its Python (pid %d) is gone, and with it the script's state; denying",
@@ -127,7 +132,7 @@ func (c Call) start(handleID string) (loginstate.Engine, error) {
 	sj, _ := json.Marshal(strerr)
 	owner, parent := c.Caller.Self, c.Caller.Parent
 	cmd := exec.Command(c.Interpreter, "-I", "-c", hostSource,
-		itoa(int64(owner.PID)), utoa(owner.Start), itoa(int64(parent.PID)), utoa(parent.Start))
+		itoa(int64(owner.PID)), utoa(owner.Start), itoa(int64(parent.PID)), utoa(parent.Start), path)
 	cmd.Dir = "/"
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
 		"PAMAC_CONSTANTS=" + string(cj), "PAMAC_STRERROR=" + string(sj)}

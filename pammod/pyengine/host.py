@@ -4,7 +4,7 @@
 # and connects to it for each PAM call; every pamh call goes back to the
 # helper, and through it to the PAM application, as one JSON line each way.
 #
-#   python3 -I -c HOST OWNER_PID OWNER_START PARENT_PID PARENT_START
+#   python3 -I -c HOST OWNER_PID OWNER_START PARENT_PID PARENT_START SOCKET
 #
 # It exits at pam_end, when no process of its login is left, or after a
 # day without a call. Nothing here is an instruction to scripts' authors:

@@ -1,0 +1,137 @@
+package test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pythonStack is a PAM stack whose every line runs a script in the real
+// Python (interpreter=), with the given module options.
+func pythonStack(t *testing.T, script string, opts []string, args ...string) *pamStack {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is not installed")
+	}
+	python, _ = filepath.EvalSymlinks(python)
+	s := newPAMStack(t, "")
+	data, err := os.ReadFile(script)
+	must(t, err)
+	path := filepath.Join(s.dir, filepath.Base(script))
+	must(t, os.WriteFile(path, data, 0o644))
+	line := s.moduleLine(append([]string{"interpreter=" + python}, opts...)...) + " " + strings.Join(append([]string{path}, args...), " ")
+	stack := ""
+	for _, typ := range []string{"auth", "account", "session", "password"} {
+		stack += typ + " required " + line + "\n"
+	}
+	s.service(t, "sshd", stack)
+	return s
+}
+
+// TestPythonScript: a script only a real Python runs, through the module
+// and libpam: a two-prompt conversation, module state across the login's
+// calls (and none across logins), the PAM environment, print to syslog,
+// pam_sm_end at pam_end, a traceback and a fork.
+func TestPythonScript(t *testing.T) {
+	s := pythonStack(t, "testdata/python/state.py", nil, "1234", "x y")
+	mark := sink.Mark()
+	out, code := s.pamtesterTyping(t, strings.NewReader("Alice A.\n1234\n"), []string{"rhost=192.0.2.5"}, "sshd", "alice",
+		"authenticate", "acct_mgmt", "open_session", "setcred")
+	lines := sink.Since(mark)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(out, "Name: ") || !strings.Contains(out, "Code: ") {
+		t.Errorf("the prompts did not reach the application:\n%s", out)
+	}
+	want := `state ["auth", "account", "open_session"] user=alice rhost=192.0.2.5 name=Alice A. host=True argv=['1234', 'x', 'y']`
+	if len(grep(lines, want)) != 1 {
+		t.Errorf("no line %q:\n%s", want, strings.Join(lines, "\n"))
+	}
+	if len(grep(lines, `pam_sm_end after ["auth", "account", "open_session"]`)) != 1 {
+		t.Errorf("pam_sm_end did not run once, last:\n%s", strings.Join(lines, "\n"))
+	}
+
+	// a wrong code: refused, and told
+	out, code = s.pamtesterTyping(t, strings.NewReader("bob\n0000\n"), nil, "sshd", "alice", "authenticate")
+	if code == 0 || !strings.Contains(out, "wrong code for alice") {
+		t.Errorf("a wrong code: exit %d\n%s", code, out)
+	}
+	// a new handle starts with fresh module state
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "acct_mgmt"); code == 0 {
+		t.Errorf("module state leaked into another login:\n%s", out)
+	}
+	// a traceback: refused with one line naming the script, the line and the exception
+	mark = sink.Mark()
+	out, code = s.pamtesterTyping(t, strings.NewReader("a\n1234\n"), nil, "sshd", "alice", "authenticate", "close_session")
+	if code == 0 {
+		t.Errorf("an exception let the call succeed:\n%s", out)
+	}
+	if l := grep(sink.Since(mark), "state.py", "line 47", "ValueError: boom in close_session", "returning 3"); len(l) != 1 {
+		t.Errorf("want one line with the script, line and exception: %q", sink.Since(mark))
+	}
+}
+
+// TestPythonHangs: the module's timeout ends a script that hangs; the
+// login is refused and its Python is gone.
+func TestPythonHangs(t *testing.T) {
+	s := pythonStack(t, "testdata/python/state.py", []string{"timeout=3"}, "1234")
+	mark := sink.Mark()
+	out, code := s.pamtesterTyping(t, strings.NewReader("a\n1234\n"), nil, "sshd", "alice", "authenticate", "chauthtok")
+	if code == 0 {
+		t.Fatalf("a hanging script let the call succeed:\n%s", out)
+	}
+	if len(grep(sink.Since(mark), "state.py", "no answer within the module's timeout")) != 1 {
+		t.Errorf("log: %q", sink.Since(mark))
+	}
+	// its Python was killed: none is left with this stack's run directory
+	if out, err := exec.Command("pgrep", "-f", filepath.Join(s.dir, "run")).Output(); err == nil && len(out) > 0 {
+		t.Errorf("a Python is left running: %s", out)
+	}
+}
+
+// TestPythonAcrossSSHDFork: sshd's keyboard-interactive child
+// authenticates, its parent opens the session: one module instance for
+// both, as under pam_python.
+func TestPythonAcrossSSHDFork(t *testing.T) {
+	s := pythonStack(t, "testdata/python/state.py", nil, "secret")
+	driver := forkDriver(t)
+	mark := sink.Mark()
+	out, err := exec.Command(driver, s.svc, "sshd", "alice", "sshd-kbdint").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, step := range []string{"child-authenticate 0", "child-account 0", "open_session 0"} {
+		if !strings.Contains(string(out), step) {
+			t.Errorf("no step %q:\n%s", step, out)
+		}
+	}
+	if len(grep(sink.Since(mark), `state ["auth", "account", "open_session"]`)) != 1 {
+		t.Errorf("the session did not see the child's state: %q", sink.Since(mark))
+	}
+}
+
+// TestPythonRefusals: an interpreter that is not there, not root's, or
+// relative, and interpreter= without a script, deny with one line.
+func TestPythonRefusals(t *testing.T) {
+	for _, tt := range []struct{ interpreter, want string }{
+		{"/nonexistent/python3", "interpreter \"/nonexistent/python3\" refused"},
+		{"python3", "is not an absolute path"},
+	} {
+		s := newPAMStack(t, "")
+		script := filepath.Join(s.dir, "s.py")
+		must(t, os.WriteFile(script, []byte("def pam_sm_authenticate(pamh, flags, argv):\n    return 0\n"), 0o644))
+		line := s.moduleLine("interpreter="+tt.interpreter) + " " + script
+		s.service(t, "sshd", "auth required "+line+"\n")
+		mark := sink.Mark()
+		if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code == 0 {
+			t.Errorf("%s: let in:\n%s", tt.interpreter, out)
+		}
+		if len(grep(sink.Since(mark), tt.want)) != 1 {
+			t.Errorf("%s: log %q", tt.interpreter, sink.Since(mark))
+		}
+	}
+}
