@@ -12,6 +12,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -19,6 +20,7 @@ import (
 // Group is a group entry: os/user leaves out the members.
 type Group struct {
 	Name    string
+	Passwd  string // gr_passwd, as the C library gives it
 	GID     uint32
 	Members []string // supplementary members; the primary members are in passwd
 }
@@ -27,8 +29,12 @@ type Group struct {
 var ErrNoGroup = errors.New("no such group in NSS")
 
 // LookupGroup returns a group by name (byName) or gid, with its members,
-// through getgrnam_r or getgrgid_r.
+// through getgrnam_r or getgrgid_r. A name with a NUL byte names no group:
+// C would read only the part before it.
 func LookupGroup(name string, gid uint32, byName bool) (Group, error) {
+	if byName && strings.IndexByte(name, 0) >= 0 {
+		return Group{}, ErrNoGroup
+	}
 	var grp C.struct_group
 	var result *C.struct_group
 	cname := C.CString(name)
@@ -57,7 +63,7 @@ func LookupGroup(name string, gid uint32, byName bool) (Group, error) {
 			C.free(buf)
 			return Group{}, ErrNoGroup
 		}
-		g := Group{Name: C.GoString(grp.gr_name), GID: uint32(grp.gr_gid)}
+		g := Group{Name: C.GoString(grp.gr_name), Passwd: C.GoString(grp.gr_passwd), GID: uint32(grp.gr_gid)}
 		for p := grp.gr_mem; p != nil && *p != nil; p = (**C.char)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(*p))) {
 			g.Members = append(g.Members, C.GoString(*p))
 		}

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
@@ -20,7 +19,8 @@ import (
 )
 
 // predeclared is what every script sees: the host modules under their
-// names, __modules__ for the import pre-pass, and catch.
+// names, __modules__ for the import pre-pass, and catch. sys is each run's
+// own, as its argv and path are lists a script may change.
 func predeclared() starlark.StringDict {
 	mods := starlark.NewDict(len(moduleNames))
 	d := starlark.StringDict{"catch": starlark.NewBuiltin("catch", catch), "open": starlark.NewBuiltin("open", openFile)}
@@ -30,16 +30,26 @@ func predeclared() starlark.StringDict {
 			d[name] = m
 		}
 	}
-	mods.Freeze()
+	sys := runModule{newSysModule()}
+	mods.SetKey(starlark.String("sys"), sys)
+	d["sys"] = sys
+	mods.Freeze() // all but sys: runModule
 	d["__modules__"] = mods
 	return d
 }
 
+// runModule is a module of one run only, whose lists stay the script's to
+// change when __modules__ is frozen.
+type runModule struct{ *starlarkstruct.Module }
+
+func (runModule) Freeze() {}
+
 func predeclaredName(name string) bool {
 	_, isModule := hostModules[name]
-	return isModule || name == "__modules__" || name == "catch" || name == "open"
+	return isModule || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
 }
 
+// hostModules are shared by all runs: nothing in them can change.
 var hostModules = map[string]*starlarkstruct.Module{
 	"syslog":  syslogModule,
 	"pwd":     pwdModule,
@@ -47,35 +57,115 @@ var hostModules = map[string]*starlarkstruct.Module{
 	"os":      osModule,
 	"os.path": osPathModule,
 	"time":    timeModule,
-	"json":    json.Module,
-	"sys":     sysModule,
+	"json":    jsonModule,
 }
 
-// syslog: syslog.syslog([priority,] message) and the LOG_ constants.
-var syslogModule = &starlarkstruct.Module{Name: "syslog", Members: starlark.StringDict{
-	"syslog": starlark.NewBuiltin("syslog.syslog", func(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		priority, msg := logInfo, ""
-		switch len(args) {
-		case 1:
-			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &msg); err != nil {
+// syslog: CPython's syslog module. Lines go to the module's own log
+// (AUTHPRIV, its ident), whatever facility a script names: openlog and
+// closelog are accepted and change nothing, so that no script can change
+// the application's ident as libc openlog would under pam_python.
+var syslogModule = &starlarkstruct.Module{Name: "syslog", Members: func() starlark.StringDict {
+	m := starlark.StringDict{
+		"syslog":     starlark.NewBuiltin("syslog.syslog", syslogSyslog),
+		"openlog":    starlark.NewBuiltin("syslog.openlog", syslogOpenlog),
+		"closelog":   noop("syslog.closelog"),
+		"setlogmask": starlark.NewBuiltin("syslog.setlogmask", syslogSetlogmask),
+		"LOG_MASK": starlark.NewBuiltin("syslog.LOG_MASK", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			var pri int
+			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &pri); err != nil {
 				return nil, err
 			}
-		default:
-			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 2, &priority, &msg); err != nil {
+			return starlark.MakeInt(1 << (pri & 7)), nil
+		}),
+		"LOG_UPTO": starlark.NewBuiltin("syslog.LOG_UPTO", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			var pri int
+			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &pri); err != nil {
 				return nil, err
 			}
+			return starlark.MakeInt(1<<((pri&7)+1) - 1), nil
+		}),
+	}
+	for name, v := range syslogConstants {
+		m[name] = starlark.MakeInt(v)
+	}
+	return m
+}()}
+
+// syslogConstants are CPython's on Linux (3.11, and LOG_FTP of 3.13).
+var syslogConstants = map[string]int{
+	// priorities
+	"LOG_EMERG": 0, "LOG_ALERT": 1, "LOG_CRIT": 2, "LOG_ERR": 3,
+	"LOG_WARNING": 4, "LOG_NOTICE": 5, "LOG_INFO": 6, "LOG_DEBUG": 7,
+	// facilities
+	"LOG_KERN": 0 << 3, "LOG_USER": 1 << 3, "LOG_MAIL": 2 << 3, "LOG_DAEMON": 3 << 3,
+	"LOG_AUTH": 4 << 3, "LOG_SYSLOG": 5 << 3, "LOG_LPR": 6 << 3, "LOG_NEWS": 7 << 3,
+	"LOG_UUCP": 8 << 3, "LOG_CRON": 9 << 3, "LOG_AUTHPRIV": 10 << 3, "LOG_FTP": 11 << 3,
+	"LOG_LOCAL0": 16 << 3, "LOG_LOCAL1": 17 << 3, "LOG_LOCAL2": 18 << 3, "LOG_LOCAL3": 19 << 3,
+	"LOG_LOCAL4": 20 << 3, "LOG_LOCAL5": 21 << 3, "LOG_LOCAL6": 22 << 3, "LOG_LOCAL7": 23 << 3,
+	// openlog options
+	"LOG_PID": 0x01, "LOG_CONS": 0x02, "LOG_ODELAY": 0x04, "LOG_NDELAY": 0x08,
+	"LOG_NOWAIT": 0x10, "LOG_PERROR": 0x20,
+}
+
+// logMaskKey keeps a run's setlogmask; unset is every priority.
+const logMaskKey = "pamac.logmask"
+
+func logMask(t *starlark.Thread) int {
+	if m, ok := t.Local(logMaskKey).(int); ok {
+		return m
+	}
+	return 0xff
+}
+
+// syslog.syslog([priority,] message): the priority's facility bits are
+// ignored, its level is the line's.
+func syslogSyslog(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	priority, msg := logInfo, ""
+	switch len(args) {
+	case 1:
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &msg); err != nil {
+			return nil, err
 		}
-		h, _ := t.Local(hostKey).(*Host)
-		h.log(priority&7, msg)
+	default:
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 2, &priority, &msg); err != nil {
+			return nil, err
+		}
+	}
+	if logMask(t)&(1<<(priority&7)) == 0 {
 		return starlark.None, nil
-	}),
-	"openlog":   noop("syslog.openlog"),
-	"closelog":  noop("syslog.closelog"),
-	"LOG_EMERG": starlark.MakeInt(0), "LOG_ALERT": starlark.MakeInt(1), "LOG_CRIT": starlark.MakeInt(2),
-	"LOG_ERR": starlark.MakeInt(3), "LOG_WARNING": starlark.MakeInt(4), "LOG_NOTICE": starlark.MakeInt(5),
-	"LOG_INFO": starlark.MakeInt(6), "LOG_DEBUG": starlark.MakeInt(7),
-	"LOG_AUTH": starlark.MakeInt(4 << 3), "LOG_AUTHPRIV": starlark.MakeInt(10 << 3), "LOG_USER": starlark.MakeInt(1 << 3),
-}}
+	}
+	h, _ := t.Local(hostKey).(*Host)
+	h.log(priority&7, msg)
+	return starlark.None, nil
+}
+
+// syslog.openlog([ident[, logoption[, facility]]]) checks its arguments
+// as CPython does and changes nothing.
+func syslogOpenlog(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	ident := starlark.Value(starlark.None)
+	var option, facility int
+	if err := starlark.UnpackArgs(b.Name(), args, kw, "ident?", &ident, "logoption?", &option, "facility?", &facility); err != nil {
+		return nil, err
+	}
+	if _, ok := ident.(starlark.String); !ok && ident != starlark.None {
+		return nil, fmt.Errorf("TypeError: syslog.openlog: ident must be str or None, not %s", ident.Type())
+	}
+	return starlark.None, nil
+}
+
+// syslog.setlogmask(mask) sets which priorities syslog() writes (0 leaves
+// it) and returns the mask before.
+func syslogSetlogmask(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	var mask int
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &mask); err != nil {
+		return nil, err
+	}
+	old := logMask(t)
+	if mask != 0 {
+		t.SetLocal(logMaskKey, mask)
+	}
+	return starlark.MakeInt(old), nil
+}
 
 func noop(name string) *starlark.Builtin {
 	return starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
@@ -83,37 +173,50 @@ func noop(name string) *starlark.Builtin {
 	})
 }
 
-// pwd: getpwnam and getpwuid through NSS.
+// pwd and grp entries: CPython's field names and order.
+var (
+	passwdFields = []string{"pw_name", "pw_passwd", "pw_uid", "pw_gid", "pw_gecos", "pw_dir", "pw_shell"}
+	groupFields  = []string{"gr_name", "gr_passwd", "gr_gid", "gr_mem"}
+)
+
+// pwd: getpwnam and getpwuid through NSS (getpwnam_r, getpwuid_r: the
+// whole entry, which os/user does not give). No getpwall, nor getgrall
+// below: listing every user of an LDAP or AD directory can take minutes in
+// a C call no limit stops, and SSSD by default lists only some.
 var pwdModule = &starlarkstruct.Module{Name: "pwd", Members: starlark.StringDict{
 	"getpwnam": starlark.NewBuiltin("pwd.getpwnam", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		var name string
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &name); err != nil {
 			return nil, err
 		}
-		u, err := user.Lookup(name)
-		return passwdEntry(u, err, "name "+strconv.Quote(name))
+		p, err := nss.LookupUser(name, 0, true)
+		return passwdEntry(p, err, "getpwnam(): name not found: "+pyRepr(name))
 	}),
 	"getpwuid": starlark.NewBuiltin("pwd.getpwuid", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		var uid int
+		var uid int64
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &uid); err != nil {
 			return nil, err
 		}
-		u, err := user.LookupId(strconv.Itoa(uid))
-		return passwdEntry(u, err, "uid "+strconv.Itoa(uid))
+		notFound := "getpwuid(): uid not found: " + strconv.FormatInt(uid, 10)
+		if uid < 0 || uid > math.MaxUint32 {
+			return nil, errors.New("KeyError: " + notFound)
+		}
+		p, err := nss.LookupUser("", uint32(uid), false)
+		return passwdEntry(p, err, notFound)
 	}),
 }}
 
-func passwdEntry(u *user.User, err error, what string) (starlark.Value, error) {
-	if err != nil {
-		return nil, fmt.Errorf("KeyError: getpwnam(): %s not found", what)
+func passwdEntry(p nss.Passwd, err error, notFound string) (starlark.Value, error) {
+	if errors.Is(err, nss.ErrNoUser) {
+		return nil, errors.New("KeyError: " + notFound)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return starlarkstruct.FromStringDict(starlark.String("struct_passwd"), starlark.StringDict{
-		"pw_name": starlark.String(u.Username), "pw_passwd": starlark.String("x"),
-		"pw_uid": starlark.MakeInt(uid), "pw_gid": starlark.MakeInt(gid),
-		"pw_gecos": starlark.String(u.Name), "pw_dir": starlark.String(u.HomeDir), "pw_shell": starlark.String(""),
-	}), nil
+	if err != nil {
+		return nil, fmt.Errorf("OSError: %v", err)
+	}
+	return newStructSeq("pwd", "struct_passwd", passwdFields,
+		starlark.String(p.Name), starlark.String(p.Passwd),
+		starlark.MakeUint64(uint64(p.UID)), starlark.MakeUint64(uint64(p.GID)),
+		starlark.String(p.Gecos), starlark.String(p.Dir), starlark.String(p.Shell)), nil
 }
 
 // grp: getgrnam and getgrgid, members included, through NSS.
@@ -123,32 +226,47 @@ var grpModule = &starlarkstruct.Module{Name: "grp", Members: starlark.StringDict
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &name); err != nil {
 			return nil, err
 		}
-		return groupEntry(nss.LookupGroup(name, 0, true))
+		g, err := nss.LookupGroup(name, 0, true)
+		return groupEntry(g, err, "getgrnam(): name not found: "+pyRepr(name))
 	}),
 	"getgrgid": starlark.NewBuiltin("grp.getgrgid", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-		var gid int
+		var gid int64
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &gid); err != nil {
 			return nil, err
 		}
-		return groupEntry(nss.LookupGroup("", uint32(gid), false))
+		notFound := "getgrgid(): gid not found: " + strconv.FormatInt(gid, 10)
+		if gid < 0 || gid > math.MaxUint32 {
+			return nil, errors.New("KeyError: " + notFound)
+		}
+		g, err := nss.LookupGroup("", uint32(gid), false)
+		return groupEntry(g, err, notFound)
 	}),
 }}
 
-func groupEntry(g nss.Group, err error) (starlark.Value, error) {
+func groupEntry(g nss.Group, err error, notFound string) (starlark.Value, error) {
 	if errors.Is(err, nss.ErrNoGroup) {
-		return nil, fmt.Errorf("KeyError: group not found")
+		return nil, errors.New("KeyError: " + notFound)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("OSError: %v", err)
 	}
 	mem := make([]starlark.Value, len(g.Members))
 	for i, m := range g.Members {
 		mem[i] = starlark.String(m)
 	}
-	return starlarkstruct.FromStringDict(starlark.String("struct_group"), starlark.StringDict{
-		"gr_name": starlark.String(g.Name), "gr_passwd": starlark.String("x"),
-		"gr_gid": starlark.MakeInt(int(g.GID)), "gr_mem": starlark.NewList(mem),
-	}), nil
+	return newStructSeq("grp", "struct_group", groupFields,
+		starlark.String(g.Name), starlark.String(g.Passwd),
+		starlark.MakeUint64(uint64(g.GID)), starlark.NewList(mem)), nil
+}
+
+// pyRepr quotes a name as Python's repr does in the common case.
+func pyRepr(s string) string {
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || r == '\\' || r == '\'' {
+			return strconv.Quote(s)
+		}
+	}
+	return "'" + s + "'"
 }
 
 // os and os.path: reading only.
@@ -161,9 +279,31 @@ var osPathModule = &starlarkstruct.Module{Name: "os.path", Members: starlark.Str
 }}
 
 var osModule = &starlarkstruct.Module{Name: "os", Members: starlark.StringDict{
-	"path": osPathModule,
-	"sep":  starlark.String("/"),
+	"path":    osPathModule,
+	"sep":     starlark.String("/"),
+	"environ": osEnviron,
+	"getenv": starlark.NewBuiltin("os.getenv", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		var key string
+		def := starlark.Value(starlark.None)
+		if err := starlark.UnpackArgs(b.Name(), args, kw, "key", &key, "default?", &def); err != nil {
+			return nil, err
+		}
+		return def, nil // os.environ is empty
+	}),
 }}
+
+// osEnviron is os.environ: empty and read-only. Under pam_python a script
+// sees the environment of the application it runs in (sshd's, or under su
+// and sudo the invoking user's: the attacker's). Here it runs in a helper
+// that the module starts with a fixed environment (PATH and LANG), or in
+// the daemon with systemd's: neither is the application's, and showing
+// them would pass for it. The PAM environment (pam_getenv, what
+// pam_env and other modules set for the session) is pamh.env.
+var osEnviron = func() *starlark.Dict {
+	d := starlark.NewDict(0)
+	d.Freeze()
+	return d
+}()
 
 func statTest(name string, test func(os.FileInfo) bool) *starlark.Builtin {
 	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -206,18 +346,43 @@ var timeModule = &starlarkstruct.Module{Name: "time", Members: starlark.StringDi
 	}),
 }}
 
+var timeFields = []string{"tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"}
+
 func structTime(t time.Time) starlark.Value {
-	return starlarkstruct.FromStringDict(starlark.String("struct_time"), starlark.StringDict{
-		"tm_year": starlark.MakeInt(t.Year()), "tm_mon": starlark.MakeInt(int(t.Month())), "tm_mday": starlark.MakeInt(t.Day()),
-		"tm_hour": starlark.MakeInt(t.Hour()), "tm_min": starlark.MakeInt(t.Minute()), "tm_sec": starlark.MakeInt(t.Second()),
-		"tm_wday": starlark.MakeInt((int(t.Weekday()) + 6) % 7), "tm_yday": starlark.MakeInt(t.YearDay()),
-	})
+	dst := 0
+	if t.IsDST() {
+		dst = 1
+	}
+	return newStructSeq("time", "struct_time", timeFields,
+		starlark.MakeInt(t.Year()), starlark.MakeInt(int(t.Month())), starlark.MakeInt(t.Day()),
+		starlark.MakeInt(t.Hour()), starlark.MakeInt(t.Minute()), starlark.MakeInt(t.Second()),
+		starlark.MakeInt((int(t.Weekday())+6)%7), starlark.MakeInt(t.YearDay()), starlark.MakeInt(dst))
 }
 
-var sysModule = &starlarkstruct.Module{Name: "sys", Members: starlark.StringDict{
-	"version":  starlark.String("starlark (pam-accesscontrol)"),
-	"platform": starlark.String("linux"),
-}}
+// newSysModule is a run's sys. pam_python never sets sys.argv (the module
+// arguments are each entry point's argv); embedded CPython 3.8 and later
+// make it a list of one empty string, and so does this. sys.path is a list
+// to change at will (sys.path.insert(0, …) is common), which imports here
+// do not read. sys.exit ends the call in PAM_SERVICE_ERR, as SystemExit
+// does under pam_python.
+func newSysModule() *starlarkstruct.Module {
+	return &starlarkstruct.Module{Name: "sys", Members: starlark.StringDict{
+		"version":  starlark.String("starlark (pam-accesscontrol)"),
+		"platform": starlark.String("linux"),
+		"argv":     starlark.NewList([]starlark.Value{starlark.String("")}),
+		"path":     starlark.NewList(nil),
+		"exit": starlark.NewBuiltin("sys.exit", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			code := starlark.Value(starlark.None)
+			if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 0, &code); err != nil {
+				return nil, err
+			}
+			if s, ok := code.(starlark.String); ok {
+				return nil, fmt.Errorf("SystemExit: %s", string(s))
+			}
+			return nil, fmt.Errorf("SystemExit: %s", code)
+		}),
+	}}
+}
 
 // catch(fn, *args) calls fn and returns a struct with .value and .error
 // (None when fn succeeded): Starlark has no try/except.
