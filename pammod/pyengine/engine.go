@@ -201,7 +201,7 @@ func (c Call) exchange(e loginstate.Engine) (int32, error) {
 	w := json.NewEncoder(conn)
 	r := bufio.NewReaderSize(conn, 64<<10)
 	err = w.Encode(map[string]any{"op": "call", "script": c.Script, "entry": c.Entry,
-		"flags": c.Req.Flags, "argv": c.Argv})
+		"flags": c.Req.Flags, "argv": c.Argv, "caller": []any{c.Caller.Self.PID, c.Caller.Self.Start}})
 	if err != nil {
 		return 0, fmt.Errorf("its Python went away: %w", err)
 	}

@@ -6,8 +6,8 @@
 #
 #   python3 -I -c HOST OWNER_PID OWNER_START PARENT_PID PARENT_START SOCKET
 #
-# It exits at pam_end, when no process of its login is left, or after a
-# day without a call. Nothing here is an instruction to scripts' authors:
+# It exits at pam_end, when no process of its login is left (Login), or
+# after a day without a call. Nothing here is an instruction to scripts' authors:
 # they see pam_python's API and nothing else.
 import json
 import os
@@ -15,6 +15,7 @@ import socket
 import struct
 import sys
 import syslog
+import time
 import traceback
 import types
 
@@ -352,8 +353,30 @@ def start_time(pid):
     return int(fields[19])
 
 
-def login_alive(owners):
-    return any(pid > 0 and start_time(pid) == start for pid, start in owners)
+def running(pid, start):
+    return pid > 0 and start_time(pid) == start
+
+
+class Login:
+    """Which processes are this login's: those that made a call, and for a
+    while the first caller's parent, which may take the login over (sshd's
+    monitor opens the session its keyboard-interactive child authenticated)
+    but may as well be a server that lives on (sshd's listener)."""
+
+    PARENT_GRACE = 120
+
+    def __init__(self, owner, parent, started):
+        self.callers = {owner}
+        self.parent = parent
+        self.started = started
+
+    def called(self, pid, start):
+        self.callers.add((pid, start))
+
+    def alive(self, now):
+        if any(running(pid, start) for pid, start in self.callers):
+            return True
+        return now - self.started < self.PARENT_GRACE and running(*self.parent)
 
 
 def peer_is_root(conn):
@@ -363,7 +386,7 @@ def peer_is_root(conn):
 
 
 def main():
-    owners = [(int(sys.argv[1]), int(sys.argv[2])), (int(sys.argv[3]), int(sys.argv[4]))]
+    login = Login((int(sys.argv[1]), int(sys.argv[2])), (int(sys.argv[3]), int(sys.argv[4])), time.monotonic())
     sys.argv = [""]
     syslog.openlog("pam-accesscontrol-python", syslog.LOG_PID, syslog.LOG_AUTHPRIV)
     listener = socket.socket(fileno=3)
@@ -374,7 +397,7 @@ def main():
             conn, _ = listener.accept()
         except socket.timeout:
             idle += POLL
-            if idle >= IDLE or not login_alive(owners):
+            if idle >= IDLE or not login.alive(time.monotonic()):
                 return 0
             continue
         idle = 0
@@ -387,6 +410,7 @@ def main():
                 req = ch.recv()
                 if req.get("op") != "call":
                     continue
+                login.called(*req.get("caller", (0, 0)))
                 result = run_call(ch, req)
                 ch.send(result)
             except (EOFError, OSError, ValueError):
