@@ -244,6 +244,11 @@ def make_pamh_class():
             out = tuple(Response(a[0], a[1] if len(a) > 1 else 0) for a in answers)
             return out[0] if single else out
 
+        def __dir__(self):
+            # pam_python's members are slots and getset descriptors, so
+            # dir(pamh) lists the constants and items (test.py reads them so)
+            return sorted(set(object.__dir__(self)) | set(CONSTANTS) | set(items) | {"xauthdata"})
+
         def fail_delay(self, micro_sec):
             self._check({"op": "fail_delay", "usec": int(micro_sec)})
 
@@ -267,6 +272,7 @@ class Script:
 
 
 scripts = {}
+loaded = []  # the scripts whose top level ran, in that order
 PamHandle = make_pamh_class()
 
 
@@ -295,14 +301,17 @@ def load(script):
     pamh = PamHandle(module)
     exec(code, module.__dict__)
     script.module, script.pamh = module, pamh
+    loaded.append(script)
     return None
 
 
 def run_call(ch, req):
     """Run one entry point; returns the result message."""
     path = req["script"]
-    script = scripts.setdefault(path, Script(path))
     entry = req["entry"]
+    if entry == "pam_sm_end":
+        return end_all(ch, req)
+    script = scripts.setdefault(path, Script(path))
     C = CONSTANTS
     try:
         load(script)
@@ -311,6 +320,28 @@ def run_call(ch, req):
     except BaseException:
         tb = traceback.format_exc()
         return {"op": "result", "code": C["PAM_SERVICE_ERR"], "error": tb, "where": where(tb)}
+    return call_entry(ch, script, entry, req)
+
+
+def end_all(ch, req):
+    """pam_end: the module asks for its first script line's pam_sm_end;
+    pam_python ends every script the handle loaded, each from its own PAM
+    data, so the last loaded first. A script never loaded is not ended.
+    The others' failures are logged here; the asked one's is the result."""
+    result = {"op": "result", "code": 0}
+    for script in reversed(loaded):
+        r = call_entry(ch, script, "pam_sm_end", req)
+        if script.path == req["script"]:
+            result = r
+        elif r.get("error"):
+            last = r["error"].strip().splitlines()[-1].strip()
+            log(syslog.LOG_ERR, "pam_sm_end: script %r: %s%s" % (script.path, r["where"] + ": " if r["where"] else "", last))
+    return result
+
+
+def call_entry(ch, script, entry, req):
+    """Run one entry point of a loaded script; returns the result message."""
+    C = CONSTANTS
     pamh = script.pamh
     object.__setattr__(pamh, "_channel", ch)
     try:

@@ -222,3 +222,33 @@ def pam_sm_authenticate(pamh, flags, argv):
 		}
 	}
 }
+
+// TestHostEndAll: pam_end reaches the module's first script line only;
+// every script the handle loaded is ended, the last loaded first, as
+// pam_python's per-script PAM data are freed. dir(pamh) lists the
+// constants and items, as pam_python's does.
+func TestHostEndAll(t *testing.T) {
+	h := startHost(t)
+	src := `
+def pam_sm_authenticate(pamh, flags, argv):
+    names = dir(pamh)
+    return 0 if "PAM_SUCCESS" in names and "_PAM_RETURN_VALUES" in names and "user" in names else 7
+def pam_sm_end(pamh):
+    pamh.tty = __file__
+`
+	first, second := writeScript(t, src), writeScript(t, src)
+	for _, s := range []string{first, second} {
+		if res, _ := h.call(t, s, "pam_sm_authenticate", []string{s}, nil); res["code"] != 0.0 {
+			t.Fatalf("dir(pamh): %v", res)
+		}
+	}
+	res, reqs := h.call(t, first, "pam_sm_end", nil, nil)
+	if res["code"] != 0.0 || len(reqs) != 2 {
+		t.Fatalf("%v %v", res, reqs)
+	}
+	for i, want := range []string{second, first} {
+		if reqs[i]["op"] != "set_item" || reqs[i]["value"] != want {
+			t.Errorf("request %d: %v, want tty set to %s", i, reqs[i], want)
+		}
+	}
+}
