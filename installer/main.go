@@ -23,6 +23,7 @@ var verbs = []struct {
 	{"show-pam-info", "SERVICE…  the package that ships each service file", runShowPamInfo},
 	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", runPamConfigure},
 	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", runPamClean},
+	{"migrate-python", "[--interpreter PATH] [--dry-run] [SERVICE…]  run pam_python.so scripts through pam-accesscontrol's interpreter= instead", runMigratePython},
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   decide one login and show why", runExplain},
 }

@@ -148,7 +148,11 @@ func owner(path string) (pkg, desc string, err error) {
 
 // runPamConfigure is `pam-configure [--dry-run] [SERVICE…]`.
 func runPamConfigure(args []string, stdout, stderr io.Writer) int {
-	return editServices("pam-configure", args, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
+	f := newPamFlags("pam-configure", stderr, true)
+	if f.fs.Parse(args) != nil {
+		return exitUsage
+	}
+	return editServices(f, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
 		return pamd.Configure(name, text, t.Resolver())
 	}, true)
 }
@@ -156,17 +160,41 @@ func runPamConfigure(args []string, stdout, stderr io.Writer) int {
 // runPamClean is `make-pam-clean [--dry-run] [SERVICE…]`: with no service
 // named, every service that has our lines.
 func runPamClean(args []string, stdout, stderr io.Writer) int {
-	return editServices("make-pam-clean", args, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
+	f := newPamFlags("make-pam-clean", stderr, true)
+	if f.fs.Parse(args) != nil {
+		return exitUsage
+	}
+	return editServices(f, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
 		return pamd.Clean(text), nil
 	}, false)
 }
 
-func editServices(verb string, args []string, stdout, stderr io.Writer,
-	edit func(t pamd.Tree, name string, text []byte) ([]byte, error), configure bool) int {
-	f := newPamFlags(verb, stderr, true)
+// runMigratePython is `migrate-python [--interpreter PATH] [--dry-run]
+// [SERVICE…]`: pam_python.so script lines run their scripts in that
+// Python through our module instead (interpreter=); with no service
+// named, every service that has such a line. make-pam-clean undoes it.
+func runMigratePython(args []string, stdout, stderr io.Writer) int {
+	f := newPamFlags("migrate-python", stderr, true)
+	interpreter := f.fs.String("interpreter", "/usr/bin/python3", "the Python to run the scripts in (an absolute path)")
 	if f.fs.Parse(args) != nil {
 		return exitUsage
 	}
+	if !filepath.IsAbs(*interpreter) || strings.ContainsAny(*interpreter, " \t") {
+		fmt.Fprintf(stderr, "migrate-python: --interpreter %q must be an absolute path without blanks\n", *interpreter)
+		return exitUsage
+	}
+	if _, err := os.Stat(filepath.Join(*f.root, *interpreter)); err != nil {
+		fmt.Fprintf(stderr, "migrate-python: %v\n", err)
+		return 1
+	}
+	return editServices(f, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
+		return pamd.MigratePython(text, *interpreter)
+	}, false)
+}
+
+func editServices(f pamFlags, stdout, stderr io.Writer,
+	edit func(t pamd.Tree, name string, text []byte) ([]byte, error), configure bool) int {
+	verb := f.fs.Name()
 	t := f.tree()
 	services := f.fs.Args()
 	if len(services) == 0 {
@@ -183,8 +211,10 @@ func editServices(verb string, args []string, stdout, stderr io.Writer,
 			switch {
 			case configure && contains(defaultServices, s):
 				services = append(services, s)
-			case !configure && len(pamd.Configured(text)) > 0:
-				services = append(services, s)
+			case !configure:
+				if changed, err := edit(t, s, text); err == nil && string(changed) != string(text) {
+					services = append(services, s)
+				}
 			}
 		}
 		if len(services) == 0 {

@@ -188,3 +188,32 @@ func TestShowPamInfo(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
+
+// TestMigratePython: migrate-python makes pam_python.so script lines run
+// through our module's interpreter=, leaves other lines alone, and
+// make-pam-clean gives the file back byte for byte.
+func TestMigratePython(t *testing.T) {
+	root := scratchRoot(t)
+	svc := filepath.Join(root, "etc/pam.d/otp")
+	orig := "auth required pam_unix.so\nauth required pam_python.so /usr/local/lib/otp.py digits=6\naccount required pam_unix.so\n"
+	must(t, os.WriteFile(svc, []byte(orig), 0o644))
+	out, stderr, code := runCLI(t, root, nil, "migrate-python", "--root", root, "otp")
+	if code != 1 || !strings.Contains(stderr, "no such file") {
+		t.Fatalf("an interpreter the tree lacks: exit %d\n%s%s", code, out, stderr)
+	}
+	must(t, os.MkdirAll(filepath.Join(root, "usr/bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "usr/bin/python3"), nil, 0o755))
+	if out, stderr, code := runCLI(t, root, nil, "migrate-python", "--root", root); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	want := "auth required pam_unix.so\nauth required pam_accesscontrol.so interpreter=/usr/bin/python3 /usr/local/lib/otp.py digits=6\naccount required pam_unix.so\n"
+	if got := string(pamFile(t, root, "otp")); got != want {
+		t.Fatalf("migrated:\n%s", got)
+	}
+	if got := string(pamFile(t, root, "sshd")); strings.Contains(got, "interpreter=") {
+		t.Errorf("a service without pam_python changed:\n%s", got)
+	}
+	if out, stderr, code := runCLI(t, root, nil, "make-pam-clean", "--root", root, "otp"); code != 0 || string(pamFile(t, root, "otp")) != orig {
+		t.Errorf("clean: exit %d\n%s%s\n%s", code, out, stderr, pamFile(t, root, "otp"))
+	}
+}

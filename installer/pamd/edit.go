@@ -47,8 +47,8 @@ func lines(text []byte) []string {
 func Configured(text []byte) map[string]bool {
 	have := map[string]bool{}
 	for _, l := range lines(text) {
-		if m := ourLine.FindStringSubmatch(l); m != nil {
-			have[m[1]] = true
+		if typ, ok := ruleLine(l); ok {
+			have[typ] = true
 		}
 	}
 	return have
@@ -148,11 +148,10 @@ func Skippable(name string, text []byte, resolve Resolver) ([]*SkipError, error)
 	var out []*SkipError
 	units := map[string][]unit{}
 	for i, l := range lines(text) {
-		m := ourLine.FindStringSubmatch(l)
-		if m == nil {
+		typ, ok := ruleLine(l)
+		if !ok {
 			continue
 		}
-		typ := m[1]
 		if _, ok := units[typ]; !ok {
 			u, err := expand(name, text, typ, resolve)
 			if err != nil {
@@ -195,11 +194,12 @@ func insertionPoint(ls []string, typ string) int {
 	return len(ls)
 }
 
-// Clean removes the module's lines, and only them.
+// Clean removes the module's rule lines, and only them, and gives the
+// pam_python script lines that MigratePython moved back to pam_python.so.
 func Clean(text []byte) []byte {
 	var out []string
-	for _, l := range lines(text) {
-		if !ourLine.MatchString(l) {
+	for _, l := range lines(RestorePython(text)) {
+		if _, ours := ruleLine(l); !ours {
 			out = append(out, l)
 		}
 	}

@@ -63,7 +63,7 @@ func Rehearse(service string, text []byte, resolve Resolver, dir, module string,
 			case e.control == "include" || e.control == "substack":
 				includes = append(includes, e.target)
 				l = e.typ + " " + e.control + " " + filepath.Join(dir, e.target)
-			case ourLine.MatchString(l):
+			case isRuleLine(l):
 				m := moduleLine.FindStringSubmatch(l)
 				mod := m[2]
 				if module != "" {
@@ -104,4 +104,9 @@ func Rehearse(service string, text []byte, resolve Resolver, dir, module string,
 		}
 	}
 	return r, nil
+}
+
+func isRuleLine(l string) bool {
+	_, ok := ruleLine(l)
+	return ok
 }
