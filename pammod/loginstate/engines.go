@@ -19,6 +19,7 @@ type Engine struct {
 	LoginID string    `json:"login"` // kept on the PAM handle too
 	Socket  string    `json:"socket"`
 	Process Process   `json:"process"` // the interpreter
+	Path    string    `json:"path"`    // the interpreter's path, as the module line names it
 	At      time.Time `json:"at"`
 }
 

@@ -79,6 +79,11 @@ func Run(c Call) int32 {
 			c.Req.Fn, c.Script, e.Process.PID)
 		return protocol.PAMServiceErr
 	}
+	if found && e.Path != c.Interpreter && c.Req.Fn != protocol.FnEnd {
+		c.Log.Error("%s: script %q: this login's scripts run in %s, not %s: one login, one interpreter; denying",
+			c.Req.Fn, c.Script, e.Path, c.Interpreter)
+		return protocol.PAMServiceErr
+	}
 	if !found {
 		if c.Req.Fn == protocol.FnEnd {
 			return protocol.PAMSuccess // never loaded: nothing to end
@@ -155,7 +160,7 @@ func (c Call) start(handleID string) (loginstate.Engine, error) {
 			c.Log.Debug("keeping the engine's id on the handle: %v", err)
 		}
 	}
-	e := loginstate.Engine{Owner: c.Caller, LoginID: handleID, Socket: path, Process: proc}
+	e := loginstate.Engine{Owner: c.Caller, LoginID: handleID, Socket: path, Process: proc, Path: c.Interpreter}
 	if err := c.Store.SaveEngine(e); err != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		os.Remove(path)
