@@ -50,9 +50,10 @@ func (s *Store) SaveEngine(e Engine) error {
 	return nil
 }
 
-// AnyHandle, as FindEngine's handleID, matches a record of the caller's own
-// process whatever its handle holds: for pam_end, when libpam lets no
-// module read its data.
+// AnyHandle, as FindEngine's handleID, matches a record of the caller's
+// login (Login.Serves) whatever its handle holds: for pam_end, when libpam
+// lets no module read its data. At worst it ends an engine too early,
+// which denies; it never lets a login in.
 const AnyHandle = "\x00any"
 
 // FindEngine returns the engine of caller's login, by the same rule as
@@ -70,7 +71,7 @@ func (s *Store) FindEngine(caller Login, handleID string) (Engine, bool) {
 		if !e.Owner.Serves(caller) {
 			continue
 		}
-		if handleID == AnyHandle && e.Owner.Self == caller.Self || handleMatches(e.Owner, caller, e.LoginID, handleID) {
+		if handleID == AnyHandle || handleMatches(e.Owner, caller, e.LoginID, handleID) {
 			return e, true
 		}
 	}

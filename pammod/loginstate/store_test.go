@@ -410,3 +410,43 @@ func TestPINNotCountedNotMailed(t *testing.T) {
 		t.Fatal("a PIN that cannot be counted was allowed")
 	}
 }
+
+// TestEngines: a login's interpreter is found by the same rule as its
+// decisions, and by its own process alone at pam_end.
+func TestEngines(t *testing.T) {
+	s, _ := openTest(t)
+	sock, err := s.EngineSocket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Engine{Owner: at(kbdint, monitor), LoginID: "E1", Socket: sock, Process: Process{PID: 900, Start: 9}, Path: "/usr/bin/python3"}
+	if err := s.SaveEngine(e); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		caller   Login
+		handleID string
+		want     bool
+	}{
+		{"the owner", at(kbdint, monitor), "E1", true},
+		{"its parent (sshd's monitor), no id", at(monitor, Process{}), "", true},
+		{"a sibling", at(brother, monitor), "E1", false},
+		{"the owner on a new handle", at(kbdint, monitor), "", false},
+		{"the owner at pam_end", at(kbdint, monitor), AnyHandle, true},
+		{"the parent at pam_end", at(monitor, Process{}), AnyHandle, true},
+		{"a sibling at pam_end", at(brother, monitor), AnyHandle, false},
+	} {
+		if _, ok := s.FindEngine(tt.caller, tt.handleID); ok != tt.want {
+			t.Errorf("%s: found %v", tt.name, ok)
+		}
+	}
+	os.WriteFile(sock, nil, 0o600)
+	s.ForgetEngine(e)
+	if _, ok := s.FindEngine(at(kbdint, monitor), "E1"); ok {
+		t.Error("found after ForgetEngine")
+	}
+	if _, err := os.Stat(sock); err == nil {
+		t.Error("the socket was left")
+	}
+}
