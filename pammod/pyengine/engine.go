@@ -206,7 +206,8 @@ func (c Call) exchange(e loginstate.Engine) (int32, error) {
 	w := json.NewEncoder(conn)
 	r := bufio.NewReaderSize(conn, 64<<10)
 	err = w.Encode(map[string]any{"op": "call", "script": c.Script, "entry": c.Entry,
-		"flags": c.Req.Flags, "argv": c.Argv, "caller": []any{c.Caller.Self.PID, c.Caller.Self.Start}})
+		"flags": c.Req.Flags, "argv": c.Argv, "caller": []any{c.Caller.Self.PID, c.Caller.Self.Start},
+		"handle": handleAddress(c.Req.Handle)})
 	if err != nil {
 		return 0, fmt.Errorf("its Python went away: %w", err)
 	}
@@ -325,6 +326,14 @@ func optValue(o protocol.Opt) any {
 func alive(p loginstate.Process) bool {
 	now, _, err := loginstate.Identifier{}.Stat(p.PID)
 	return err == nil && now == p
+}
+
+// handleAddress is the pam_handle_t's address the module sent ("%p"), for
+// pamh.pamh: scripts key per-login files by it (accesscontrol.py's
+// /tmp/session-<pamh.pamh>), as pam_python gives it. 0 if unreadable.
+func handleAddress(h string) uint64 {
+	n, _ := strconv.ParseUint(strings.TrimPrefix(h, "0x"), 16, 64)
+	return n
 }
 
 func itoa(n int64) string  { return strconv.FormatInt(n, 10) }

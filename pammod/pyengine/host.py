@@ -344,6 +344,8 @@ def call_entry(ch, script, entry, req):
     C = CONSTANTS
     pamh = script.pamh
     object.__setattr__(pamh, "_channel", ch)
+    # pam_python re-points pamh.pamh at the handle on every call
+    object.__setattr__(pamh, "pamh", req.get("handle", 0))
     try:
         fn = script.module.__dict__.get(entry)
         if fn is None:

@@ -77,7 +77,7 @@ func (h *hostProc) call(t *testing.T, script, entry string, argv []string, answe
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	enc := json.NewEncoder(conn)
 	r := bufio.NewReader(conn)
-	enc.Encode(map[string]any{"op": "call", "script": script, "entry": entry, "flags": 0, "argv": argv, "caller": []any{os.Getpid(), startOf(t, os.Getpid())}})
+	enc.Encode(map[string]any{"op": "call", "script": script, "entry": entry, "flags": 0, "argv": argv, "caller": []any{os.Getpid(), startOf(t, os.Getpid())}, "handle": uint64(0x5555deadbeef)})
 	var reqs []map[string]any
 	for {
 		line, err := r.ReadBytes('\n')
@@ -226,12 +226,15 @@ def pam_sm_authenticate(pamh, flags, argv):
 // TestHostEndAll: pam_end reaches the module's first script line only;
 // every script the handle loaded is ended, the last loaded first, as
 // pam_python's per-script PAM data are freed. dir(pamh) lists the
-// constants and items, as pam_python's does.
+// constants and items, as pam_python's does; pamh.pamh is the handle's
+// address the module sent.
 func TestHostEndAll(t *testing.T) {
 	h := startHost(t)
 	src := `
 def pam_sm_authenticate(pamh, flags, argv):
     names = dir(pamh)
+    if pamh.pamh != 0x5555deadbeef:
+        return 6
     return 0 if "PAM_SUCCESS" in names and "_PAM_RETURN_VALUES" in names and "user" in names else 7
 def pam_sm_end(pamh):
     pamh.tty = __file__
