@@ -11,9 +11,7 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
 	"strings"
-	"syscall"
 	"unsafe"
 )
 
@@ -39,36 +37,20 @@ func LookupGroup(name string, gid uint32, byName bool) (Group, error) {
 	var result *C.struct_group
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	for size := C.size_t(4096); size <= 1<<24; size *= 4 {
-		buf := C.malloc(size)
+	var g Group
+	err := lookupR("group", ErrNoGroup, func(buf *C.char, size C.size_t) (C.int, bool) {
 		var rc C.int
 		if byName {
-			rc = C.getgrnam_r(cname, &grp, (*C.char)(buf), size, &result)
+			rc = C.getgrnam_r(cname, &grp, buf, size, &result)
 		} else {
-			rc = C.getgrgid_r(C.gid_t(gid), &grp, (*C.char)(buf), size, &result)
+			rc = C.getgrgid_r(C.gid_t(gid), &grp, buf, size, &result)
 		}
-		if rc == C.ERANGE {
-			C.free(buf)
-			continue
-		}
-		if rc != 0 {
-			C.free(buf)
-			switch syscall.Errno(rc) {
-			case syscall.ENOENT, syscall.ESRCH, syscall.EBADF, syscall.EPERM:
-				return Group{}, ErrNoGroup // how some NSS modules say "not found"
-			}
-			return Group{}, fmt.Errorf("NSS group lookup: %w", syscall.Errno(rc))
-		}
-		if result == nil {
-			C.free(buf)
-			return Group{}, ErrNoGroup
-		}
-		g := Group{Name: C.GoString(grp.gr_name), Passwd: C.GoString(grp.gr_passwd), GID: uint32(grp.gr_gid)}
+		return rc, result != nil
+	}, func() {
+		g = Group{Name: C.GoString(grp.gr_name), Passwd: C.GoString(grp.gr_passwd), GID: uint32(grp.gr_gid)}
 		for p := grp.gr_mem; p != nil && *p != nil; p = (**C.char)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(*p))) {
 			g.Members = append(g.Members, C.GoString(*p))
 		}
-		C.free(buf)
-		return g, nil
-	}
-	return Group{}, errors.New("NSS group entry too large")
+	})
+	return g, err
 }

@@ -11,9 +11,7 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
 	"strings"
-	"syscall"
 	"unsafe"
 )
 
@@ -43,37 +41,21 @@ func LookupUser(name string, uid uint32, byName bool) (Passwd, error) {
 	var result *C.struct_passwd
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	for size := C.size_t(4096); size <= 1<<24; size *= 4 {
-		buf := C.malloc(size)
+	var p Passwd
+	err := lookupR("user", ErrNoUser, func(buf *C.char, size C.size_t) (C.int, bool) {
 		var rc C.int
 		if byName {
-			rc = C.getpwnam_r(cname, &pw, (*C.char)(buf), size, &result)
+			rc = C.getpwnam_r(cname, &pw, buf, size, &result)
 		} else {
-			rc = C.getpwuid_r(C.uid_t(uid), &pw, (*C.char)(buf), size, &result)
+			rc = C.getpwuid_r(C.uid_t(uid), &pw, buf, size, &result)
 		}
-		if rc == C.ERANGE {
-			C.free(buf)
-			continue
-		}
-		if rc != 0 {
-			C.free(buf)
-			switch syscall.Errno(rc) {
-			case syscall.ENOENT, syscall.ESRCH, syscall.EBADF, syscall.EPERM:
-				return Passwd{}, ErrNoUser // how some NSS modules say "not found"
-			}
-			return Passwd{}, fmt.Errorf("NSS user lookup: %w", syscall.Errno(rc))
-		}
-		if result == nil {
-			C.free(buf)
-			return Passwd{}, ErrNoUser
-		}
-		p := Passwd{
+		return rc, result != nil
+	}, func() {
+		p = Passwd{
 			Name: C.GoString(pw.pw_name), Passwd: C.GoString(pw.pw_passwd),
 			UID: uint32(pw.pw_uid), GID: uint32(pw.pw_gid),
 			Gecos: C.GoString(pw.pw_gecos), Dir: C.GoString(pw.pw_dir), Shell: C.GoString(pw.pw_shell),
 		}
-		C.free(buf)
-		return p, nil
-	}
-	return Passwd{}, errors.New("NSS user entry too large")
+	})
+	return p, err
 }
