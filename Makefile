@@ -16,7 +16,7 @@ export PATH := $(dir $(GO)):$(PATH)
 BUILD_DEBS := gcc libc6-dev libpam0g-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
-              dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg
+              dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
 

@@ -17,7 +17,7 @@ var verbs = []struct {
 	run           func(args []string, stdout, stderr io.Writer) int
 }{
 	{"check-my-config", "[--json] [FILE…]  report every problem of the config, with file:line", runCheck},
-	{"check-script", "FILE…  what in a pam_python script must change to run here, with hints", runCheckScript},
+	{"check-script", "[--interpreter PATH] FILE…  everything that keeps a pam_python script from running, with fixes", runCheckScript},
 	{"pam-list", "[--pam-dir DIR] [--root DIR]  the PAM services, * marking those with pam-accesscontrol", runPamList},
 	{"show-pam-config", "[SERVICE…]  pam-accesscontrol's lines in each service", runShowPamConfig},
 	{"show-pam-info", "SERVICE…  the package that ships each service file", runShowPamInfo},

@@ -278,23 +278,6 @@ func TestExplainAsksLogind(t *testing.T) {
 	}
 }
 
-func TestCheckScript(t *testing.T) {
-	dir := t.TempDir()
-	python := filepath.Join(dir, "legacy.py")
-	must(t, os.WriteFile(python, []byte("import syslog\ndef pam_sm_authenticate(pamh, flags, argv):\n    try:\n        u = pamh.get_user()\n    except pamh.exception as e:\n        return e.pam_result\n    return pamh.PAM_SUCCESS\n"), 0o644))
-	nologin, _ := filepath.Abs("../examples/scripts/pam_nologin.py")
-	out, _, code := runCLI(t, dir, nil, "check-script", python, nologin)
-	if code != 1 {
-		t.Fatalf("exit %d\n%s", code, out)
-	}
-	for _, want := range []string{python + ":3: try/except: call the risky part through catch", python + ":5: try/except",
-		"pam_nologin.py: OK, runs as it is"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("lacks %q:\n%s", want, out)
-		}
-	}
-}
-
 // TestCheckMailFiles: check-my-config reads the mail files beside a main
 // config: their bad lines, recipients without a relay, and a PIN rule
 // without a mapping.
