@@ -32,6 +32,21 @@ type sshServer struct {
 
 func startSSHD(t *testing.T, moduleOpts ...string) *sshServer {
 	t.Helper()
+	return startSSHDWith(t, sshdSetup{}, moduleOpts...)
+}
+
+// sshdSetup changes what startSSHDWith's sshd runs.
+type sshdSetup struct {
+	// stack is the PAM service "sshd" for the module line (its options
+	// included); nil: pam_matrix, then the module in auth, account and
+	// session.
+	stack func(s *sshServer, line string) string
+	// command is the ForceCommand; "" is "echo SESSION-OK".
+	command string
+}
+
+func startSSHDWith(t *testing.T, setup sshdSetup, moduleOpts ...string) *sshServer {
+	t.Helper()
 	testenv.Root(t)
 	for _, prog := range []string{"/usr/sbin/sshd", "ssh", "ssh-keygen", "sshpass"} {
 		if _, err := exec.LookPath(prog); err != nil {
@@ -57,9 +72,16 @@ func startSSHD(t *testing.T, moduleOpts ...string) *sshServer {
 	must(t, os.Mkdir(svc, 0o755))
 	stack := &pamStack{dir: s.dir, rules: s.rules}
 	line := stack.moduleLine(moduleOpts...)
-	must(t, os.WriteFile(filepath.Join(svc, "sshd"), []byte(fmt.Sprintf(
-		"auth required %s passdb=%s\nauth required %s\naccount required %s\nsession required %s\n",
-		matrix, filepath.Join(s.dir, "passdb"), line, line, line)), 0o644))
+	if setup.stack == nil {
+		setup.stack = func(s *sshServer, line string) string {
+			return fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\nsession required %s\n",
+				matrix, filepath.Join(s.dir, "passdb"), line, line, line)
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(svc, "sshd"), []byte(setup.stack(s, line)), 0o644))
+	if setup.command == "" {
+		setup.command = "echo SESSION-OK"
+	}
 
 	s.port = freePort(t)
 	config := filepath.Join(s.dir, "sshd_config")
@@ -74,12 +96,12 @@ KbdInteractiveAuthentication yes
 PasswordAuthentication yes
 PubkeyAuthentication yes
 StrictModes no
-ForceCommand echo SESSION-OK
+ForceCommand %[3]s
 LoginGraceTime 30
 MaxAuthTries 3
 UseDNS no
 LogLevel DEBUG1
-`, s.port, s.dir)), 0o644))
+`, s.port, s.dir, setup.command)), 0o644))
 	must(t, os.MkdirAll("/run/sshd", 0o755)) // sshd's privilege separation directory
 
 	logf, err := os.Create(filepath.Join(s.dir, "sshd.log"))
@@ -256,4 +278,104 @@ func TestSSHDAsk(t *testing.T) {
 	if in, out := s.login(t, "publickey"); in {
 		t.Fatalf("denied by the owner, yet let in:\n%s", out)
 	}
+}
+
+// loginKbdint logs in by keyboard-interactive on a pty
+// (testdata/ssh_kbdint.py), answering each PROMPT with its ANSWER, within
+// 60 s; it reports whether the session ran, and the client's output.
+func (s *sshServer) loginKbdint(t *testing.T, promptAnswers ...string) (bool, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", append([]string{"testdata/ssh_kbdint.py", fmt.Sprint(s.port)}, promptAnswers...)...)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("keyboard-interactive login: no end in 60 s: sshd hung\n%s", out)
+	}
+	return err == nil && strings.Contains(string(out), "SESSION-OK"), string(out)
+}
+
+// TestSSHDPython: a real sshd runs a pam_python script in the real Python
+// (interpreter=) that asks two questions in pam_sm_authenticate, in sshd's
+// forked keyboard-interactive child, and lets pam_sm_open_session, in
+// sshd's parent, open the session only for the user who answered both:
+// one module instance serves both processes, as pam_python's does. The
+// session's PAM environment reaches the forced command. A wrong second
+// answer is refused. Each login's Python ends with it (at pam_end, or once
+// sshd's processes of the login are gone).
+func TestSSHDPython(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		testenv.Missing(t, "python3")
+	}
+	python, err = filepath.EvalSymlinks(python)
+	must(t, err)
+	var script string
+	s := startSSHDWith(t, sshdSetup{
+		stack: func(s *sshServer, line string) string {
+			data, err := os.ReadFile("testdata/python/sshd_two_prompts.py")
+			must(t, err)
+			script = filepath.Join(s.dir, "sshd_two_prompts.py")
+			must(t, os.WriteFile(script, data, 0o644))
+			line += " " + script + " alpha omega"
+			return "auth required " + line + "\naccount required " + line + "\nsession required " + line + "\n"
+		},
+		command: `echo SESSION-OK "state=$TWO_PROMPTS"`,
+	}, "interpreter="+python, "timeout=20")
+
+	// noPython waits for every Python of this sshd's logins to end.
+	noPython := func(t *testing.T) {
+		t.Helper()
+		for i := 0; ; i++ {
+			out, err := exec.Command("pgrep", "-f", filepath.Join(s.dir, "run")).Output()
+			if err != nil || len(out) == 0 {
+				return
+			}
+			if i == 150 {
+				t.Errorf("a login's Python is left running: %s", out)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	t.Run("right answers", func(t *testing.T) {
+		mark := sink.Mark()
+		in, out := s.loginKbdint(t, "First word:", "alpha", "Second word:", "omega")
+		lines := sink.Since(mark)
+		if !in {
+			t.Fatalf("the right answers were refused:\n%s\nsyslog:\n%s", out, strings.Join(lines, "\n"))
+		}
+		if !strings.Contains(out, "First word: ") || !strings.Contains(out, "Second word: ") {
+			t.Errorf("the client was not asked both questions:\n%s", out)
+		}
+		// setcred and open_session ran in sshd's parent with the child's
+		// state, and the session's PAM environment reached the command
+		if !strings.Contains(out, "SESSION-OK state=root:auth+account+setcred+open_session") {
+			t.Errorf("the session did not see the authentication's state:\n%s", out)
+		}
+		if len(grep(lines, "sshd-two-prompts: session opened, passed=root calls=auth,account,setcred,open_session")) != 1 {
+			t.Errorf("syslog:\n%s", strings.Join(lines, "\n"))
+		}
+		noPython(t)
+	})
+
+	t.Run("wrong second answer", func(t *testing.T) {
+		mark := sink.Mark()
+		in, out := s.loginKbdint(t, "First word:", "alpha", "Second word:", "delta")
+		lines := sink.Since(mark)
+		if in {
+			t.Fatalf("a wrong second answer got in:\n%s", out)
+		}
+		if !strings.Contains(out, "Second word: ") || !strings.Contains(out, "Permission denied") {
+			t.Errorf("client:\n%s", out)
+		}
+		if len(grep(lines, "sshd-two-prompts: wrong answers for root")) != 1 {
+			t.Errorf("syslog:\n%s", strings.Join(lines, "\n"))
+		}
+		if l := grep(lines, "session opened"); len(l) != 0 {
+			t.Errorf("a session was opened: %q", l)
+		}
+		noPython(t)
+	})
 }
