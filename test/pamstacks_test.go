@@ -85,7 +85,8 @@ func checkDistroStack(t *testing.T, driver, distro, service string) {
 			}
 			mark := sink.Mark()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			out, err := exec.CommandContext(ctx, driver, dir, service, "root", typ).CombinedOutput()
+			all := append(sink.Wrap(), driver, dir, service, "root", typ)
+			out, err := exec.CommandContext(ctx, all[0], all[1:]...).CombinedOutput()
 			cancel()
 			if err != nil || strings.TrimSpace(string(out)) != fmt.Sprintf("%s %d", typ, want) {
 				t.Fatalf("%s under DEFAULT:%s: %v %q, want code %d\n%s\nlog: %q", typ, verdict, err, out, want, r.Files[service], sink.Since(mark))

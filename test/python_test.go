@@ -100,7 +100,7 @@ func TestPythonAcrossSSHDFork(t *testing.T) {
 	s := pythonStack(t, "testdata/python/state.py", nil, "secret")
 	driver := forkDriver(t)
 	mark := sink.Mark()
-	out, err := exec.Command(driver, s.svc, "sshd", "alice", "sshd-kbdint").CombinedOutput()
+	out, err := command(driver, s.svc, "sshd", "alice", "sshd-kbdint").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
