@@ -19,7 +19,7 @@ TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-serv
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
-BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester
+BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 
 # ensure-debs installs the packages of $(1) that are not installed yet.
 define ensure-debs

@@ -5,7 +5,16 @@
 // medians, ratios and the peak resident set of the transaction's processes.
 // Ours runs three times: asking the helper daemon, running the helper per
 // call (no daemon), the module's fallback, and running pam_python's
-// pam_permit.py in Starlark through the daemon.
+// pam_permit.py in Starlark through the daemon. The same pam_permit.py
+// runs twice more in real CPython: through the daemon in the interpreter
+// our module starts for each login (interpreter=), and in Debian's
+// pam_python.so, which embeds CPython in the PAM application.
+//
+// Then the memory a login's Python costs, while a transaction holds it
+// (pamtester waits at a password prompt after acct_mgmt): the RSS and PSS
+// of the interpreter our module started, against the growth of the
+// application's own RSS and PSS with pam_python.so loaded over the same
+// stack with pam_permit.so.
 //
 //	go run ./test/pambench -build build [-rounds 200]
 package main
@@ -13,11 +22,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -58,7 +69,8 @@ func run(build string, rounds int) error {
 	svc := filepath.Join(dir, "svc")
 	os.Mkdir(svc, 0o755)
 
-	// The same decision three ways: root may log in, nobody else.
+	// The same decision three ways: root may log in, nobody else; and
+	// pam_python's pam_permit.py three ways.
 	socket := filepath.Join(dir, "helper.sock")
 	script, err := filepath.Abs("examples/scripts/pam_permit.py")
 	if err != nil {
@@ -95,6 +107,16 @@ func run(build string, rounds int) error {
 		}
 	}()
 
+	python, pamPython, err := pythons()
+	if err != nil {
+		return err
+	}
+	matrix, err := findLib("pam_wrapper/pam_matrix.so")
+	if err != nil {
+		return err
+	}
+	passdb := filepath.Join(dir, "passdb")
+
 	rules := filepath.Join(dir, "rules.conf")
 	logged := filepath.Join(dir, "logged.conf")
 	access := filepath.Join(dir, "access.conf")
@@ -112,7 +134,18 @@ func run(build string, rounds int) error {
 			build, socket, logged, filepath.Join(dir, "run-logged"), dir),
 		filepath.Join(svc, "script"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s %s\n",
 			build, socket, filepath.Join(dir, "run"), script),
-		filepath.Join(svc, "other"): "account required pam_deny.so\n",
+		filepath.Join(svc, "pyengine"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s interpreter=%s %s\n",
+			build, socket, filepath.Join(dir, "run"), python, script),
+		filepath.Join(svc, "pam_python"): fmt.Sprintf("account required %s %s\n", pamPython, script),
+		filepath.Join(svc, "other"):      "account required pam_deny.so\n",
+		// the memory stacks: acct_mgmt, then pam_matrix's password prompt
+		// holds the transaction
+		passdb:                            "root:secret:hold-permit\nroot:secret:hold-pam_python\nroot:secret:hold-pyengine\n",
+		filepath.Join(svc, "hold-permit"): fmt.Sprintf("account required pam_permit.so\nauth required %s passdb=%s\n", matrix, passdb),
+		filepath.Join(svc, "hold-pam_python"): fmt.Sprintf("account required %s %s\nauth required %s passdb=%s\n",
+			pamPython, script, matrix, passdb),
+		filepath.Join(svc, "hold-pyengine"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s interpreter=%s %s\nauth required %s passdb=%s\n",
+			build, socket, filepath.Join(dir, "run-hold"), python, script, matrix, passdb),
 	}
 	for name, text := range files {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
@@ -122,7 +155,9 @@ func run(build string, rounds int) error {
 	stacks := []*stack{{name: "pam_permit.so", service: "permit"}, {name: "pam_access.so", service: "access"},
 		{name: "ours, helper daemon", service: "daemon"}, {name: "ours, helper per call", service: "exec"},
 		{name: "ours, daemon+syslog", service: "logged"},
-		{name: "ours, pam_permit.py", service: "script"}}
+		{name: "ours, pam_permit.py", service: "script"},
+		{name: "pam_permit.py via interpreter=", service: "pyengine"},
+		{name: "pam_permit.py via pam_python.so", service: "pam_python"}}
 	env := append(os.Environ(), "LD_PRELOAD="+wrapper, "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+svc)
 
 	for i := 0; i < rounds+5; i++ {
@@ -140,10 +175,10 @@ func run(build string, rounds int) error {
 
 	base, access2 := median(stacks[0].times), median(stacks[1].times)
 	fmt.Printf("PAM account transaction (pamtester, %d rounds each, alternating):\n", rounds)
-	fmt.Printf("  %-22s %10s %10s %12s %14s\n", "stack", "median", "p90", "peak RSS", "vs pam_access")
+	fmt.Printf("  %-31s %10s %10s %12s %14s\n", "stack", "median", "p90", "peak RSS", "vs pam_access")
 	for _, s := range stacks {
 		m := median(s.times)
-		fmt.Printf("  %-22s %8.2fms %8.2fms %9.1f MiB %13.2fx\n", s.name, ms(m), ms(percentile(s.times, 90)),
+		fmt.Printf("  %-31s %8.2fms %8.2fms %9.1f MiB %13.2fx\n", s.name, ms(m), ms(percentile(s.times, 90)),
 			float64(s.maxRSS)/1024, float64(m)/float64(access2))
 	}
 	if hwm, err := peakRSS(daemon.Process.Pid); err == nil {
@@ -151,10 +186,218 @@ func run(build string, rounds int) error {
 	}
 	for _, s := range stacks[2:] {
 		ours := median(s.times)
-		fmt.Printf("%s: ours/pam_access = %.2f, ours/pam_permit = %.2f, cost over pam_permit = %.2f ms\n",
+		fmt.Printf("%s: /pam_access = %.2f, /pam_permit = %.2f, cost over pam_permit = %.2f ms\n",
 			s.name, float64(ours)/float64(access2), float64(ours)/float64(base), ms(ours-base))
 	}
+	starlark, interp, embedded := median(stacks[5].times), median(stacks[6].times), median(stacks[7].times)
+	fmt.Printf("pam_permit.py: via interpreter= / via pam_python.so = %.2f (%+.2f ms a login); Starlark / pam_python.so = %.2f (%+.2f ms)\n",
+		float64(interp)/float64(embedded), ms(interp-embedded), float64(starlark)/float64(embedded), ms(starlark-embedded))
+	if err := pythonStart(python); err != nil {
+		return err
+	}
+	return memory(env, filepath.Join(dir, "run-hold"))
+}
+
+// pythonStart measures what starting a Python costs on this machine
+// (site and its .pth files included), which both CPython rows pay once a
+// login: the part of them no module can change.
+func pythonStart(python string) error {
+	var times []time.Duration
+	for i := 0; i < 55; i++ {
+		start := time.Now()
+		if out, err := exec.Command(python, "-I", "-c", "pass").CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v\n%s", python, err, out)
+		}
+		if i >= 5 {
+			times = append(times, time.Since(start))
+		}
+	}
+	fmt.Printf("%s -I -c pass (a Python's start, which both CPython rows pay): median %.2f ms, p90 %.2f ms\n",
+		python, ms(median(times)), ms(percentile(times, 90)))
 	return nil
+}
+
+// pythons finds the interpreter for interpreter= (/usr/bin/python3, as a
+// module line names it) and Debian's pam_python.so.
+func pythons() (string, string, error) {
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		return "", "", fmt.Errorf("%s: %v (Debian package python3)", python, err)
+	}
+	for _, p := range []string{"/lib/security/pam_python.so", "/usr/lib/security/pam_python.so"} {
+		if _, err := os.Stat(p); err == nil {
+			return python, p, nil
+		}
+	}
+	return "", "", fmt.Errorf("pam_python.so not found in /lib/security (Debian package libpam-python)")
+}
+
+// memRounds is how many held transactions each memory stack gets.
+const memRounds = 7
+
+// usage is a process's resident memory, in KiB.
+type usage struct{ rss, pss int64 }
+
+// memory measures, while a transaction holds it, what a login's Python
+// costs: the interpreter our module started (its RSS and PSS), against
+// what loading pam_python.so adds to the application (pamtester's RSS and
+// PSS over the same stack with pam_permit.so). Medians of memRounds
+// rounds, alternating.
+func memory(env []string, runDir string) error {
+	var permit, embedded, ours, interp []usage
+	for i := 0; i < memRounds; i++ {
+		u, _, err := hold(env, "hold-permit", "")
+		if err != nil {
+			return fmt.Errorf("pam_permit.so held: %w", err)
+		}
+		permit = append(permit, u)
+		if u, _, err = hold(env, "hold-pam_python", ""); err != nil {
+			return fmt.Errorf("pam_python.so held: %w", err)
+		}
+		embedded = append(embedded, u)
+		u, py, err := hold(env, "hold-pyengine", runDir)
+		if err != nil {
+			return fmt.Errorf("interpreter= held: %w", err)
+		}
+		ours, interp = append(ours, u), append(interp, py)
+	}
+	p, e, o, py := medianUsage(permit), medianUsage(embedded), medianUsage(ours), medianUsage(interp)
+	mib := func(kib int64) float64 { return float64(kib) / 1024 }
+	fmt.Printf("A login's Python, held mid-transaction (median of %d, RSS / PSS):\n", memRounds)
+	fmt.Printf("  %-52s %7.1f / %5.1f MiB\n", "application (pamtester), pam_permit.so", mib(p.rss), mib(p.pss))
+	fmt.Printf("  %-52s %7.1f / %5.1f MiB\n", "application, pam_python.so + pam_permit.py", mib(e.rss), mib(e.pss))
+	fmt.Printf("  %-52s %7.1f / %5.1f MiB\n", "application, ours (interpreter=) + pam_permit.py", mib(o.rss), mib(o.pss))
+	fmt.Printf("  %-52s %7.1f / %5.1f MiB\n", "the Python our module started for the login", mib(py.rss), mib(py.pss))
+	fmt.Printf("pam_python.so grows the application by %.1f MiB RSS, %.1f MiB PSS; interpreter= grows it by %d / %d KiB and runs a Python of %.1f / %.1f MiB beside it\n",
+		mib(e.rss-p.rss), mib(e.pss-p.pss), o.rss-p.rss, o.pss-p.pss, mib(py.rss), mib(py.pss))
+	fmt.Printf("a login's Python: interpreter= / pam_python.so = %.2f (RSS), %.2f (PSS)\n",
+		float64(o.rss-p.rss+py.rss)/float64(e.rss-p.rss), float64(o.pss-p.pss+py.pss)/float64(e.pss-p.pss))
+	return nil
+}
+
+// hold runs pamtester acct_mgmt then authenticate, whose password prompt
+// keeps the transaction (and a Python its acct_mgmt started) alive while
+// pamtester's memory, and that of the Python under runDir when runDir is
+// given, is read; then it answers and requires success.
+func hold(env []string, service, runDir string) (usage, usage, error) {
+	cmd := exec.Command("pamtester", service, "root", "acct_mgmt", "authenticate")
+	cmd.Env = env
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return usage{}, usage{}, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return usage{}, usage{}, err
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		r.Close()
+		return usage{}, usage{}, err
+	}
+	w.Close()
+	defer r.Close()
+	fail := func(err error) (usage, usage, error) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return usage{}, usage{}, err
+	}
+	// wait for the prompt
+	var out []byte
+	r.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for !strings.Contains(string(out), "assword") {
+		buf := make([]byte, 512)
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return fail(fmt.Errorf("no password prompt: %v\n%s", err, out))
+		}
+	}
+	host, err := memUsage(cmd.Process.Pid)
+	if err != nil {
+		return fail(err)
+	}
+	var py usage
+	if runDir != "" {
+		pid, err := findByArg(runDir)
+		if err != nil {
+			return fail(err)
+		}
+		if py, err = memUsage(pid); err != nil {
+			return fail(err)
+		}
+	}
+	io.WriteString(in, "secret\n")
+	in.Close()
+	rest, _ := io.ReadAll(r)
+	if err := cmd.Wait(); err != nil {
+		return usage{}, usage{}, fmt.Errorf("pamtester: %v\n%s%s", err, out, rest)
+	}
+	return host, py, nil
+}
+
+// findByArg finds the one process with an argument under dir: the Python
+// our module started, whose socket is in its run directory.
+func findByArg(dir string) (int, error) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	found := 0
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(data), dir+"/") {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if found != 0 {
+			return 0, fmt.Errorf("two processes with %s: %d and %d", dir, found, pid)
+		}
+		found = pid
+	}
+	if found == 0 {
+		return 0, fmt.Errorf("no Python with %s", dir)
+	}
+	return found, nil
+}
+
+// memUsage reads a process's resident set (VmRSS) and proportional set
+// size (Pss of smaps_rollup), in KiB.
+func memUsage(pid int) (usage, error) {
+	var u usage
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return u, err
+	}
+	rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return u, err
+	}
+	if u.rss, err = field(string(status), "VmRSS:"); err != nil {
+		return u, err
+	}
+	u.pss, err = field(string(rollup), "Pss:")
+	return u, err
+}
+
+// field reads "NAME: N kB" from /proc text.
+func field(text, name string) (int64, error) {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, name); ok {
+			var kib int64
+			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
+			return kib, err
+		}
+	}
+	return 0, fmt.Errorf("no %s", name)
+}
+
+func medianUsage(u []usage) usage {
+	rss, pss := make([]int64, len(u)), make([]int64, len(u))
+	for i, x := range u {
+		rss[i], pss[i] = x.rss, x.pss
+	}
+	slices.Sort(rss)
+	slices.Sort(pss)
+	return usage{rss[(len(u)-1)/2], pss[(len(u)-1)/2]}
 }
 
 // transaction runs one pamtester acct_mgmt for root; it must succeed.
