@@ -51,7 +51,7 @@ func TestPythonScript(t *testing.T) {
 	if len(grep(lines, want)) != 1 {
 		t.Errorf("no line %q:\n%s", want, strings.Join(lines, "\n"))
 	}
-	if len(grep(lines, `pam_sm_end after ["auth", "account", "open_session"]`)) != 1 {
+	if len(grep(lines, `pam_sm_end after ["auth", "account", "open_session", "setcred"]`)) != 1 {
 		t.Errorf("pam_sm_end did not run once, last:\n%s", strings.Join(lines, "\n"))
 	}
 
@@ -109,8 +109,18 @@ func TestPythonAcrossSSHDFork(t *testing.T) {
 			t.Errorf("no step %q:\n%s", step, out)
 		}
 	}
-	if len(grep(sink.Since(mark), `state ["auth", "account", "open_session"]`)) != 1 {
-		t.Errorf("the session did not see the child's state: %q", sink.Since(mark))
+	lines := sink.Since(mark)
+	if len(grep(lines, `state ["auth", "account", "open_session"]`)) != 1 {
+		t.Errorf("the session did not see the child's state: %q", lines)
+	}
+	// setcred runs in a child the parent forks after the session (the
+	// shell, as sshd does for root): the same interpreter serves it, and
+	// the parent's pam_end ends that one, with every call in it
+	if len(grep(lines, `setcred state ["auth", "account", "open_session", "setcred"]`)) != 1 {
+		t.Errorf("setcred in the session's child got another interpreter: %q", lines)
+	}
+	if len(grep(lines, `pam_sm_end after ["auth", "account", "open_session", "setcred", "close_session"]`)) != 1 {
+		t.Errorf("pam_sm_end did not run in the login's interpreter: %q", lines)
 	}
 }
 

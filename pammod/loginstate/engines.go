@@ -44,10 +44,23 @@ func (s *Store) SaveEngine(e Engine) error {
 	if err := s.write(dir, e.Owner.key(e.Owner.Self), e, e.At); err != nil {
 		return err
 	}
-	if e.Owner.Parent.Known() {
-		return s.write(dir, e.Owner.key(e.Owner.Parent), e, e.At)
+	if !e.Owner.Parent.Known() {
+		return nil
 	}
-	return nil
+	// the parent's slot may hold the engine the parent itself uses (a
+	// sibling of ours started it, or the parent adopted it): never take
+	// it from a live one
+	var there Engine
+	if read(dir, e.Owner.key(e.Owner.Parent), &there) == nil && there.Socket != e.Socket && running(there.Process) {
+		return nil
+	}
+	return s.write(dir, e.Owner.key(e.Owner.Parent), e, e.At)
+}
+
+// running reports whether p is still the process it was.
+func running(p Process) bool {
+	now, _, err := Identifier{}.Stat(p.PID)
+	return err == nil && now == p
 }
 
 // AnyHandle, as FindEngine's handleID, matches a record of the caller's

@@ -450,3 +450,31 @@ func TestEngines(t *testing.T) {
 		t.Error("the socket was left")
 	}
 }
+
+// TestEngineParentSlot: a sibling's new engine never takes the parent's
+// slot from a live one (sshd's session shell runs setcred beside the
+// keyboard-interactive child whose engine the monitor uses).
+func TestEngineParentSlot(t *testing.T) {
+	s, _ := openTest(t)
+	me, err := Identifier{}.Identify(int32(os.Getpid()), "0x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := Engine{Owner: at(kbdint, monitor), LoginID: "E1", Socket: "/a", Process: me.Self}
+	second := Engine{Owner: at(brother, monitor), LoginID: "E2", Socket: "/b", Process: Process{PID: 999999, Start: 1}}
+	s.SaveEngine(first)
+	s.SaveEngine(second)
+	if e, ok := s.FindEngine(at(monitor, Process{}), ""); !ok || e.Socket != "/a" {
+		t.Fatalf("the monitor finds %+v, %v; want its own engine /a", e, ok)
+	}
+	if e, ok := s.FindEngine(at(brother, monitor), "E2"); !ok || e.Socket != "/b" {
+		t.Fatalf("the sibling finds %+v, %v", e, ok)
+	}
+	// a dead engine's slot is taken
+	s, _ = openTest(t)
+	s.SaveEngine(Engine{Owner: at(kbdint, monitor), LoginID: "E0", Socket: "/z", Process: Process{PID: 999997, Start: 1}})
+	s.SaveEngine(Engine{Owner: at(Process{PID: 300, Start: 3}, monitor), LoginID: "E3", Socket: "/c", Process: Process{PID: 999998, Start: 1}})
+	if e, ok := s.FindEngine(at(monitor, Process{}), ""); !ok || e.Socket != "/c" {
+		t.Fatalf("after a dead one: %+v, %v", e, ok)
+	}
+}

@@ -75,9 +75,15 @@ func Run(c Call) int32 {
 	}
 	if found && !alive(e.Process) {
 		c.Store.ForgetEngine(e)
+		if c.Req.Fn == protocol.FnEnd {
+			return protocol.PAMSuccess
+		}
 		c.Log.Error("%s: script %q: its Python (pid %d) is gone, and with it the script's state; denying",
 			c.Req.Fn, c.Script, e.Process.PID)
 		return protocol.PAMServiceErr
+	}
+	if found && e.Owner.Self != c.Caller.Self && c.Req.Fn != protocol.FnEnd {
+		c.adopt(e)
 	}
 	if found && e.Path != c.Interpreter && c.Req.Fn != protocol.FnEnd {
 		c.Log.Error("%s: script %q: this login's scripts run in %s, not %s: one login, one interpreter; denying",
@@ -176,7 +182,24 @@ func (c Call) stop(e loginstate.Engine) {
 	if alive(e.Process) {
 		syscall.Kill(-int(e.Process.PID), syscall.SIGKILL)
 	}
-	c.Store.ForgetEngine(e)
+	// the record stays: the login's next call finds its Python gone and
+	// is denied (pam_end forgets it)
+}
+
+// adopt makes the engine this process's too, when it got it from the
+// process one fork away (sshd's monitor after its keyboard-interactive
+// child): the id goes on this process's handle and a record is filed
+// under it, so that a child it forks next (the session's shell, which
+// runs setcred) finds the same interpreter, not a new one.
+func (c Call) adopt(e loginstate.Engine) {
+	if err := c.Conn.SetData(engineDataKey, protocol.Some(e.LoginID)); err != nil {
+		c.Log.Debug("keeping the engine's id on the handle: %v", err)
+		return
+	}
+	e.Owner = c.Caller
+	if err := c.Store.SaveEngine(e); err != nil {
+		c.Log.Debug("keeping the engine for this process: %v", err)
+	}
 }
 
 // message is one line between the helper and the interpreter.
