@@ -292,7 +292,8 @@ func TestSSHDPIN(t *testing.T) {
 	mark = sink.Mark()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/bin/python3", "testdata/ssh_pin.py", fmt.Sprint(s.port), pinFile)
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", "testdata/ssh_kbdint.py", fmt.Sprint(s.port),
+		"assword:", "secret", "PIN:", "@"+pinFile)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "SESSION-OK") || !strings.Contains(string(out), "A one-time PIN has been mailed to you.") {
 		t.Fatalf("keyboard-interactive with the mailed PIN: %v\n%s\nsyslog %q", err, out, sink.Since(mark))

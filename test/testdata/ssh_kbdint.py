@@ -2,7 +2,9 @@
 # person would, answering each prompt it knows.
 #   ssh_kbdint.py PORT PROMPT ANSWER [PROMPT ANSWER ...]
 # A prompt is matched by the end of what the client printed ("Second
-# word:"). One attempt only; 40 s at most. Exits with ssh's status.
+# word:"). An ANSWER "@FILE" is the contents of FILE, once the test has
+# written it (a PIN that arrives by mail). One attempt only; 40 s at most.
+# Exits with ssh's status.
 import os
 import pty
 import select
@@ -36,6 +38,12 @@ while time.time() < deadline:
     seen += data
     for prompt, answer in answers.items():
         if seen.rstrip().endswith(prompt):
+            if answer.startswith(b"@"):
+                path = answer[1:].decode()
+                while not os.path.exists(path) and time.time() < deadline:
+                    time.sleep(0.1)
+                with open(path, "rb") as f:
+                    answer = f.read().strip()
             os.write(fd, answer + b"\n")
             seen = b""
             break
