@@ -17,7 +17,13 @@ BUILD_DEBS := gcc libc6-dev libpam0g-dev pkg-config libgl1-mesa-dev libx11-dev l
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
-              libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql
+              libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
+              libnss-extrausers
+# Debian packages whose files tests run but that are never installed
+# (test/debfiles.sh): pam-python's source for its own test.py, and
+# libpam-mklocaluser, a pam_python module whose install would add itself
+# to this machine's common-session.
+TEST_DEBFILES := src:pam-python libpam-mklocaluser
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 
@@ -78,7 +84,8 @@ test: deps-test build
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	PAMAC_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+	bash test/debfiles.sh $(BUILD)/debian $(TEST_DEBFILES)
+	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
 
