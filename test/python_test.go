@@ -4,19 +4,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
 // pythonStack is a PAM stack whose every line runs a script in the real
 // Python (interpreter=), with the given module options.
 func pythonStack(t *testing.T, script string, opts []string, args ...string) *pamStack {
 	t.Helper()
-	python, err := exec.LookPath("python3")
+	// Debian's, not whatever python3 comes first in PATH (a pyenv shim
+	// is a shell script that changes the environment)
+	python, err := filepath.EvalSymlinks(debianPython)
 	if err != nil {
-		t.Fatal("python3 is not installed")
+		testenv.Missing(t, debianPython+" (Debian package python3)")
 	}
-	python, _ = filepath.EvalSymlinks(python)
 	s := newPAMStack(t, "")
 	data, err := os.ReadFile(script)
 	must(t, err)
@@ -143,5 +147,54 @@ func TestPythonRefusals(t *testing.T) {
 		if len(grep(sink.Since(mark), tt.want)) != 1 {
 			t.Errorf("%s: log %q", tt.interpreter, sink.Since(mark))
 		}
+	}
+}
+
+// TestPythonEnvironment: a script sees the application's environment, as
+// under pam_python, when root started the application; when a user did
+// (su, sudo: the hostdriver with the user's real uid), only the locale and
+// the terminal, so a user's HTTPS_PROXY cannot steer a root script. Never
+// the variables that change how Python or the loader start.
+func TestPythonEnvironment(t *testing.T) {
+	s := pythonStack(t, "testdata/python/environ.py", nil)
+	env := []string{"APP_SEEN=yes", "HTTPS_PROXY=http://127.0.0.1:9", "PYTHONPATH=/nonexistent", "LANG=C.UTF-8"}
+	seen := func(lines []string) map[string]string {
+		m := map[string]string{}
+		for _, l := range grep(lines, "environ ") {
+			kv := l[strings.Index(l, "environ ")+8:]
+			k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+			m[k] = v
+		}
+		return m
+	}
+
+	// root's application: pamtester
+	mark := sink.Mark()
+	cmd := command("pamtester", "-v", "sshd", "alice", "authenticate")
+	cmd.Env = append(append(os.Environ(), env...), "LD_PRELOAD="+libPAMWrapper(t),
+		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pamtester: %v\n%s", err, out)
+	}
+	got := seen(sink.Since(mark))
+	want := map[string]string{"APP_SEEN": "yes", "HTTPS_PROXY": "http://127.0.0.1:9", "PYTHONPATH": "<unset>",
+		"LD_PRELOAD": "<unset>", "LANG": "C.UTF-8", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("started by root, the script saw %v, want %v", got, want)
+	}
+
+	// a user's application: su's and sudo's real uid
+	mark = sink.Mark()
+	all := append(sink.Wrap(), hostDriver(t), s.svc, "sshd", "alice", "user-ruid=65534", "1")
+	cmd = exec.Command(all[0], all[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hostdriver: %v\n%s", err, out)
+	}
+	got = seen(sink.Since(mark))
+	want = map[string]string{"APP_SEEN": "<unset>", "HTTPS_PROXY": "<unset>", "PYTHONPATH": "<unset>",
+		"LD_PRELOAD": "<unset>", "LANG": "C.UTF-8", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("started by a user, the script saw %v, want %v", got, want)
 	}
 }

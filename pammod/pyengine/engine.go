@@ -113,7 +113,8 @@ func Run(c Call) int32 {
 }
 
 // start runs a new interpreter for the caller's login: detached in its own
-// session, root's, with a fixed environment, the listening socket on fd 3.
+// session, root's, with the application's environment (Environ), the
+// listening socket on fd 3.
 func (c Call) start(handleID string) (loginstate.Engine, error) {
 	path, err := c.Store.EngineSocket()
 	if err != nil {
@@ -145,8 +146,8 @@ func (c Call) start(handleID string) (loginstate.Engine, error) {
 	cmd := exec.Command(c.Interpreter, "-I", "-c", hostSource,
 		itoa(int64(owner.PID)), utoa(owner.Start), itoa(int64(parent.PID)), utoa(parent.Start), path)
 	cmd.Dir = "/"
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-		"PAMAC_CONSTANTS=" + string(cj), "PAMAC_STRERROR=" + string(sj)}
+	cmd.Env = append(Environ(loginstate.Identifier{}, owner),
+		"PAMAC_CONSTANTS="+string(cj), "PAMAC_STRERROR="+string(sj))
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
