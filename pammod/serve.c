@@ -30,8 +30,8 @@ static int want(const struct msg *m, const char *kinds, const char **why)
 	return 0;
 }
 
-/* String items the helper may read and write. PAM_CONV, PAM_FAIL_DELAY and
- * PAM_XAUTHDATA are not strings and stay out of reach. */
+/* String items the helper may read and write. PAM_CONV and PAM_FAIL_DELAY
+ * stay out of reach; PAM_XAUTHDATA has requests of its own. */
 static int string_item(int item)
 {
 	switch (item) {
@@ -127,8 +127,10 @@ static int converse(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, con
 		rc = PAM_CONV_ERR;
 	reply_code(r, rc);
 	if (rc == PAM_SUCCESS)
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			wb_str(r, resp[i].resp);
+			wb_int(r, resp[i].resp_retcode); /* pam_python passes it on */
+		}
 	if (resp != NULL) {
 		/* responses may be passwords: wipe them before freeing */
 		for (int i = 0; i < n; i++) {
@@ -190,6 +192,77 @@ static int fail_delay(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, c
 		return 0;
 	}
 	reply_code(r, pam_fail_delay(pamh, (unsigned int)m->f[0].i));
+	return 0;
+}
+
+/* hex_str returns the n bytes at p as lower-case hex in a new string (a
+ * PAM_XAUTHDATA field may hold any byte, NUL included), or NULL. */
+static char *hex_str(const char *p, int n)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (n < 0)
+		n = 0;
+	char *h = malloc(2 * (size_t)n + 1);
+	if (h == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		h[2 * i] = digits[(unsigned char)p[i] >> 4];
+		h[2 * i + 1] = digits[(unsigned char)p[i] & 15];
+	}
+	h[2 * n] = '\0';
+	return h;
+}
+
+/* PAM_XAUTHDATA (a display manager's X cookie) as two hex strings, name and
+ * data; two nulls when the application set none. */
+static int get_xauth(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, const char **why)
+{
+	if (want(m, "", why) < 0)
+		return -1;
+	const struct pam_xauth_data *x = NULL;
+	int rc = pam_get_item(pamh, PAM_XAUTHDATA, (const void **)&x);
+	if (rc != PAM_SUCCESS) {
+		reply_code(r, rc);
+		return 0;
+	}
+	if (x == NULL || x->name == NULL) {
+		reply_code(r, PAM_SUCCESS);
+		wb_str(r, NULL);
+		wb_str(r, NULL);
+		return 0;
+	}
+	/* the frame bounds what can be sent; a cookie is a few dozen bytes */
+	if (x->namelen < 0 || x->datalen < 0 || x->namelen > PAMAC_MAX_FRAME / 8 ||
+	    x->datalen > PAMAC_MAX_FRAME / 8 || (x->datalen > 0 && x->data == NULL)) {
+		reply_code(r, PAM_BAD_ITEM);
+		return 0;
+	}
+	char *name = hex_str(x->name, x->namelen), *data = hex_str(x->data, x->datalen);
+	if (name == NULL || data == NULL) {
+		reply_code(r, PAM_BUF_ERR);
+	} else {
+		reply_code(r, PAM_SUCCESS);
+		wb_str(r, name);
+		wb_str(r, data);
+	}
+	free(name);
+	if (data != NULL) {
+		explicit_bzero(data, strlen(data)); /* the cookie is a secret */
+		free(data);
+	}
+	return 0;
+}
+
+/* Set PAM_XAUTHDATA from two strings; libpam copies them. */
+static int set_xauth(pam_handle_t *pamh, const struct msg *m, struct wbuf *r, const char **why)
+{
+	if (want(m, "ss", why) < 0)
+		return -1;
+	struct pam_xauth_data x = {
+		.namelen = (int)strlen(m->f[0].s), .name = (char *)m->f[0].s,
+		.datalen = (int)strlen(m->f[1].s), .data = (char *)m->f[1].s,
+	};
+	reply_code(r, pam_set_item(pamh, PAM_XAUTHDATA, &x));
 	return 0;
 }
 
@@ -290,6 +363,8 @@ int serve_request(pam_handle_t *pamh, const struct msg *req, struct wbuf *reply,
 	case MSG_FAIL_DELAY: return fail_delay(pamh, req, reply, why);
 	case MSG_GET_DATA: return get_data(pamh, req, reply, why, end);
 	case MSG_SET_DATA: return set_data(pamh, req, reply, why);
+	case MSG_GET_XAUTH: return get_xauth(pamh, req, reply, why);
+	case MSG_SET_XAUTH: return set_xauth(pamh, req, reply, why);
 	}
 	*why = "unknown request";
 	return -1;

@@ -22,7 +22,7 @@ enum {
 	MSG_CALL = 'C', MSG_REPLY = 'R', MSG_GET_ITEM = 'G', MSG_SET_ITEM = 'S',
 	MSG_GET_USER = 'U', MSG_CONV = 'V', MSG_GET_ENV = 'E', MSG_PUT_ENV = 'P',
 	MSG_ENV_LIST = 'L', MSG_FAIL_DELAY = 'F', MSG_GET_DATA = 'D',
-	MSG_SET_DATA = 'T', MSG_RESULT = 'X',
+	MSG_SET_DATA = 'T', MSG_GET_XAUTH = 'A', MSG_SET_XAUTH = 'B', MSG_RESULT = 'X',
 };
 
 /* A point in time after which the helper has run too long. */

@@ -46,7 +46,7 @@ func TestShimServesRequests(t *testing.T) {
 		"auth setdata <nil>",
 		"auth faildelay <nil>",
 		`auth getuser "alice" <nil>`,
-		"auth converse [{s3cret true} { false} {bob true}] <nil>",
+		"auth converse [{{s3cret true} 0} {{ false} 0} {{bob true} 0}] <nil>",
 		"account call user={alice true} service={sshd true} rhost={10.1.2.3 true} tty={pts/7 true} args=6",
 		"account get rhost {10.1.2.3 true} <nil>",
 		"account set ruser <nil>",

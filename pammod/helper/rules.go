@@ -41,7 +41,7 @@ func (p rulePAM) Converse(style int, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return resp[0].S, nil
+	return resp[0].Resp.S, nil
 }
 
 func (p rulePAM) GetData(key string) (string, bool, error) {

@@ -96,7 +96,7 @@ func (p connPAM) Converse(msgs []starhost.ConvMessage) ([]starhost.ConvResponse,
 	}
 	out := make([]starhost.ConvResponse, len(resp))
 	for i, r := range resp {
-		out[i] = starhost.ConvResponse{Text: r.S, Set: r.Valid}
+		out[i] = starhost.ConvResponse{Text: r.Resp.S, Set: r.Resp.Valid, Retcode: int(r.Retcode)}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 )
@@ -100,7 +101,7 @@ func (c *Conn) GetUser(prompt Opt) (string, error) {
 
 // Converse runs the application's conversation function. The responses
 // are one per message; a missing one (null) is an invalid Opt.
-func (c *Conn) Converse(msgs []ConvMessage) ([]Opt, error) {
+func (c *Conn) Converse(msgs []ConvMessage) ([]ConvResponse, error) {
 	if len(msgs) == 0 || len(msgs) > maxConv {
 		return nil, fmt.Errorf("conversation: %d messages, want 1..%d", len(msgs), maxConv)
 	}
@@ -112,11 +113,44 @@ func (c *Conn) Converse(msgs []ConvMessage) ([]Opt, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := make([]Opt, len(msgs))
+	resp := make([]ConvResponse, len(msgs))
 	for i := range resp {
-		resp[i] = r.Opt()
+		resp[i] = ConvResponse{Resp: r.Opt(), Retcode: r.Int()}
 	}
 	return resp, r.Done()
+}
+
+// GetXAuth returns PAM_XAUTHDATA's name and data; both invalid when the
+// application set none.
+func (c *Conn) GetXAuth() (name, data Opt, err error) {
+	r, err := c.request("get xauthdata", Message{Type: MsgGetXAuth})
+	if err != nil {
+		return Opt{}, Opt{}, err
+	}
+	hexName, hexData := r.Opt(), r.Opt()
+	if err := r.Done(); err != nil {
+		return Opt{}, Opt{}, err
+	}
+	if name, err = unhex(hexName); err == nil {
+		data, err = unhex(hexData)
+	}
+	if err != nil {
+		return Opt{}, Opt{}, frameErr("get xauthdata: %v", err)
+	}
+	return name, data, nil
+}
+
+func unhex(o Opt) (Opt, error) {
+	if !o.Valid {
+		return o, nil
+	}
+	b, err := hex.DecodeString(o.S)
+	return Some(string(b)), err
+}
+
+// SetXAuth sets PAM_XAUTHDATA (the shim takes each as a C string).
+func (c *Conn) SetXAuth(name, data string) error {
+	return c.requestDone("set xauthdata", Message{Type: MsgSetXAuth, Fields: []Value{Str(name), Str(data)}})
 }
 
 // GetEnv reads a PAM environment variable (pam_getenv).

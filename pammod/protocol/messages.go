@@ -18,13 +18,15 @@ const (
 	MsgGetItem   = 'G' // int item → opt value
 	MsgSetItem   = 'S' // int item, opt value
 	MsgGetUser   = 'U' // opt prompt → opt user
-	MsgConv      = 'V' // int n, n × (int style, str text) → n × opt response
+	MsgConv      = 'V' // int n, n × (int style, str text) → n × (opt response, int resp_retcode)
 	MsgGetEnv    = 'E' // str name → opt value
 	MsgPutEnv    = 'P' // str "NAME=value", "NAME=" or "NAME" (pam_putenv)
 	MsgEnvList   = 'L' // → int n, n × str "NAME=value"
 	MsgFailDelay = 'F' // int microseconds
 	MsgGetData   = 'D' // str key → opt value
 	MsgSetData   = 'T' // str key, opt value
+	MsgGetXAuth  = 'A' // → opt name, opt data: PAM_XAUTHDATA, each hex-encoded
+	MsgSetXAuth  = 'B' // str name, str data
 	MsgResult    = 'X' // helper → shim: int PAM code; the last message
 )
 
@@ -123,6 +125,13 @@ func ParseCall(m Message) (Call, error) {
 type ConvMessage struct {
 	Style int32 // PAM_PROMPT_ECHO_OFF 1, PAM_PROMPT_ECHO_ON 2, PAM_ERROR_MSG 3, PAM_TEXT_INFO 4…
 	Text  string
+}
+
+// ConvResponse is the application's answer to one message: the text (null
+// for none) and resp_retcode, which Linux-PAM leaves unused but passes on.
+type ConvResponse struct {
+	Resp    Opt
+	Retcode int32
 }
 
 // PAM message styles (internal/pamconst).

@@ -223,19 +223,23 @@ func fakeShim(t *testing.T, conn net.Conn, answers map[byte]Message) {
 func TestConn(t *testing.T) {
 	helperEnd, shimEnd := net.Pipe()
 	fakeShim(t, shimEnd, map[byte]Message{
-		MsgGetItem: {Type: MsgReply, Fields: []Value{Int(0), Str("10.0.0.1")}},
-		MsgConv:    {Type: MsgReply, Fields: []Value{Int(0), Str("secret"), Null()}},
-		MsgEnvList: {Type: MsgReply, Fields: []Value{Int(0), Int(2), Str("A=1"), Str("B=")}},
-		MsgGetData: {Type: MsgReply, Fields: []Value{Int(0), Null()}},
-		MsgGetUser: {Type: MsgReply, Fields: []Value{Int(0), Str("bob"), Str("extra")}},
+		MsgGetItem:  {Type: MsgReply, Fields: []Value{Int(0), Str("10.0.0.1")}},
+		MsgConv:     {Type: MsgReply, Fields: []Value{Int(0), Str("secret"), Int(0), Null(), Int(7)}},
+		MsgGetXAuth: {Type: MsgReply, Fields: []Value{Int(0), Str("4d49542d4d414749432d434f4f4b49452d31"), Str("00ff41")}},
+		MsgEnvList:  {Type: MsgReply, Fields: []Value{Int(0), Int(2), Str("A=1"), Str("B=")}},
+		MsgGetData:  {Type: MsgReply, Fields: []Value{Int(0), Null()}},
+		MsgGetUser:  {Type: MsgReply, Fields: []Value{Int(0), Str("bob"), Str("extra")}},
 	})
 	c := NewConn(helperEnd)
 	if v, err := c.GetItem(ItemRHost); err != nil || v != Some("10.0.0.1") {
 		t.Errorf("GetItem = %v, %v", v, err)
 	}
 	resp, err := c.Converse([]ConvMessage{{PromptEchoOff, "PIN: "}, {TextInfo, "hello"}})
-	if err != nil || !reflect.DeepEqual(resp, []Opt{Some("secret"), {}}) {
+	if err != nil || !reflect.DeepEqual(resp, []ConvResponse{{Some("secret"), 0}, {Opt{}, 7}}) {
 		t.Errorf("Converse = %v, %v", resp, err)
+	}
+	if name, data, err := c.GetXAuth(); err != nil || name != Some("MIT-MAGIC-COOKIE-1") || data != Some("\x00\xffA") {
+		t.Errorf("GetXAuth = %v, %v, %v", name, data, err)
 	}
 	if env, err := c.EnvList(); err != nil || !reflect.DeepEqual(env, []string{"A=1", "B="}) {
 		t.Errorf("EnvList = %v, %v", env, err)

@@ -15,6 +15,7 @@ package pyengine
 import (
 	"bufio"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -322,7 +323,7 @@ func (c Call) serve(m message) (int32, any) {
 		}
 		out := make([][2]any, len(resp))
 		for i, r := range resp {
-			out[i] = [2]any{optValue(r), 0}
+			out[i] = [2]any{optValue(r.Resp), r.Retcode}
 		}
 		return pamconst.Success, out
 	case "getenv":
@@ -335,6 +336,19 @@ func (c Call) serve(m message) (int32, any) {
 		return code(err), l
 	case "fail_delay":
 		return code(c.Conn.FailDelay(m.USec)), nil
+	case "get_xauth":
+		name, data, err := c.Conn.GetXAuth()
+		if err != nil || !name.Valid {
+			return code(err), nil
+		}
+		// bytes, as hex: host.py decodes them as pam_python does
+		return pamconst.Success, [2]string{hex.EncodeToString([]byte(name.S)), hex.EncodeToString([]byte(data.S))}
+	case "set_xauth":
+		var v [2]string
+		if json.Unmarshal(m.Value, &v) != nil {
+			return pamconst.SystemErr, nil
+		}
+		return code(c.Conn.SetXAuth(v[0], v[1])), nil
 	}
 	return pamconst.SystemErr, nil
 }

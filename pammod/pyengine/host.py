@@ -54,6 +54,11 @@ class Channel:
         return reply.get("code", CONSTANTS["PAM_SYSTEM_ERR"]), reply.get("value")
 
 
+def arg_type(v):
+    """How CPython's argument parsing names a wrong argument's type."""
+    return "None" if v is None else type(v).__name__
+
+
 def make_pamh_class():
     """pam_python's PamHandle: the same names, keyword names and errors."""
 
@@ -69,7 +74,7 @@ def make_pamh_class():
 
         def __init__(self, msg_style, msg):
             if not isinstance(msg, str):
-                raise TypeError("Message() argument 2 must be str, not %s" % type(msg).__name__)
+                raise TypeError("Message() argument 2 must be str, not %s" % arg_type(msg))
             object.__setattr__(self, "msg_style", int(msg_style))
             object.__setattr__(self, "msg", msg)
 
@@ -92,7 +97,7 @@ def make_pamh_class():
         def __init__(self, name, data):
             for i, v in ((1, name), (2, data)):
                 if not isinstance(v, str):
-                    raise TypeError("XAuthData() argument %d must be str, not %s" % (i, type(v).__name__))
+                    raise TypeError("XAuthData() argument %d must be str, not %s" % (i, arg_type(v)))
             object.__setattr__(self, "name", name)
             object.__setattr__(self, "data", data)
 
@@ -209,7 +214,7 @@ def make_pamh_class():
             if name in items:
                 return self._check({"op": "get_item", "item": CONSTANTS[items[name]]})
             if name == "xauthdata":
-                raise TypeError("XAuthData() argument 1 must be str, not None")
+                return self._get_xauthdata()
             if name in CONSTANTS:
                 return CONSTANTS[name]
             raise AttributeError(name)
@@ -223,8 +228,29 @@ def make_pamh_class():
             if name in CONSTANTS:
                 raise AttributeError("attribute '%s' of 'PamHandle_type' objects is not writable" % name)
             if name == "xauthdata":
-                raise PamException(pam_result=CONSTANTS["PAM_BAD_ITEM"])
+                self._set_xauthdata(value)
+                return
             raise AttributeError("attribute '%s' of 'PamHandle_type' objects is not writable" % name)
+
+        def _get_xauthdata(self):
+            value = self._check({"op": "get_xauth"})
+            # pam_python builds XAuthData from the item's two fields: unset,
+            # they are NULL, and XAuthData(None, None) raises this
+            if value is None:
+                raise TypeError("XAuthData() argument 1 must be str, not None")
+            name, data = (bytes.fromhex(v).decode() for v in value)
+            return XAuthData(name, data)
+
+        def _set_xauthdata(self, value):
+            # pam_python takes any object with str .name and .data, as C
+            # strings (strdup: up to the first NUL)
+            name = getattr(value, "name")
+            if not isinstance(name, str):
+                raise TypeError("xauthdata.name must be a string")
+            data = getattr(value, "data")
+            if not isinstance(data, str):
+                raise TypeError("xauthdata.data must be a string")
+            self._check({"op": "set_xauth", "value": [name.split("\0", 1)[0], data.split("\0", 1)[0]]})
 
         def get_user(self, prompt=None):
             return self._check({"op": "get_user", "prompt": prompt})

@@ -35,8 +35,9 @@ type ConvMessage struct {
 }
 
 type ConvResponse struct {
-	Text string
-	Set  bool
+	Text    string
+	Set     bool
+	Retcode int // the application's resp_retcode, passed on as pam_python does
 }
 
 // PAMError is a failed libpam call: what pamh.exception carries.
@@ -246,7 +247,7 @@ func (h *Pamh) conversation(t *starlark.Thread, b *starlark.Builtin, args starla
 		if r.Set {
 			v = starlark.String(r.Text)
 		}
-		out[i] = response(v, 0)
+		out[i] = response(v, r.Retcode)
 	}
 	if single {
 		return out[0], nil
