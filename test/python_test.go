@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,5 +197,35 @@ func TestPythonEnvironment(t *testing.T) {
 		"LD_PRELOAD": "<unset>", "LANG": "C.UTF-8", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("started by a user, the script saw %v, want %v", got, want)
+	}
+}
+
+// TestPythonSiblings: a fork server without re-exec (vsftpd, xrdp-sesman)
+// gives each connection's child the same parent and the same handle
+// address. Each child is a login of its own: it gets a Python of its own,
+// with none of its brothers' module state.
+func TestPythonSiblings(t *testing.T) {
+	s := pythonStack(t, "testdata/python/siblings.py", nil)
+	mark := sink.Mark()
+	out, got := runForkDriver(t, s, nil, "alice", "siblings", "a", "b", "c")
+	checkSiblings(t, out, 3)
+	for n := 1; n <= 3; n++ {
+		for _, step := range []string{"authenticate 0", "account 0"} {
+			if !contains(got, fmt.Sprintf("sibling%d-%s", n, step)) {
+				t.Errorf("no sibling%d-%s:\n%s", n, step, out)
+			}
+		}
+	}
+	lines := grep(sink.Since(mark), "sibling-auth python=")
+	pythons := map[string]bool{}
+	for _, l := range lines {
+		if !strings.HasSuffix(strings.TrimSpace(l), "seen=[]") {
+			t.Errorf("a sibling saw a brother's module state: %s", l)
+		}
+		f := strings.Fields(l[strings.Index(l, "python="):])
+		pythons[f[0]] = true
+	}
+	if len(lines) != 3 || len(pythons) != 3 {
+		t.Errorf("want 3 authentications in 3 Pythons, got %d in %d: %q", len(lines), len(pythons), lines)
 	}
 }
