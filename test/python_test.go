@@ -229,3 +229,34 @@ func TestPythonSiblings(t *testing.T) {
 		t.Errorf("want 3 authentications in 3 Pythons, got %d in %d: %q", len(lines), len(pythons), lines)
 	}
 }
+
+// TestPythonCrashes: a Python that dies in the middle of a call (a
+// segmentation fault, os._exit(0), SIGKILL) denies that call with one line
+// naming the script, and the login's later calls too: its module state is
+// gone, and a fresh Python would not know what the first one checked.
+func TestPythonCrashes(t *testing.T) {
+	for _, how := range []string{"segv", "exit0", "kill"} {
+		t.Run(how, func(t *testing.T) {
+			s := pythonStack(t, "testdata/python/crash.py", nil, how)
+			mark := sink.Mark()
+			out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt")
+			if code == 0 {
+				t.Fatalf("a Python that died let the login in:\n%s", out)
+			}
+			lines := sink.Since(mark)
+			if l := grep(lines, "crash.py", "its Python ended without an answer", "denying"); len(l) != 1 {
+				t.Errorf("want one line naming the script: %q", lines)
+			}
+			// the same login's account, called whatever auth returned,
+			// is denied too; the next login (a new handle) starts afresh
+			mark = sink.Mark()
+			got := runHostDriver(t, s, "alice", "plain", 2)
+			if lineWith(got, "authenticate") != "authenticate 3" || lineWith(got, "account") != "account 3" {
+				t.Errorf("auth and account of a login whose Python died: %q", got)
+			}
+			if l := grep(sink.Since(mark), "crash.py", "is gone, and with it the script's state; denying"); len(l) != 2 {
+				t.Errorf("want a line for each round's account: %q", sink.Since(mark))
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@
  *   hostdriver CONFDIR SERVICE USER MODE ROUNDS
  *
  * MODE:
+ *   plain           a host that sets nothing up.
  *   sigchld-ignore  signal(SIGCHLD, SIG_IGN) first: the kernel reaps every
  *                   child, and waitpid answers ECHILD.
  *   sigchld-reap    a SIGCHLD handler that reaps every child with
@@ -92,7 +93,9 @@ static void limit(int resource, rlim_t value, int hard, const char *name)
 
 static void setup(const char *mode)
 {
-	if (strcmp(mode, "sigchld-ignore") == 0) {
+	if (strcmp(mode, "plain") == 0) {
+		/* nothing */
+	} else if (strcmp(mode, "sigchld-ignore") == 0) {
 		if (signal(SIGCHLD, SIG_IGN) == SIG_ERR) {
 			perror("signal");
 			exit(2);
