@@ -1,6 +1,7 @@
 package test
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -215,5 +216,45 @@ func TestDeliverMode(t *testing.T) {
 		if code := exitStatus(t, command(helper, tc.args...).Run()); code != tc.exit {
 			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.exit)
 		}
+	}
+}
+
+// TestDaemonIdleConnection: connections that send no call are dropped
+// after a few seconds, each with a log line, and do not keep the daemon
+// from serving a login meanwhile.
+func TestDaemonIdleConnection(t *testing.T) {
+	s := newPAMStack(t, pamRules)
+	socket, _ := startDaemon(t, s.dir)
+	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+	s.service(t, "sshd", "auth required "+line+"\n")
+	mark := sink.Mark()
+	const idle = 20
+	start := time.Now()
+	closed := make(chan time.Duration, idle)
+	for i := 0; i < idle; i++ {
+		c, err := net.Dial("unix", socket)
+		must(t, err)
+		defer c.Close()
+		go func() {
+			c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			_, err := c.Read(make([]byte, 1))
+			if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				closed <- -1
+				return
+			}
+			closed <- time.Since(start)
+		}()
+	}
+	// meanwhile a login is served
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != 0 {
+		t.Fatalf("alice while idle connections are open: exit %d\n%s", code, out)
+	}
+	for i := 0; i < idle; i++ {
+		if d := <-closed; d < 0 || d > 15*time.Second {
+			t.Fatalf("an idle connection was not dropped within 15 s (%v)", d)
+		}
+	}
+	if n := len(grep(sink.Since(mark), "sent no call within 5s; dropped")); n != idle {
+		t.Errorf("%d drop lines, want %d", n, idle)
 	}
 }

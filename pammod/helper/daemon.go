@@ -18,9 +18,15 @@ import (
 // DefaultSocket is where the daemon listens and the module looks first.
 const DefaultSocket = "/run/pam-accesscontrol/helper.sock"
 
-// callLimit bounds one connection, far above the module's own deadline, so
-// a stuck module cannot hold a goroutine forever.
-const callLimit = time.Hour
+// A module sends its call as soon as it connects; a connection that sends
+// nothing for callArrival is dropped, so that nobody can hold the daemon's
+// goroutines and descriptors by connecting. Once the call is in, the
+// module's own timeout= bounds it (it gives up then), and callMargin
+// more: a module that stopped answering cannot hold a connection longer.
+const (
+	callArrival = 5 * time.Second
+	callMargin  = 5 * time.Second
+)
 
 // daemon serves PAM calls over a unix socket, the same protocol as over the
 // socketpair: a Go program costs a process start of several milliseconds,
@@ -87,7 +93,7 @@ func serveConn(c *net.UnixConn, log *logging.Logger) {
 			log.Error("internal error, denying: %v\n%s", p, debug.Stack())
 		}
 	}()
-	c.SetDeadline(time.Now().Add(callLimit))
+	c.SetDeadline(time.Now().Add(callArrival))
 	peer, err := peerCred(c)
 	if err != nil || peer.Uid != uint32(os.Geteuid()) {
 		log.Error("daemon: refused a connection from uid %d (%v): only root's PAM calls are served", peer.Uid, err)
@@ -95,10 +101,17 @@ func serveConn(c *net.UnixConn, log *logging.Logger) {
 	}
 	conn := protocol.NewConn(c)
 	call, err := conn.ReadCall()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		log.Error("daemon: pid %d connected and sent no call within %v; dropped", peer.Pid, callArrival)
+		return
+	}
 	if err != nil {
 		log.Error("%v; denying", err)
 		return
 	}
+	if args, err := parseArgs(call.Args); err == nil {
+		c.SetDeadline(time.Now().Add(args.Timeout + callMargin))
+	} // else handle denies at once
 	code, outbox := handle(conn, call, peer.Pid, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
