@@ -6,6 +6,7 @@ require (
 	fyne.io/fyne/v2 v2.7.1
 	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/RackSec/srslog v0.0.0-20180709174129-a4725f04ec91
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/godbus/dbus/v5 v5.2.4
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 )

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,34 +107,88 @@ func TestDaemonRefusesNonRoot(t *testing.T) {
 	}
 }
 
-// TestDaemonSocketActivation: started by systemd's socket unit, the daemon
-// serves the socket it is handed (LISTEN_FDS) rather than making one.
-func TestDaemonSocketActivation(t *testing.T) {
-	s := newPAMStack(t, pamRules)
-	socket := filepath.Join(s.dir, "activated.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socket, Net: "unix"})
+// activatedDaemon starts the helper as systemd's socket activation does:
+// the listeners as fds 3, 4, … with LISTEN_PID, LISTEN_FDS and names.
+func activatedDaemon(t *testing.T, names string, ls ...*os.File) *exec.Cmd {
+	t.Helper()
+	cmd := command("sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=$1 LISTEN_FDNAMES=$2 exec "$0" --daemon --socket /nonexistent/ignored.sock`,
+		helper, strconv.Itoa(len(ls)), names)
+	cmd.ExtraFiles = ls // fd 3 on, as systemd passes them
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, cmd.Start())
+	for _, f := range ls {
+		f.Close()
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	return cmd
+}
+
+// systemdSocket makes a unix socket as systemd's socket unit does: it
+// stays when its listener closes.
+func systemdSocket(t *testing.T, path string) *os.File {
+	t.Helper()
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	must(t, err)
 	f, err := l.File()
 	must(t, err)
-	l.SetUnlinkOnClose(false) // the socket stays, as systemd's does
+	l.SetUnlinkOnClose(false)
 	l.Close()
-	cmd := command("sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --daemon --socket /nonexistent/ignored.sock`, helper)
-	cmd.ExtraFiles = []*os.File{f} // fd 3, as systemd passes it
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	must(t, cmd.Start())
-	f.Close()
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
-	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
-	s.service(t, "sshd", "auth required "+line+"\n")
-	for i := 0; ; i++ {
-		out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
-		if code == 0 {
-			break
+	return f
+}
+
+// TestDaemonSocketActivation: started by systemd's socket unit, the daemon
+// serves every socket it is handed (LISTEN_FDS, named or not) rather than
+// making one, and leaves them in place when it ends.
+func TestDaemonSocketActivation(t *testing.T) {
+	s := newPAMStack(t, pamRules)
+	sockets := []string{filepath.Join(s.dir, "activated.sock"), filepath.Join(s.dir, "second.sock")}
+	cmd := activatedDaemon(t, "pam-accesscontrol-helper.socket:second", systemdSocket(t, sockets[0]), systemdSocket(t, sockets[1]))
+	for _, socket := range sockets {
+		line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+		s.service(t, "sshd", "auth required "+line+"\n")
+		for i := 0; ; i++ {
+			out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
+			if code == 0 {
+				break
+			}
+			if i == 50 {
+				t.Fatalf("the activated daemon did not answer on %s:\n%s", socket, out)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if i == 50 {
-			t.Fatalf("the activated daemon did not answer:\n%s", out)
+	}
+	syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+	cmd.Wait()
+	for _, socket := range sockets {
+		if fi, err := os.Stat(socket); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			t.Errorf("systemd's socket %s is gone after the daemon: %v", socket, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDaemonActivationRefusesTCP: a socket that is not a unix stream
+// socket (a misconfigured unit's ListenStream=127.0.0.1:…) is refused: the
+// daemon says why and ends, and serves nothing.
+func TestDaemonActivationRefusesTCP(t *testing.T) {
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	must(t, err)
+	f, err := l.File()
+	must(t, err)
+	l.Close()
+	mark := sink.Mark()
+	cmd := activatedDaemon(t, "", f)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the daemon exited 0")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon serves a TCP socket")
+	}
+	if len(grep(sink.Since(mark), "not a unix stream socket")) == 0 {
+		t.Errorf("no line saying why: %q", sink.Since(mark))
 	}
 }
 

@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/coreos/go-systemd/v22/activation"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
@@ -34,12 +35,20 @@ const (
 // every peer's uid is checked); a module that cannot connect runs the
 // helper itself, so the daemon is an optimisation, never a requirement.
 func daemon(socket string, log *logging.Logger) error {
-	l, err := listener(socket)
+	ls, err := listeners(socket)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	log.Info("daemon: serving PAM calls on %s", socket)
+	errs := make(chan error, len(ls))
+	for _, l := range ls {
+		defer l.Close()
+		log.Info("daemon: serving PAM calls on %s", l.Addr())
+		go func() { errs <- accept(l, log) }()
+	}
+	return <-errs
+}
+
+func accept(l *net.UnixListener, log *logging.Logger) error {
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
@@ -47,28 +56,56 @@ func daemon(socket string, log *logging.Logger) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return fmt.Errorf("accept: %w", err)
+			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
 		}
 		go serveConn(c, log.Fork())
 	}
 }
 
-// listener takes the socket systemd passed (socket activation), or makes
-// one at path.
-func listener(path string) (*net.UnixListener, error) {
-	if pid, _ := strconv.Atoi(os.Getenv("LISTEN_PID")); pid == os.Getpid() && os.Getenv("LISTEN_FDS") == "1" {
-		f := os.NewFile(3, "systemd socket")
-		l, err := net.FileListener(f)
-		f.Close()
+// listeners takes the sockets systemd passed (socket activation: any
+// number, named or not), or makes one at path. The LISTEN_* variables are
+// unset and the passed descriptors closed on exec, so that no process the
+// daemon starts takes them for its own. A socket that is not a unix stream
+// socket is refused: the peer checks need one.
+func listeners(path string) ([]*net.UnixListener, error) {
+	files := activation.Files(true)
+	if len(files) == 0 {
+		l, err := listenAt(path)
 		if err != nil {
-			return nil, fmt.Errorf("socket from systemd: %w", err)
+			return nil, err
 		}
+		return []*net.UnixListener{l}, nil
+	}
+	var out []*net.UnixListener
+	fail := func(err error) ([]*net.UnixListener, error) {
+		for _, l := range out {
+			l.Close()
+		}
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, err
+	}
+	for i, f := range files {
+		l, err := net.FileListener(f)
+		if err != nil {
+			return fail(fmt.Errorf("socket %s from systemd: %w", f.Name(), err))
+		}
+		f.Close()
+		files[i] = nil
 		ul, ok := l.(*net.UnixListener)
 		if !ok {
-			return nil, errors.New("socket from systemd is not a unix socket")
+			l.Close()
+			return fail(fmt.Errorf("socket %s from systemd is a %s socket, not a unix stream socket", f.Name(), l.Addr().Network()))
 		}
-		return ul, nil
+		ul.SetUnlinkOnClose(false) // systemd's: it outlives this daemon
+		out = append(out, ul)
 	}
+	return out, nil
+}
+
+// listenAt makes the daemon's own socket at path, root's only.
+func listenAt(path string) (*net.UnixListener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
