@@ -282,15 +282,29 @@ static int send_call(pam_handle_t *pamh, int sock, int fn, int flags, int argc, 
 	return r;
 }
 
-/* Serve requests until the result. Returns the helper's PAM code, or -1
- * with *why set. */
+/* A daemon that did not serve the call: it speaks another protocol version
+ * (MSG_VERSION), or, older than that message, closed the connection before
+ * its first message. The module then runs its own helper. */
+#define DAEMON_DECLINED (-2)
+
+/* Serve requests until the result. Returns the helper's PAM code, -1 with
+ * *why set, or DAEMON_DECLINED when the first thing the other side does is
+ * to decline the call. */
 static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const char **why,
 		 const struct end_args *end)
 {
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		struct msg m;
-		if (wire_recv(sock, &m, dl, why) < 0)
+		int r = wire_recv(sock, &m, dl, why);
+		if (r == WIRE_CLOSED && first)
+			return DAEMON_DECLINED;
+		if (r < 0)
 			return -1;
+		if (m.type == MSG_VERSION && first) {
+			msg_free(&m);
+			*why = "it speaks another protocol version";
+			return DAEMON_DECLINED;
+		}
 		if (m.type == MSG_RESULT) {
 			int ok = m.nfields == 1 && m.f[0].kind == 'i' && m.f[0].i >= 0 && m.f[0].i < _PAM_RETURN_VALUES;
 			int code = m.f[0].i;
@@ -303,7 +317,7 @@ static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const 
 		}
 		struct wbuf reply;
 		memset(&reply, 0, sizeof(reply));
-		int r = serve_request(pamh, &m, &reply, why, end);
+		r = serve_request(pamh, &m, &reply, why, end);
 		msg_free(&m);
 		if (r == 0)
 			r = wire_send(sock, &reply, dl, why);
@@ -411,6 +425,12 @@ static int run_daemon_call(pam_handle_t *pamh, int sock, const struct options *o
 	if (code == 0)
 		code = serve(pamh, sock, &dl, &why, end);
 	close(sock);
+	if (code == DAEMON_DECLINED) {
+		if (o->debug)
+			pam_syslog(pamh, LOG_DEBUG, "%s: the daemon on %s did not serve the call (another version?): running the helper",
+				   fn_names[fn], o->socket);
+		return DAEMON_DECLINED;
+	}
 	if (code < 0) {
 		pam_syslog(pamh, LOG_ERR, "%s: %s (daemon %s); denying", fn_names[fn], why, o->socket);
 		return PAM_SYSTEM_ERR;
@@ -478,8 +498,11 @@ static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const cha
 	if (fn != FN_END && has_script(argc, argv))
 		remember_end(pamh, argc, argv);
 	int daemon = connect_daemon(pamh, &o);
-	if (daemon >= 0)
-		return run_daemon_call(pamh, daemon, &o, fn, flags, argc, argv, end);
+	if (daemon >= 0) {
+		int code = run_daemon_call(pamh, daemon, &o, fn, flags, argc, argv, end);
+		if (code != DAEMON_DECLINED)
+			return code;
+	}
 	if (!helper_trusted(pamh, o.helper))
 		return PAM_SYSTEM_ERR;
 

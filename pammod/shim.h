@@ -23,6 +23,7 @@ enum {
 	MSG_GET_USER = 'U', MSG_CONV = 'V', MSG_GET_ENV = 'E', MSG_PUT_ENV = 'P',
 	MSG_ENV_LIST = 'L', MSG_FAIL_DELAY = 'F', MSG_GET_DATA = 'D',
 	MSG_SET_DATA = 'T', MSG_GET_XAUTH = 'A', MSG_SET_XAUTH = 'B', MSG_RESULT = 'X',
+	MSG_VERSION = 'W',
 };
 
 /* A point in time after which the helper has run too long. */
@@ -64,8 +65,10 @@ struct msg {
 
 /* Send a frame. 0 on success, -1 with *why set. */
 int wire_send(int fd, struct wbuf *b, const struct deadline *dl, const char **why);
-/* Receive and check a frame completely. 0 on success, -1 with *why set.
- * On success msg_free must be called. */
+/* Receive and check a frame completely. 0 on success, -1 with *why set,
+ * or WIRE_CLOSED (also with *why) when the other side closed the
+ * connection between frames. On success msg_free must be called. */
+#define WIRE_CLOSED (-2)
 int wire_recv(int fd, struct msg *m, const struct deadline *dl, const char **why);
 void msg_free(struct msg *m);
 

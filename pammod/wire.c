@@ -178,7 +178,7 @@ static int read_full(int fd, unsigned char *p, size_t len, const struct deadline
 		}
 		if (n == 0) {
 			*why = "helper closed the connection";
-			return -1;
+			return off == 0 ? WIRE_CLOSED : -1;
 		}
 		off += (size_t)n;
 	}
@@ -246,8 +246,9 @@ int wire_recv(int fd, struct msg *m, const struct deadline *dl, const char **why
 {
 	unsigned char hdr[4];
 	memset(m, 0, sizeof(*m));
-	if (read_full(fd, hdr, sizeof(hdr), dl, why) < 0)
-		return -1;
+	int r = read_full(fd, hdr, sizeof(hdr), dl, why);
+	if (r < 0)
+		return r; /* WIRE_CLOSED: between frames */
 	uint32_t len = get_u32(hdr);
 	if (len == 0 || len > PAMAC_MAX_FRAME) {
 		*why = "frame length out of range";
@@ -262,7 +263,9 @@ int wire_recv(int fd, struct msg *m, const struct deadline *dl, const char **why
 		*why = "out of memory";
 		return -1;
 	}
-	int r = read_full(fd, body, len, dl, why);
+	r = read_full(fd, body, len, dl, why);
+	if (r == WIRE_CLOSED)
+		r = -1; /* inside a frame */
 	if (r == 0)
 		r = parse_body(body, len, m, why);
 	free(body);

@@ -2,6 +2,7 @@ package test
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 )
 
 // startDaemon runs the helper as a daemon on a socket in dir.
@@ -311,5 +313,86 @@ func TestDaemonIdleConnection(t *testing.T) {
 	}
 	if n := len(grep(sink.Since(mark), "sent no call within 5s; dropped")); n != idle {
 		t.Errorf("%d drop lines, want %d", n, idle)
+	}
+}
+
+// fakeDaemon serves socket with answer: what a daemon of another build
+// does with each call it reads.
+func fakeDaemon(t *testing.T, socket string, answer func(c net.Conn)) {
+	t.Helper()
+	l, err := net.Listen("unix", socket)
+	must(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				if _, err := protocol.Read(c); err == nil {
+					answer(c)
+				}
+			}()
+		}
+	}()
+}
+
+// TestDaemonVersionSkew: during an upgrade the module and the daemon may
+// be of different builds. A daemon that declines the call (this build's
+// answer to another version, or an older build's closing without a word)
+// makes the module run its own helper: the rules decide as always, in
+// both directions. A daemon that goes away in the middle of a call is no
+// such thing: that call is denied.
+func TestDaemonVersionSkew(t *testing.T) {
+	s := newPAMStack(t, pamRules)
+	for _, tt := range []struct {
+		name   string
+		answer func(c net.Conn)
+		alice  int // pamtester's exit
+	}{
+		{"answers with its version", func(c net.Conn) {
+			protocol.Write(c, protocol.Message{Type: protocol.MsgVersion, Fields: []protocol.Value{protocol.Int(protocol.Version + 1)}})
+		}, 0},
+		{"closes at once", func(c net.Conn) {}, 0},
+		{"closes in the middle of the call", func(c net.Conn) {
+			protocol.Write(c, protocol.Message{Type: protocol.MsgGetItem, Fields: []protocol.Value{protocol.Int(protocol.ItemTTY)}})
+			protocol.Read(c)
+		}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			socket := filepath.Join(s.dir, strings.ReplaceAll(tt.name, " ", "-")+".sock")
+			fakeDaemon(t, socket, tt.answer)
+			line := s.moduleLine("socket=" + socket)
+			s.service(t, "sshd", "auth required "+line+"\n")
+			if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != tt.alice {
+				t.Errorf("alice: exit %d, want %d\n%s", code, tt.alice, out)
+			}
+			if out, code := s.pamtester(t, nil, "sshd", "bob", "authenticate"); code != 1 {
+				t.Errorf("bob got in through a declining daemon: exit %d\n%s", code, out)
+			}
+		})
+	}
+
+	// this build's daemon, called by a module of another version: it
+	// answers with its own version, and says so once
+	socket, _ := startDaemon(t, s.dir)
+	mark := sink.Mark()
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("unix", socket)
+		must(t, err)
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		call := protocol.Call{Version: protocol.Version + 1, Fn: protocol.FnAuthenticate, PID: int32(os.Getpid()), Handle: "0x1"}
+		must(t, protocol.Write(c, call.Message()))
+		m, err := protocol.Read(c)
+		c.Close()
+		if err != nil || m.Type != protocol.MsgVersion || len(m.Fields) != 1 || m.Fields[0].Int != protocol.Version {
+			t.Fatalf("the daemon answered %+v, %v; want its version", m, err)
+		}
+	}
+	if n := len(grep(sink.Since(mark), fmt.Sprintf("a module of protocol version %d called", protocol.Version+1))); n != 1 {
+		t.Errorf("%d skew lines for 3 calls, want 1: %q", n, sink.Since(mark))
 	}
 }

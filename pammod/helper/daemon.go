@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,15 +41,37 @@ func daemon(socket string, log *logging.Logger) error {
 		return err
 	}
 	errs := make(chan error, len(ls))
+	skew := &versionSkew{}
 	for _, l := range ls {
 		defer l.Close()
 		log.Info("daemon: serving PAM calls on %s", l.Addr())
-		go func() { errs <- accept(l, log) }()
+		go func() { errs <- accept(l, skew, log) }()
 	}
 	return <-errs
 }
 
-func accept(l *net.UnixListener, log *logging.Logger) error {
+// versionSkew remembers the protocol versions of modules already logged:
+// during an upgrade every login would otherwise log the same line.
+type versionSkew struct {
+	mu   sync.Mutex
+	seen map[int32]bool
+}
+
+// first reports whether version v is seen for the first time.
+func (s *versionSkew) first(v int32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[int32]bool{}
+	}
+	if s.seen[v] {
+		return false
+	}
+	s.seen[v] = true
+	return true
+}
+
+func accept(l *net.UnixListener, skew *versionSkew, log *logging.Logger) error {
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
@@ -58,7 +81,7 @@ func accept(l *net.UnixListener, log *logging.Logger) error {
 			}
 			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
 		}
-		go serveConn(c, log.Fork())
+		go serveConn(c, skew, log.Fork())
 	}
 }
 
@@ -123,7 +146,7 @@ func listenAt(path string) (*net.UnixListener, error) {
 
 // serveConn runs one PAM call. A panic ends this call (the module then
 // denies), never the daemon.
-func serveConn(c *net.UnixConn, log *logging.Logger) {
+func serveConn(c *net.UnixConn, skew *versionSkew, log *logging.Logger) {
 	defer c.Close()
 	defer func() {
 		if p := recover(); p != nil {
@@ -140,6 +163,15 @@ func serveConn(c *net.UnixConn, log *logging.Logger) {
 	call, err := conn.ReadCall()
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		log.Error("daemon: pid %d connected and sent no call within %v; dropped", peer.Pid, callArrival)
+		return
+	}
+	var ve *protocol.VersionError
+	if errors.As(err, &ve) {
+		// the module runs its own build's helper instead
+		if skew.first(ve.Got) {
+			log.Info("daemon: a module of protocol version %d called (this daemon speaks %d): it runs its own helper until both are one build (logged once)", ve.Got, protocol.Version)
+		}
+		protocol.Write(c, protocol.Message{Type: protocol.MsgVersion, Fields: []protocol.Value{protocol.Int(protocol.Version)}})
 		return
 	}
 	if err != nil {

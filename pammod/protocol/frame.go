@@ -93,7 +93,7 @@ var typeNames = map[byte]string{
 	MsgCall: "call", MsgReply: "reply", MsgGetItem: "get item", MsgSetItem: "set item",
 	MsgGetUser: "get user", MsgConv: "conversation", MsgGetEnv: "getenv", MsgPutEnv: "putenv",
 	MsgEnvList: "getenvlist", MsgFailDelay: "fail delay", MsgGetData: "get data",
-	MsgSetData: "set data", MsgGetXAuth: "get xauthdata", MsgSetXAuth: "set xauthdata", MsgResult: "result",
+	MsgSetData: "set data", MsgGetXAuth: "get xauthdata", MsgSetXAuth: "set xauthdata", MsgResult: "result", MsgVersion: "version",
 }
 
 // shimReads reports whether the shim decodes messages of type t: all but

@@ -28,6 +28,10 @@ const (
 	MsgGetXAuth  = 'A' // → opt name, opt data: PAM_XAUTHDATA, each hex-encoded
 	MsgSetXAuth  = 'B' // str name, str data
 	MsgResult    = 'X' // helper → shim: int PAM code; the last message
+	// MsgVersion, the daemon's only answer to a call of another protocol
+	// version: int the version it speaks. The module then runs the helper
+	// of its own build instead: skew is never a reason to deny.
+	MsgVersion = 'W'
 )
 
 // Fn is the PAM entry point a Call is for.
@@ -94,10 +98,22 @@ func (c Call) Message() Message {
 	return Message{Type: MsgCall, Fields: f}
 }
 
-// ParseCall decodes and checks a Call.
+// VersionError is a call of another protocol version than this build's:
+// the rest of it may be laid out otherwise, and is not read.
+type VersionError struct{ Got int32 }
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("protocol version %d from the module, helper speaks %d: install both from one build", e.Got, Version)
+}
+
+// ParseCall decodes and checks a Call. A call of another version is a
+// *VersionError, found from its first field alone.
 func ParseCall(m Message) (Call, error) {
 	if m.Type != MsgCall {
 		return Call{}, frameErr("first message is %q, want a call", m.Type)
+	}
+	if len(m.Fields) > 0 && m.Fields[0].Kind == KindInt && m.Fields[0].Int != Version {
+		return Call{}, &VersionError{Got: m.Fields[0].Int}
 	}
 	r := m.Reader()
 	c := Call{Version: r.Int(), Fn: Fn(r.Int()), Flags: r.Int(), PID: r.Int(), PPID: r.Int(), Handle: r.Str()}
@@ -111,9 +127,6 @@ func ParseCall(m Message) (Call, error) {
 	c.User, c.Service, c.RHost, c.RUser, c.TTY = r.Opt(), r.Opt(), r.Opt(), r.Opt(), r.Opt()
 	if err := r.Done(); err != nil {
 		return Call{}, err
-	}
-	if c.Version != Version {
-		return Call{}, fmt.Errorf("protocol version %d from the module, helper speaks %d: install both from one build", c.Version, Version)
 	}
 	if c.Fn < FnAuthenticate || c.Fn > FnEnd {
 		return Call{}, frameErr("unknown PAM function %d", c.Fn)

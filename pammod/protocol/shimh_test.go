@@ -22,7 +22,7 @@ var shimMessages = map[string]byte{
 	"MSG_CALL": MsgCall, "MSG_REPLY": MsgReply, "MSG_GET_ITEM": MsgGetItem, "MSG_SET_ITEM": MsgSetItem,
 	"MSG_GET_USER": MsgGetUser, "MSG_CONV": MsgConv, "MSG_GET_ENV": MsgGetEnv, "MSG_PUT_ENV": MsgPutEnv,
 	"MSG_ENV_LIST": MsgEnvList, "MSG_FAIL_DELAY": MsgFailDelay, "MSG_GET_DATA": MsgGetData,
-	"MSG_SET_DATA": MsgSetData, "MSG_GET_XAUTH": MsgGetXAuth, "MSG_SET_XAUTH": MsgSetXAuth, "MSG_RESULT": MsgResult,
+	"MSG_SET_DATA": MsgSetData, "MSG_GET_XAUTH": MsgGetXAuth, "MSG_SET_XAUTH": MsgSetXAuth, "MSG_RESULT": MsgResult, "MSG_VERSION": MsgVersion,
 }
 
 // shimLimits are the protocol's numbers under shim.h's names.
