@@ -40,12 +40,13 @@ func LookupGroup(name string, gid uint32, byName bool) (Group, error) {
 	var g Group
 	err := lookupR("group", ErrNoGroup, func(buf *C.char, size C.size_t) (C.int, bool) {
 		var rc C.int
+		var err error
 		if byName {
-			rc = C.getgrnam_r(cname, &grp, buf, size, &result)
+			rc, err = C.getgrnam_r(cname, &grp, buf, size, &result)
 		} else {
-			rc = C.getgrgid_r(C.gid_t(gid), &grp, buf, size, &result)
+			rc, err = C.getgrgid_r(C.gid_t(gid), &grp, buf, size, &result)
 		}
-		return rc, result != nil
+		return resultCode(rc, err), result != nil
 	}, func() {
 		g = Group{Name: C.GoString(grp.gr_name), Passwd: C.GoString(grp.gr_passwd), GID: uint32(grp.gr_gid)}
 		for p := grp.gr_mem; p != nil && *p != nil; p = (**C.char)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(*p))) {

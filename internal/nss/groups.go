@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
+	"strconv"
 )
 
 // Groups implements rules.Groups with getpwnam_r and getgrouplist.
@@ -34,12 +35,17 @@ func (Groups) UserGroups(name string) ([]string, error) {
 	}
 	names := make([]string, 0, len(gids))
 	for _, gid := range primaryFirst(gids, u.Gid) {
-		g, err := user.LookupGroupId(gid)
+		n, err := strconv.ParseUint(gid, 10, 32)
 		if err != nil {
-			var unknown user.UnknownGroupIdError
-			if errors.As(err, &unknown) {
-				continue
-			}
+			return nil, fmt.Errorf("NSS group id %q: %w", gid, err)
+		}
+		// our own getgrgid_r loop: a group with thousands of members needs
+		// a buffer far larger than os/user's first one
+		g, err := LookupGroup("", uint32(n), false)
+		if errors.Is(err, ErrNoGroup) {
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("NSS group %s: %w", gid, err)
 		}
 		names = append(names, g.Name)

@@ -51,7 +51,9 @@ func TestFakeUsers(t *testing.T) {
 		want    []string // exact, in order
 		wantErr string
 	}{
-		{user: "alice", want: []string{"alice", "users", "admins"}},
+		// big has 3,001 members: its entry needs a buffer grown several
+		// times (nss_wrapper says so with -1 and ERANGE in errno)
+		{user: "alice", want: []string{"alice", "users", "admins", "big"}},
 		// primary group only through passwd's gid, plus a case-distinct name
 		{user: "bob", want: []string{"users", "Admins"}},
 		// a primary gid with no group entry has no name and is left out

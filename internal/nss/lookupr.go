@@ -13,6 +13,16 @@ import (
 	"syscall"
 )
 
+// resultCode is a getXXX_r call's result as POSIX has it, the error number
+// itself: some NSS modules (nss_wrapper) return -1 and set errno instead,
+// and their ERANGE must still grow the buffer.
+func resultCode(rc C.int, err error) C.int {
+	if e, ok := err.(syscall.Errno); rc == -1 && ok && e != 0 {
+		return C.int(e)
+	}
+	return rc
+}
+
 // lookupR runs one of the C library's getXXX_r calls with a buffer that
 // grows while the call says ERANGE. call returns the C result code and
 // whether it found an entry; read copies the entry out of the buffer,

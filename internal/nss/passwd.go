@@ -44,12 +44,13 @@ func LookupUser(name string, uid uint32, byName bool) (Passwd, error) {
 	var p Passwd
 	err := lookupR("user", ErrNoUser, func(buf *C.char, size C.size_t) (C.int, bool) {
 		var rc C.int
+		var err error
 		if byName {
-			rc = C.getpwnam_r(cname, &pw, buf, size, &result)
+			rc, err = C.getpwnam_r(cname, &pw, buf, size, &result)
 		} else {
-			rc = C.getpwuid_r(C.uid_t(uid), &pw, buf, size, &result)
+			rc, err = C.getpwuid_r(C.uid_t(uid), &pw, buf, size, &result)
 		}
-		return rc, result != nil
+		return resultCode(rc, err), result != nil
 	}, func() {
 		p = Passwd{
 			Name: C.GoString(pw.pw_name), Passwd: C.GoString(pw.pw_passwd),

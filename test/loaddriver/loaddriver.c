@@ -7,9 +7,10 @@
  *
  * Thread i logs in as the (i mod n)-th USER, ROUNDS times: pam_start,
  * PAM_RHOST 192.0.2.10, pam_authenticate, pam_end. A round whose
- * pam_authenticate returns anything but that user's CODE is wrong. The
+ * pam_authenticate returns anything but that user's CODE is wrong; one that
+ * returns PAM_SUCCESS is in. The
  * threads start together (a barrier). Prints
- *   calls N wrong W
+ *   calls N wrong W in I
  *   p50_us A p99_us B max_us C
  * and, for the first wrong round of each user, "wrong USER got G".
  * Exit status 0 when it ran (wrong rounds included); alarm() bounds it.
@@ -33,7 +34,7 @@ static const char *confdir, *service;
 static int rounds, nlogins;
 static struct login *logins;
 static long *latency_us; /* threads * rounds */
-static int wrong;
+static int wrong, in;
 static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start;
 
@@ -70,6 +71,10 @@ static void *run(void *arg)
 			rc = -1;
 		}
 		latency_us[i * rounds + r] = now_us() - t0;
+		pthread_mutex_lock(&report_mu);
+		if (rc == PAM_SUCCESS)
+			in++;
+		pthread_mutex_unlock(&report_mu);
 		if (rc != l->want) {
 			pthread_mutex_lock(&report_mu);
 			wrong++;
@@ -146,7 +151,7 @@ int main(int argc, char **argv)
 
 	long n = (long)threads * rounds;
 	qsort(latency_us, (size_t)n, sizeof(long), cmp_long);
-	printf("calls %ld wrong %d\n", n, wrong);
+	printf("calls %ld wrong %d in %d\n", n, wrong, in);
 	printf("p50_us %ld p99_us %ld max_us %ld\n", latency_us[n / 2], latency_us[(n * 99) / 100], latency_us[n - 1]);
 	free(tids);
 	free(latency_us);
