@@ -152,6 +152,7 @@ deb: build
 	sed -e 's/@VERSION@/$(VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" installer/dist/debian-control > $(BUILD)/deb/DEBIAN/control
 	echo $(CONFFILE) > $(BUILD)/deb/DEBIAN/conffiles
 	install -m 0755 installer/dist/debian-postinst $(BUILD)/deb/DEBIAN/postinst
+	install -m 0755 installer/dist/debian-prerm $(BUILD)/deb/DEBIAN/prerm
 	install -m 0755 installer/dist/debian-postrm $(BUILD)/deb/DEBIAN/postrm
 	dpkg-deb -Zgzip --root-owner-group --build $(BUILD)/deb $(BUILD)/pam-accesscontrol_$(VERSION)_$$(dpkg --print-architecture).deb
 

@@ -11,8 +11,10 @@ import (
 )
 
 // TestDeb builds the Debian package, installs it on this machine, runs
-// the installed command, removes the package (only the conffile stays)
-// and purges it (nothing stays). /etc/pam.d is never touched.
+// the installed command, configures the live sshd stack, removes the
+// package (its PAM lines go first, so sshd logins keep working; only the
+// conffile and the backups stay) and purges it (nothing stays). The
+// package itself never touches /etc/pam.d but to take its lines out.
 func TestDeb(t *testing.T) {
 	testenv.Root(t)
 	for _, tool := range []string{"dpkg", "dpkg-deb"} {
@@ -59,7 +61,41 @@ func TestDeb(t *testing.T) {
 	conf := "/etc/pam-accesscontrol.d/pam-accesscontrol.conf"
 	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("SSHD OPEN USER admin\n")...), 0o644))
 
-	dpkg("-r", "pam-accesscontrol")
+	// the admin configures the live sshd stack, then removes the package
+	sshdBefore := mustRead(t, "/etc/pam.d/sshd")
+	t.Cleanup(func() { os.WriteFile("/etc/pam.d/sshd", sshdBefore, 0o644) })
+	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "pam-configure", "sshd").CombinedOutput(); err != nil {
+		t.Fatalf("pam-configure sshd: %v\n%s", err, out)
+	}
+	configured := mustRead(t, "/etc/pam.d/sshd")
+	if !strings.Contains(string(configured), "pam_accesscontrol.so") {
+		t.Fatalf("pam-configure left sshd as it was:\n%s", configured)
+	}
+
+	removal := dpkg("-r", "pam-accesscontrol")
+	// the removal took our lines out first, said so, and kept the old file
+	if got := mustRead(t, "/etc/pam.d/sshd"); string(got) != string(sshdBefore) {
+		t.Errorf("after removal /etc/pam.d/sshd is\n%s\nwant it as before pam-configure:\n%s", got, sshdBefore)
+	}
+	if !strings.Contains(removal, "/etc/pam.d/sshd: changed") {
+		t.Errorf("the removal did not say which files it changed:\n%s", removal)
+	}
+	if backups, _ := filepath.Glob("/var/backups/pam-accesscontrol/*"); len(backups) == 0 {
+		t.Error("no backup of /etc/pam.d/sshd kept after removal")
+	}
+	// a real sshd with the machine's sshd stack lets a key login in; with
+	// the stack as it was before the removal (our line, module gone) it
+	// does not: that is the lockout the removal must prevent
+	for _, tt := range []struct {
+		stack []byte
+		in    bool
+	}{{mustRead(t, "/etc/pam.d/sshd"), true}, {configured, false}} {
+		srv := startSSHDWith(t, sshdSetup{stack: func(*sshServer, string) string { return string(tt.stack) }})
+		if in, out := srv.login(t, "publickey"); in != tt.in {
+			t.Errorf("a key login after removal, stack with our line %v: in=%v, want %v\n%s",
+				strings.Contains(string(tt.stack), "pam_accesscontrol"), in, tt.in, out)
+		}
+	}
 	for _, f := range files {
 		fi, err := os.Stat(f) // follows /lib -> usr/lib on merged-/usr systems
 		if err != nil || fi.IsDir() || f == conf {
@@ -75,6 +111,9 @@ func TestDeb(t *testing.T) {
 	dpkg("-P", "pam-accesscontrol")
 	if _, err := os.Stat(conf); err == nil {
 		t.Error("purge left the config")
+	}
+	if _, err := os.Stat("/var/backups/pam-accesscontrol"); err == nil {
+		t.Error("purge left the backups")
 	}
 	pamAfter, _ := exec.Command("sh", "-c", "cat /etc/pam.d/* | md5sum").Output()
 	if string(pamBefore) != string(pamAfter) {
