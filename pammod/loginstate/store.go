@@ -141,19 +141,41 @@ func read(dir, name string, v any) error {
 	return nil
 }
 
+// pruneEvery is how often a directory is scanned for stale records: a busy
+// server keeps thousands, and scanning them on every call cost a login
+// milliseconds. A stale record is never read as valid (each kind checks its
+// TTL when it reads), so pruning only keeps the directory small.
+const pruneEvery = time.Minute
+
+// pruneMarker's modification time, by the store's clock, says when dir was
+// last pruned, for every helper process alike. Its name makes it a file
+// being written to readers (records skips it), and prune removes it as a
+// leftover once older than the TTL, to make it anew.
+const pruneMarker = tempPrefix + "pruned"
+
 // prune removes the files of dir older than ttl by the store's clock, and
 // those dated in the future, so the directory stays small whatever logins
-// never closed. Lock files stay: one removed while held would let a second
-// holder lock a new file of the same name.
+// never closed; at most once per pruneEvery. Lock files stay: one removed
+// while held would let a second holder lock a new file of the same name.
 func (s *Store) prune(dir string, ttl time.Duration) {
+	now := s.now()
+	marker := filepath.Join(dir, pruneMarker)
+	if fi, err := os.Lstat(marker); err == nil {
+		if since := now.Sub(fi.ModTime()); since >= 0 && since < pruneEvery {
+			return
+		}
+	}
+	if f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW, 0o600); err == nil {
+		f.Close()
+		os.Chtimes(marker, now, now)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
-	now := s.now()
 	for _, e := range entries {
 		fi, err := e.Info()
-		if err != nil || strings.HasSuffix(e.Name(), lockSuffix) {
+		if err != nil || strings.HasSuffix(e.Name(), lockSuffix) || e.Name() == pruneMarker {
 			continue
 		}
 		age := now.Sub(fi.ModTime())

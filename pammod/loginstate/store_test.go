@@ -186,9 +186,33 @@ func TestPruneRemovesOldRecords(t *testing.T) {
 	s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c"})
 	c.add(DecisionTTL + time.Minute)
 	s.SaveDecision(Decision{Owner: at(brother, Process{}), Config: "c"})
-	entries, _ := os.ReadDir(filepath.Join(s.Dir(), decisionsDir))
-	if len(entries) != 1 || entries[0].Name() != at(brother, Process{}).key(brother) {
-		t.Fatalf("after pruning: %v", entries)
+	names, _ := records(filepath.Join(s.Dir(), decisionsDir))
+	if len(names) != 1 || names[0] != at(brother, Process{}).key(brother) {
+		t.Fatalf("after pruning: %v", names)
+	}
+}
+
+// TestPruneAtMostEveryMinute: the directory is scanned once per
+// pruneEvery, whatever the number of calls; a record gone stale meanwhile
+// is left until then, and never read as valid.
+func TestPruneAtMostEveryMinute(t *testing.T) {
+	s, c := openTest(t)
+	dir := filepath.Join(s.Dir(), decisionsDir)
+	s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c"}) // prunes, marks
+	c.add(DecisionTTL - 10*time.Second)
+	s.SaveDecision(Decision{Owner: at(brother, Process{}), Config: "c"})                        // prunes: the mark is old
+	c.add(20 * time.Second)                                                                     // kbdint's record is stale now
+	s.SaveDecision(Decision{Owner: at(Process{PID: 202, Start: 6200}, Process{}), Config: "c"}) // within a minute: no scan
+	if names, _ := records(dir); len(names) != 4 {                                              // kbdint's two, brother's, the third's
+		t.Fatalf("pruned within a minute of the last prune: %v", names)
+	}
+	if _, ok := s.FindDecision(Query{Caller: at(kbdint, monitor), Config: "c"}); ok {
+		t.Error("a stale record served before it was pruned")
+	}
+	c.add(pruneEvery)
+	s.SaveDecision(Decision{Owner: at(Process{PID: 202, Start: 6200}, Process{}), Config: "c"})
+	if names, _ := records(dir); len(names) != 2 {
+		t.Fatalf("after a minute, stale records are still there: %v", names)
 	}
 }
 

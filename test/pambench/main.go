@@ -68,6 +68,13 @@ func run(build string, rounds int) error {
 	os.Chmod(dir, 0o755)
 	svc := filepath.Join(dir, "svc")
 	os.Mkdir(svc, 0o755)
+	// the run directories where an installed module keeps them: on tmpfs,
+	// as /run is on a systemd host (a disk's journal would be measured)
+	state, err := tmpfsDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(state)
 
 	// The same decision three ways: root may log in, nobody else; and
 	// pam_python's pam_permit.py three ways.
@@ -127,15 +134,15 @@ func run(build string, rounds int) error {
 		filepath.Join(svc, "permit"): "account required pam_permit.so\n",
 		filepath.Join(svc, "access"): "account required pam_access.so accessfile=" + access + "\n",
 		filepath.Join(svc, "exec"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=none helper=%s/pam-accesscontrol-helper conf=%s rundir=%s logdir=%s\n",
-			build, build, rules, filepath.Join(dir, "run"), dir),
+			build, build, rules, filepath.Join(state, "run"), dir),
 		filepath.Join(svc, "daemon"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s\n",
-			build, socket, rules, filepath.Join(dir, "run"), dir),
+			build, socket, rules, filepath.Join(state, "run"), dir),
 		filepath.Join(svc, "logged"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s\n",
-			build, socket, logged, filepath.Join(dir, "run-logged"), dir),
+			build, socket, logged, filepath.Join(state, "run-logged"), dir),
 		filepath.Join(svc, "script"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s %s\n",
-			build, socket, filepath.Join(dir, "run"), script),
+			build, socket, filepath.Join(state, "run"), script),
 		filepath.Join(svc, "pyengine"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s interpreter=%s %s\n",
-			build, socket, filepath.Join(dir, "run"), python, script),
+			build, socket, filepath.Join(state, "run"), python, script),
 		filepath.Join(svc, "pam_python"): fmt.Sprintf("account required %s %s\n", pamPython, script),
 		filepath.Join(svc, "other"):      "account required pam_deny.so\n",
 		// the memory stacks: acct_mgmt, then pam_matrix's password prompt
@@ -145,7 +152,7 @@ func run(build string, rounds int) error {
 		filepath.Join(svc, "hold-pam_python"): fmt.Sprintf("account required %s %s\nauth required %s passdb=%s\n",
 			pamPython, script, matrix, passdb),
 		filepath.Join(svc, "hold-pyengine"): fmt.Sprintf("account required %s/pam_accesscontrol.so socket=%s helper=/nonexistent rundir=%s interpreter=%s %s\nauth required %s passdb=%s\n",
-			build, socket, filepath.Join(dir, "run-hold"), python, script, matrix, passdb),
+			build, socket, filepath.Join(state, "run-hold"), python, script, matrix, passdb),
 	}
 	for name, text := range files {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
@@ -195,7 +202,7 @@ func run(build string, rounds int) error {
 	if err := pythonStart(python); err != nil {
 		return err
 	}
-	return memory(env, filepath.Join(dir, "run-hold"))
+	return memory(env, filepath.Join(state, "run-hold"))
 }
 
 // pythonStart measures what starting a Python costs on this machine
@@ -446,4 +453,20 @@ func peakRSS(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM")
+}
+
+// tmpfsDir makes a directory on tmpfs: /run's when it is one, else
+// /dev/shm's.
+func tmpfsDir() (string, error) {
+	for _, base := range []string{"/run", "/dev/shm"} {
+		var st syscall.Statfs_t
+		if syscall.Statfs(base, &st) == nil && st.Type == 0x01021994 { // TMPFS_MAGIC
+			dir, err := os.MkdirTemp(base, "pambench")
+			if err == nil {
+				err = os.Chmod(dir, 0o755)
+			}
+			return dir, err
+		}
+	}
+	return "", fmt.Errorf("no tmpfs at /run or /dev/shm for the run directories")
 }
