@@ -3,6 +3,8 @@ package rules_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -157,4 +159,33 @@ func TestParseAllocationLinear(t *testing.T) {
 	if r := b10 / b1; r < 7 || r > 13 {
 		t.Errorf("allocated bytes grow %.1f× for 10× the rules (%.0f → %.0f), want about 10×", r, b1, b10)
 	}
+}
+
+// BenchmarkLoad10k and BenchmarkCacheLoad10k: what a daemon call pays for
+// its config, read and parsed every time, or checked unchanged.
+func BenchmarkLoad10k(b *testing.B) {
+	path := benchFile(b)
+	for b.Loop() {
+		if _, err := rules.Load(rules.LoadOptions{Path: path, InsecureSkipOwnerCheck: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCacheLoad10k(b *testing.B) {
+	path := benchFile(b)
+	var c rules.Cache
+	for b.Loop() {
+		if _, err := c.Load(rules.LoadOptions{Path: path, InsecureSkipOwnerCheck: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchFile(b *testing.B) string {
+	path := filepath.Join(b.TempDir(), "pam-accesscontrol.conf")
+	if err := os.WriteFile(path, []byte(benchConfig(10000, 1000)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }

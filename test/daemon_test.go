@@ -396,3 +396,38 @@ func TestDaemonVersionSkew(t *testing.T) {
 		t.Errorf("%d skew lines for 3 calls, want 1: %q", n, sink.Since(mark))
 	}
 }
+
+// TestDaemonConfigChange: the daemon parses a config once, and sees every
+// change at the very next call: a rule rewritten, a drop-in added, a file
+// made unsafe and safe again.
+func TestDaemonConfigChange(t *testing.T) {
+	s := newPAMStack(t, "SSHD OPEN USER alice\n")
+	socket, _ := startDaemon(t, s.dir)
+	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
+	s.service(t, "sshd", "auth required "+line+"\n")
+	dropIns := filepath.Join(s.dir, "rules.d")
+	must(t, os.Mkdir(dropIns, 0o755))
+	steps := []struct {
+		name   string
+		change func()
+		alice  int
+	}{
+		{"as written", func() {}, 0},
+		{"the rule rewritten", func() { must(t, os.WriteFile(s.rules, []byte("SSHD CLOSE USER alice\n"), 0o644)) }, 1},
+		{"and back", func() { must(t, os.WriteFile(s.rules, []byte("SSHD OPEN USER alice\n"), 0o644)) }, 0},
+		{"a drop-in closes", func() {
+			must(t, os.WriteFile(filepath.Join(dropIns, "10-close.conf"), []byte("SSHD CLOSE USER alice\n"), 0o644))
+		}, 1},
+		{"the drop-in removed", func() { must(t, os.Remove(filepath.Join(dropIns, "10-close.conf"))) }, 0},
+		{"the rules file writable by others", func() { must(t, os.Chmod(s.rules, 0o666)) }, 1},
+		{"safe again", func() { must(t, os.Chmod(s.rules, 0o644)) }, 0},
+	}
+	for _, st := range steps {
+		st.change()
+		for i := 0; i < 2; i++ { // the first call after the change, and one more
+			if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != st.alice {
+				t.Errorf("%s, call %d: exit %d, want %d\n%s", st.name, i+1, code, st.alice, out)
+			}
+		}
+	}
+}

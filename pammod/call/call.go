@@ -87,6 +87,9 @@ type Deps struct {
 	// Identify names the login of the process pid (loginstate.Identifier).
 	Identify func(pid int32, handle string) (loginstate.Login, error)
 	Now      func() time.Time
+	// Configs keeps loaded configs between the calls a daemon serves; nil
+	// loads the config anew (a helper run for one call).
+	Configs *rules.Cache
 }
 
 // Result is what the module gets, and what to start once it has it.
@@ -163,7 +166,12 @@ func (c *call) silent() bool { return c.req.Flags&protocol.FlagSilent != 0 }
 // loadConfig reads the config, once per call.
 func (c *call) loadConfig() *rules.Config {
 	if c.cfg == nil {
-		c.cfg, _ = rules.Load(rules.LoadOptions{Path: c.args.Conf, InsecureSkipOwnerCheck: c.args.insecureSkipOwnerCheck})
+		opts := rules.LoadOptions{Path: c.args.Conf, InsecureSkipOwnerCheck: c.args.insecureSkipOwnerCheck}
+		if c.Configs != nil {
+			c.cfg, _ = c.Configs.Load(opts)
+		} else {
+			c.cfg, _ = rules.Load(opts)
+		}
 		if c.cfg.Settings.Debug {
 			c.Log.SetDebug(true)
 		}

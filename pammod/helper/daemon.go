@@ -15,6 +15,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 // DefaultSocket is where the daemon listens and the module looks first.
@@ -41,13 +42,19 @@ func daemon(socket string, log *logging.Logger) error {
 		return err
 	}
 	errs := make(chan error, len(ls))
-	skew := &versionSkew{}
+	d := &server{}
 	for _, l := range ls {
 		defer l.Close()
 		log.Info("daemon: serving PAM calls on %s", l.Addr())
-		go func() { errs <- accept(l, skew, log) }()
+		go func() { errs <- d.accept(l, log) }()
 	}
 	return <-errs
+}
+
+// server is what the daemon keeps between the calls it serves.
+type server struct {
+	skew    versionSkew
+	configs rules.Cache // a config is parsed again only when a file of it changed
 }
 
 // versionSkew remembers the protocol versions of modules already logged:
@@ -71,7 +78,7 @@ func (s *versionSkew) first(v int32) bool {
 	return true
 }
 
-func accept(l *net.UnixListener, skew *versionSkew, log *logging.Logger) error {
+func (d *server) accept(l *net.UnixListener, log *logging.Logger) error {
 	for {
 		c, err := l.AcceptUnix()
 		if err != nil {
@@ -81,7 +88,7 @@ func accept(l *net.UnixListener, skew *versionSkew, log *logging.Logger) error {
 			}
 			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
 		}
-		go serveConn(c, skew, log.Fork())
+		go d.serveConn(c, log.Fork())
 	}
 }
 
@@ -146,7 +153,7 @@ func listenAt(path string) (*net.UnixListener, error) {
 
 // serveConn runs one PAM call. A panic ends this call (the module then
 // denies), never the daemon.
-func serveConn(c *net.UnixConn, skew *versionSkew, log *logging.Logger) {
+func (d *server) serveConn(c *net.UnixConn, log *logging.Logger) {
 	defer c.Close()
 	defer func() {
 		if p := recover(); p != nil {
@@ -168,7 +175,7 @@ func serveConn(c *net.UnixConn, skew *versionSkew, log *logging.Logger) {
 	var ve *protocol.VersionError
 	if errors.As(err, &ve) {
 		// the module runs its own build's helper instead
-		if skew.first(ve.Got) {
+		if d.skew.first(ve.Got) {
 			log.Info("daemon: a module of protocol version %d called (this daemon speaks %d): it runs its own helper until both are one build (logged once)", ve.Got, protocol.Version)
 		}
 		protocol.Write(c, protocol.Message{Type: protocol.MsgVersion, Fields: []protocol.Value{protocol.Int(protocol.Version)}})
@@ -181,7 +188,7 @@ func serveConn(c *net.UnixConn, skew *versionSkew, log *logging.Logger) {
 	if args, err := parseArgs(call.Args); err == nil {
 		c.SetDeadline(time.Now().Add(args.Timeout + callMargin))
 	} // else handle denies at once
-	code, outbox := handle(conn, call, peer.Pid, log)
+	code, outbox := handle(conn, call, peer.Pid, &d.configs, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 	}

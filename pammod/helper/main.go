@@ -18,6 +18,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 // shimFD is where the shim puts its end of the socketpair.
@@ -74,7 +75,7 @@ func run() (exit int) {
 	}
 	// nothing started from here may keep the module's socket open
 	syscall.CloseOnExec(shimFD)
-	code, outbox := handle(conn, call, parentPID(), log)
+	code, outbox := handle(conn, call, parentPID(), nil, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 		return 1
@@ -85,8 +86,9 @@ func run() (exit int) {
 
 // handle runs the call of process peerPID (as the kernel names it) and
 // returns the PAM code for the shim, and the outbox to deliver once the
-// code is sent ("" for none).
-func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, log *logging.Logger) (int32, string) {
+// code is sent ("" for none). configs is the daemon's, nil for a helper
+// run for one call.
+func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, configs *rules.Cache, log *logging.Logger) (int32, string) {
 	args, err := parseArgs(call.Args)
 	if err != nil {
 		if call.Fn != protocol.FnEnd { // the login's own calls said it already
@@ -98,6 +100,6 @@ func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, log *logging
 	if args.Script != "" {
 		return runScript(conn, call, args, peerPID, log), ""
 	}
-	r := runRules(conn, call, args, peerPID, log)
+	r := runRules(conn, call, args, peerPID, configs, log)
 	return r.Code, r.Outbox
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 // runRules is rule mode (no script on the module line): pammod/call with
 // the real things behind its interfaces.
-func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, log *logging.Logger) call.Result {
+func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, configs *rules.Cache, log *logging.Logger) call.Result {
 	lc := &logind.Client{Debugf: log.Debug}
 	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, LogDir: args.LogDir, Timeout: args.Timeout},
 		peerPID, call.Deps{
@@ -28,6 +29,7 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
 			Identify: loginstate.Identifier{}.Identify,
 			Now:      time.Now,
+			Configs:  configs,
 		})
 }
 
