@@ -162,7 +162,8 @@ func (c *Client) Query(ctx context.Context, path string, input any) (json.RawMes
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
 			return nil, fmt.Errorf("no answer from %s within %v", c.url, c.timeout)
 		}
 		return nil, fmt.Errorf("asking %s: %w", c.url, err)

@@ -40,11 +40,14 @@ type Facts struct {
 	// certificate), else the upper-cased PAM service.
 	Auth string `json:"auth"`
 	// Method is password, key or none (rules.AuthKind).
-	Method   string    `json:"method"`
-	Groups   []string  `json:"groups"`
-	TTY      string    `json:"tty"`
-	Sessions []Session `json:"sessions"` // the user's live sessions
-	Rule     string    `json:"rule"`     // file:line of the OPA rule that asked
+	Method string   `json:"method"`
+	Groups []string `json:"groups"`
+	TTY    string   `json:"tty"`
+	// Sessions are the user's live sessions; null (not []) when they
+	// cannot be listed (no logind, no utmp), with SessionsError saying why.
+	Sessions      []Session `json:"sessions"`
+	SessionsError string    `json:"sessions_error,omitempty"`
+	Rule          string    `json:"rule"` // file:line of the OPA rule that asked
 }
 
 // Session is one of the user's live sessions, as logind lists it.

@@ -1,0 +1,79 @@
+package test
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// opaRules is a rules file handing sshd logins to OPA.
+func opaRules(url string, settings ...string) string {
+	return fmt.Sprintf("DEFAULT:CLOSE\nOPA_URL:%s\n%s\nSSHD OPA GROUP ALL\n", url, strings.Join(settings, "\n"))
+}
+
+// pamAuthzSettings are pam_authz's README module line as settings:
+// url=… authz_endpoint=/v1/data/sshd/authz display_endpoint=/v1/data/display
+// pull_endpoint=/v1/data/pull, and the pulled file allowed.
+var pamAuthzSettings = []string{"OPA_AUTHZ:/v1/data/sshd/authz", "OPA_DISPLAY:/v1/data/display", "OPA_PULL:/v1/data/pull",
+	"OPA_PULL_FILES:/etc/host_identity.json"}
+
+// TestOPAPamAuthzExample: pam_authz's README example, its policies as
+// written there (pre-1.0 Rego, OPA's --v0-compatible) and in Rego 1.0,
+// through the real module and libpam: the greeting, two prompts,
+// /etc/host_identity.json pulled, user ops only. Allowed exactly when its
+// README says: ops, "ramesh" and "suresh", on host "frontend".
+func TestOPAPamAuthzExample(t *testing.T) {
+	for _, syntax := range []string{"v0", "v1"} {
+		t.Run(syntax, func(t *testing.T) {
+			args := []string{filepath.Join("testdata/opa", syntax)}
+			if syntax == "v0" {
+				// OPA 1.x refuses the README's Rego without the flag
+				out, err := exec.Command(opaTool(t), "check", args[0]).CombinedOutput()
+				if err == nil || !strings.Contains(string(out), "`if` keyword is required") {
+					t.Fatalf("opa check without --v0-compatible: %v\n%s", err, out)
+				}
+				args = append([]string{"--v0-compatible"}, args...)
+			}
+			o := startOPA(t, "", args...)
+			etc := newOPAEtc(t, "frontend")
+			s := newPAMStack(t, opaRules(o.URL, pamAuthzSettings...))
+			const typedSecret = "typed-s3cret-4d1e"
+			tests := []struct {
+				name, user, stdin, hostID string
+				code                      int
+				log                       string
+			}{
+				{"ops with both answers on frontend", "ops", "ramesh\nsuresh\n", "frontend", 0, "OPEN for \"ops\""},
+				{"a wrong secret", "ops", "ramesh\n" + typedSecret + "\n", "frontend", 1, "You cannot pass!"},
+				{"a wrong last name", "ops", "smith\nsuresh\n", "frontend", 1, "You cannot pass!"},
+				{"another user", "dev", "ramesh\nsuresh\n", "frontend", 1, "You cannot pass!"},
+				{"another host", "ops", "ramesh\nsuresh\n", "backend", 1, "You cannot pass!"},
+				{"no host identity", "ops", "ramesh\nsuresh\n", "", 1, "You cannot pass!"},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					etc.setHostID(t, tt.hostID)
+					mark := sink.Mark()
+					out, code, _ := etc.pamtester(t, s, tt.stdin, []string{"rhost=192.0.2.10"}, tt.user, "authenticate", "acct_mgmt")
+					if code != tt.code {
+						t.Fatalf("exit %d, want %d\n%s\nlog:\n%s", code, tt.code, out, strings.Join(sink.Since(mark), "\n"))
+					}
+					for _, want := range []string{"Welcome to the OPA-PAM demonstration.", "Please enter your last name: ", "Please enter your secret: "} {
+						if !strings.Contains(out, want) {
+							t.Errorf("the conversation lacks %q:\n%s", want, out)
+						}
+					}
+					log := strings.Join(sink.Since(mark), "\n")
+					if !strings.Contains(log, tt.log) {
+						t.Errorf("log lacks %q:\n%s", tt.log, log)
+					}
+					if strings.Contains(log, typedSecret) || strings.Contains(log, "suresh") {
+						t.Errorf("an echo-off answer reached the log:\n%s", log)
+					}
+				})
+			}
+		})
+	}
+}
