@@ -266,6 +266,9 @@ func (e *evaluator) decide() Decision {
 		}
 	}
 	if winner != 0 {
+		if first[winner].Option == OptOPA { // why says "OPA answered …"
+			return e.conclude(winner, first[winner], fmt.Sprintf("OPA rule: %s", why[winner]))
+		}
 		return e.conclude(winner, first[winner], fmt.Sprintf("%s rule (%s)", winner, why[winner]))
 	}
 	reason := fmt.Sprintf("no rule applies; DEFAULT:%s (%s)", s.Default, s.DefaultPos)

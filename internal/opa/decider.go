@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -39,8 +40,8 @@ type Logger interface {
 
 // Audit event kinds for a decision OPA did not make.
 const (
-	EventFallback = "opa_fallback" // OPA_FALLBACK decided
-	EventCache    = "opa_cache"    // the cached OPEN stood
+	EventFallback = audit.OPAFallback // OPA_FALLBACK decided
+	EventCache    = audit.OPACache    // the cached OPEN stood
 )
 
 // Decider implements rules.OPA: it runs pam_authz's three cycles for one
