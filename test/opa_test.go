@@ -77,3 +77,26 @@ func TestOPAPamAuthzExample(t *testing.T) {
 		})
 	}
 }
+
+// TestOPASSHD: a real sshd, in the private /etc where ops exists, hands
+// its keyboard-interactive logins to OPA with pam_authz's README policies
+// (Rego 1.0): the user types the password (pam_matrix), then OPA's two
+// prompts, after its greeting, through sshd's keyboard-interactive
+// conversation in its forked child; the session opens with the decision
+// of auth. A wrong secret is refused.
+func TestOPASSHD(t *testing.T) {
+	o := startOPA(t, "", "testdata/opa/v1")
+	etc := newOPAEtc(t, "frontend")
+	s := startSSHDWith(t, sshdSetup{prefix: etc.prefix})
+	s.setRules(t, opaRules(o.URL, pamAuthzSettings...))
+	ok, out := s.loginKbdintAs(t, "ops", "Password:", "secret", "Please enter your last name:", "ramesh",
+		"Please enter your secret:", "suresh")
+	if !ok || !strings.Contains(out, "Welcome to the OPA-PAM demonstration.") {
+		t.Fatalf("ops with the right answers was not let in, or not greeted:\n%s", out)
+	}
+	ok, out = s.loginKbdintAs(t, "ops", "Password:", "secret", "Please enter your last name:", "ramesh",
+		"Please enter your secret:", "wrong")
+	if ok {
+		t.Fatalf("ops with a wrong secret was let in:\n%s", out)
+	}
+}
