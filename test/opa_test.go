@@ -94,9 +94,11 @@ func TestOPASSHD(t *testing.T) {
 	if !ok || !strings.Contains(out, "Welcome to the OPA-PAM demonstration.") {
 		t.Fatalf("ops with the right answers was not let in, or not greeted:\n%s", out)
 	}
+	mark := sink.Mark()
 	ok, out = s.loginKbdintAs(t, "ops", "Password:", "secret", "Please enter your last name:", "ramesh",
-		"Please enter your secret:", "wrong")
-	if ok {
-		t.Fatalf("ops with a wrong secret was let in:\n%s", out)
+		"Please enter your secret:", "wrong-4711")
+	if ok || len(grep(sink.Since(mark), "You cannot pass!")) == 0 || len(grep(sink.Since(mark), "wrong-4711")) > 0 {
+		t.Fatalf("ops with a wrong secret: let in %v, or OPA's refusal not logged, or the secret logged:\n%s\n%s",
+			ok, out, strings.Join(sink.Since(mark), "\n"))
 	}
 }
