@@ -102,3 +102,31 @@ func TestOPASSHD(t *testing.T) {
 			ok, out, strings.Join(sink.Since(mark), "\n"))
 	}
 }
+
+// TestOPAExplain: explain asks the real OPA as the module would, shows the
+// input it sent with the echo-off answer masked, and OPA's answer.
+func TestOPAExplain(t *testing.T) {
+	o := startOPA(t, "", "testdata/opa/v1")
+	etc := newOPAEtc(t, "frontend")
+	s := newPAMStack(t, opaRules(o.URL, pamAuthzSettings...))
+	explain := func(secret string) (string, int) {
+		argv := append(append([]string(nil), etc.prefix...), cli, "explain", "--conf", s.rules, "--service", "sshd",
+			"--user", "ops", "--rhost", "192.0.2.30", "--opa-answer", "last_name=ramesh", "--opa-answer", "secret="+secret)
+		out, err := command(argv[0], argv[1:]...).CombinedOutput()
+		return string(out), exitStatus(t, err)
+	}
+	out, code := explain("suresh")
+	for _, want := range []string{"OPEN\n", `info "Welcome to the OPA-PAM demonstration."`, `"display_responses":{"last_name":"ramesh","secret":"********"}`,
+		`"files":{"/etc/host_identity.json":{"host_id":"frontend"}}`, `"pam_username":"ops"`, "answer: allow true", "OPA rule: OPA answered OPEN"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 0 || strings.Contains(out, "suresh") {
+		t.Errorf("exit %d, or the secret shows:\n%s", code, out)
+	}
+	out, code = explain("nope-4711")
+	if code != 1 || !strings.Contains(out, `errors ["You cannot pass!"]`) || strings.Contains(out, "nope-4711") {
+		t.Errorf("a wrong secret: exit %d:\n%s", code, out)
+	}
+}

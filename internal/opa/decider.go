@@ -56,6 +56,9 @@ type Decider struct {
 	// Converse shows a message or asks a prompt (internal/pamconst styles).
 	// Nil: a policy that prompts fails the login closed.
 	Converse func(style int, text string) (string, error)
+	// Answers, when not nil, answers the prompts by key instead of the
+	// user, with "" for a key it lacks, and nothing is shown (explain).
+	Answers map[string]string
 	// Silent: PAM_SILENT, info and error messages are not shown.
 	Silent bool
 	// Env reads the PAM environment (pam_getenv) for env_vars; nil: none.
@@ -289,7 +292,7 @@ func (x *exchange) display(ctx context.Context) error {
 		switch m.Style {
 		case StyleInfo, StyleError:
 			shown = append(shown, fmt.Sprintf("%s %q", m.Style, m.Message))
-			if x.d.Silent || x.d.Converse == nil {
+			if x.d.Silent || x.d.Converse == nil || x.d.Answers != nil {
 				continue
 			}
 			style := pamconst.TextInfo
@@ -297,7 +300,12 @@ func (x *exchange) display(ctx context.Context) error {
 				style = pamconst.ErrorMsg
 			}
 			x.d.Converse(style, m.Message) // a message that cannot be shown is not a reason to refuse
-		default:
+		case StylePromptEchoOn, StylePromptEchoOff:
+			if x.d.Answers != nil {
+				x.in.setResponse(m.Key, x.d.Answers[m.Key], m.Style == StylePromptEchoOff)
+				shown = append(shown, fmt.Sprintf("%s %q → %s (answered by --opa-answer)", m.Style, m.Message, m.Key))
+				continue
+			}
 			if x.d.Converse == nil {
 				return errPerson{fmt.Errorf("OPA's display %s prompts %q, and this login has no conversation", path, m.Message)}
 			}
@@ -366,7 +374,7 @@ func (x *exchange) pull(ctx context.Context) error {
 		x.in.PullResponses.EnvVars[name] = v
 		got = append(got, fmt.Sprintf("env %s read", name))
 	}
-	x.note("pull %s:%s", path, list(got))
+	x.note("pull %s%s", path, list(got))
 	return nil
 }
 
