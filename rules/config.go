@@ -118,7 +118,8 @@ type OPASettings struct {
 	// a file, or a directory (ending in /) whose files it may read. None
 	// by default: a policy server chooses what to pull, and must not be
 	// able to read whatever root can.
-	PullFiles []string
+	PullFiles    []string
+	PullFilesPos Pos // the OPA_PULL_FILES line that won
 }
 
 // DefaultSettings are the values a config starts with (rules.md).

@@ -299,7 +299,7 @@ func (p *parser) parseOPASetting(pos Pos, key, value string) {
 			p.cfg.problem(pos, Ignored, "OPA_PULL_FILES: empty list; write NONE for none")
 			return
 		}
-		o.PullFiles = files
+		o.PullFiles, o.PullFilesPos = files, pos
 	}
 }
 
