@@ -103,6 +103,8 @@ demo: deps-demo build
 bench: deps-bench build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost
 	$(GO) run ./test/pambench -build $(BUILD)
+	@# an OPA decision's cost per login, against a real opa (build/tools)
+	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test
 
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test
