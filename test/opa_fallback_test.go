@@ -57,7 +57,11 @@ func TestOPAFallback(t *testing.T) {
 	defer hung.cont(t)
 	for _, fallback := range []string{"", "CLOSE", "OPEN"} {
 		for _, tt := range tests {
-			t.Run(fmt.Sprintf("%s, OPA_FALLBACK:%s", tt.name, fallback), func(t *testing.T) {
+			name := "OPA_FALLBACK:" + fallback
+			if fallback == "" {
+				name = "no OPA_FALLBACK"
+			}
+			t.Run(tt.name+", "+name, func(t *testing.T) {
 				settings := []string{"OPA_AUTHZ:" + tt.authz, fmt.Sprintf("OPA_TIMEOUT:%d", timeout)}
 				if fallback != "" {
 					settings = append(settings, "OPA_FALLBACK:"+fallback)

@@ -142,6 +142,9 @@ type exchange struct {
 	in    *Input
 	login rules.Login
 	trace []string
+	// prompted: the user answered a prompt, so the login's own deadline
+	// may have run out while they typed
+	prompted bool
 }
 
 func (x *exchange) note(format string, args ...any) {
@@ -235,8 +238,10 @@ func (x *exchange) failed(ctx context.Context, err error) (rules.OPAAnswer, erro
 	if errors.As(err, &pe) {
 		return rules.OPAAnswer{}, pe.error
 	}
-	if ctx.Err() != nil {
-		return rules.OPAAnswer{}, fmt.Errorf("the login's time ran out while asking OPA (%v)", err)
+	if ctx.Err() != nil && x.prompted {
+		// the user spent the login's time at OPA's prompts: theirs, not
+		// OPA's failure, whatever OPA_FALLBACK says
+		return rules.OPAAnswer{}, fmt.Errorf("the login's time ran out after OPA's prompts (%v)", err)
 	}
 	d := x.d
 	s := d.Settings
@@ -321,6 +326,7 @@ func (x *exchange) display(ctx context.Context) error {
 				answer = answer[:maxMessageLen]
 			}
 			x.in.setResponse(m.Key, answer, secret)
+			x.prompted = true
 			shown = append(shown, fmt.Sprintf("%s %q → %s", m.Style, m.Message, m.Key))
 		}
 	}

@@ -265,13 +265,29 @@ func TestNotOPAsFailure(t *testing.T) {
 	if _, err := r.decide(t); err == nil {
 		t.Error("a failed prompt did not refuse")
 	}
+	// the user sits at OPA's prompt until the login's time is up
 	r = newRig(`{"allow":true}`)
 	r.d.Settings.Fallback = rules.Open
 	r.opa.errs["sshd/authz"] = errors.New("deadline")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	converse := r.d.Converse
+	r.d.Converse = func(style int, text string) (string, error) {
+		cancel()
+		return converse(style, text)
+	}
 	if _, err := r.d.Decide(ctx, &rules.Rule{}, opsLogin); err == nil {
-		t.Error("the login's time ran out, and OPA_FALLBACK:OPEN let it in")
+		t.Error("the login's time ran out at a prompt, and OPA_FALLBACK:OPEN let it in")
+	}
+	// OPA itself slower than the login's time, nobody prompted: OPA's
+	// failure, the fallback's to decide
+	r = newRig(`{"allow":true}`)
+	delete(r.opa.results, "display")
+	r.d.Settings.Fallback = rules.Open
+	r.opa.errs["sshd/authz"] = errors.New("deadline")
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if a, err := r.d.Decide(ctx2, &rules.Rule{}, opsLogin); err != nil || a.Option != rules.OptOpen {
+		t.Errorf("OPA slower than the login, no prompt: %+v %v", a, err)
 	}
 	r = newRig(`{"allow":true}`)
 	r.d.Groups = groupsOf{}
