@@ -213,3 +213,30 @@ func TestOPAUnixSocket(t *testing.T) {
 		t.Fatalf("a socket someone else owns: %d\n%s", code, strings.Join(sink.Since(mark), "\n"))
 	}
 }
+
+// TestOPADecision: the policy's decision string joins the decision order
+// as that option would: the fleet policy answers ASK for an sshd key
+// login (SSHD-KEY in our input key), and ASK with nobody at the desktop is
+// ASK_FALLBACK's; a password login of the same user is OPEN.
+func TestOPADecision(t *testing.T) {
+	o := fleetOPA(t)
+	etc := newOPAEtc(t, "frontend")
+	for _, tt := range []struct {
+		fallback string
+		ops      []string
+		code     int
+		log      string
+	}{
+		{"", []string{"authenticate"}, 0, "OPA answered OPEN: allow true"},
+		{"", []string{"acct_mgmt"}, 1, "OPA answered ASK: allow true, decision ASK"},
+		{"ASK_FALLBACK:OPEN", []string{"acct_mgmt"}, 0, "ASK_FALLBACK:OPEN"},
+	} {
+		s := newPAMStack(t, strings.Replace(opaRules(o.URL, "OPA_AUTHZ:fleet/authz", tt.fallback), "SSHD OPA", "SSH OPA", 1))
+		mark := sink.Mark()
+		out, code, _ := etc.pamtester(t, s, "", []string{"rhost=192.0.2.50"}, "ops", tt.ops...)
+		if code != tt.code || len(grep(sink.Since(mark), tt.log)) == 0 {
+			t.Errorf("%s %v: exit %d (want %d), want the log to say %q:\n%s\n%s", tt.fallback, tt.ops, code, tt.code, tt.log,
+				out, strings.Join(sink.Since(mark), "\n"))
+		}
+	}
+}
