@@ -2,6 +2,7 @@ package opa
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -156,4 +157,33 @@ func TestNewClientRefuses(t *testing.T) {
 			t.Errorf("%+v: no error", s)
 		}
 	}
+}
+
+// TestHTTPS: an https OPA is trusted through OPA_CA, and not without it
+// (the system's CAs do not know a test CA).
+func TestHTTPS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"result":{"allow":true}}`)
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	cert := srv.Certificate()
+	if err := os.WriteFile(ca, pemCert(cert.Raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(rules.OPASettings{URL: srv.URL, CA: ca, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Query(context.Background(), "a", nil); err != nil || string(res) != `{"allow":true}` {
+		t.Fatalf("with OPA_CA: %s %v", res, err)
+	}
+	c2, _ := NewClient(rules.OPASettings{URL: srv.URL, Timeout: time.Second})
+	if _, err := c2.Query(context.Background(), "a", nil); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without OPA_CA: %v", err)
+	}
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
