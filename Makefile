@@ -27,6 +27,12 @@ TEST_DEBFILES := src:pam-python libpam-mklocaluser
 DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 
+# Open Policy Agent, for the OPA tests and benchmarks: built from its Go
+# module (a test tool, not a dependency of the product's go.mod) into
+# build/tools, once per version.
+OPA_VERSION := v1.22.4
+OPA_BIN     := $(abspath $(BUILD))/tools/opa
+
 # ensure-debs installs the packages of $(1) that are not installed yet.
 define ensure-debs
 	@missing=""; \
@@ -49,7 +55,7 @@ PAMDIR   ?= $(shell dirname $$(ls /lib/*/security/pam_unix.so /usr/lib/*/securit
               /usr/lib64/security/pam_unix.so /usr/lib/security/pam_unix.so /lib/security/pam_unix.so 2>/dev/null | head -n1) 2>/dev/null)
 VERSION  ?= 0.99.0
 
-.PHONY: all build test demo bench fuzz clean install uninstall deb check-go deps-build deps-test deps-demo deps-bench
+.PHONY: all build test demo bench fuzz clean install uninstall deb check-go deps-build deps-test deps-demo deps-bench opa-tool
 
 all: build
 
@@ -58,12 +64,20 @@ check-go:
 
 deps-build: check-go
 	$(call ensure-debs,$(BUILD_DEBS))
-deps-test: check-go
+deps-test: check-go opa-tool
 	$(call ensure-debs,$(TEST_DEBS))
 deps-demo: check-go
 	$(call ensure-debs,$(DEMO_DEBS))
-deps-bench: check-go
+deps-bench: check-go opa-tool
 	$(call ensure-debs,$(BENCH_DEBS))
+
+# opa-tool skips the build when the binary there is already that version.
+opa-tool: check-go
+	@if ! $(GO) version -m $(OPA_BIN) 2>/dev/null | grep -q 'mod[[:space:]]*github.com/open-policy-agent/opa[[:space:]]*$(OPA_VERSION)'; then \
+	  echo "== building opa $(OPA_VERSION) into $(dir $(OPA_BIN))"; \
+	  mkdir -p $(dir $(OPA_BIN)) && cd / && GOBIN=$(dir $(OPA_BIN)) CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+	    $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION); \
+	fi
 
 CFLAGS  ?= -O2 -g
 SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_FORTIFY_SOURCE=2 -fstack-protector-strong
@@ -96,6 +110,8 @@ demo: deps-demo build
 bench: deps-bench build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost
 	$(GO) run ./test/pambench -build $(BUILD)
+	@# an OPA decision's cost per login, against a real opa (build/tools)
+	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test
 
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
@@ -69,6 +70,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		problems = append(problems, checkSettingFiles(cfg)...)
 		problems = append(problems, checkPinSetup(cfg)...)
 		problems = append(problems, checkHostNames(cfg)...)
+		problems = append(problems, checkOPASetup(cfg)...)
 		slices.SortStableFunc(problems, func(a, b rules.Problem) int {
 			return cmp.Compare(fileIndex(cfg, a.Pos.File), fileIndex(cfg, b.Pos.File))*2 +
 				cmp.Compare(a.Pos.Line, b.Pos.Line)
@@ -233,6 +235,7 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 		{"SYSLOG_CERT", s.SyslogCert, "no event reaches the syslog server"},
 		{"SYSLOG_KEY", s.SyslogKey, "no event reaches the syslog server"},
 		{"MAIL_CA", s.MailCA, "no mail and no PIN goes out"},
+		{"OPA_CA", s.OPA.CA, "OPA is never reached, and OPA_FALLBACK decides"},
 	} {
 		if f.path == "" {
 			continue
@@ -351,6 +354,56 @@ func checkHostNames(cfg *rules.Config) []rules.Problem {
 		if trust && networks && r.Option == rules.OptClose {
 			warn(r, "with HOST_NAMES:TRUST, the addresses and networks of a CLOSE rule do not close a login whose PAM_RHOST "+
 				"is a host name (without it, they do)")
+		}
+	}
+	return out
+}
+
+// checkOPASetup warns where OPA rules cannot work as written: no OPA_URL
+// or OPA_AUTHZ (their users are denied), a unix socket that is not
+// root's, pull files that do not exist or that someone other than root
+// could write (left out of every pull), and OPA settings that no rule
+// uses.
+func checkOPASetup(cfg *rules.Config) []rules.Problem {
+	if len(cfg.Files) == 0 {
+		return nil
+	}
+	o := cfg.Settings.OPA
+	var out []rules.Problem
+	warn := func(pos rules.Pos, format string, args ...any) {
+		out = append(out, rules.Problem{Pos: pos, Severity: rules.Warning, Message: fmt.Sprintf(format, args...)})
+	}
+	i := slices.IndexFunc(cfg.Rules, func(r *rules.Rule) bool { return r.Option == rules.OptOPA })
+	if i < 0 {
+		if o.URL != "" {
+			warn(o.URLPos, "OPA_URL is set, but no rule has the option OPA: OPA is never asked")
+		}
+		return out
+	}
+	r := cfg.Rules[i]
+	if o.URL == "" {
+		warn(r.Pos, "OPA asks Open Policy Agent, but no OPA_URL is set: the users it names are denied")
+	}
+	if o.Authz == "" {
+		warn(r.Pos, "OPA asks Open Policy Agent, but no OPA_AUTHZ names the authz policy (like OPA_AUTHZ:/v1/data/sshd/authz): "+
+			"the users it names are denied")
+	}
+	if sock, ok := strings.CutPrefix(o.URL, "unix:"); ok {
+		if err := opa.CheckSocket(strings.TrimPrefix(sock, "//")); err != nil {
+			warn(o.URLPos, "OPA_URL: %v: OPA cannot be asked, and OPA_FALLBACK:%s decides", err, o.Fallback)
+		}
+	}
+	if len(o.PullFiles) > 0 && o.Pull == "" {
+		warn(o.PullFilesPos, "OPA_PULL_FILES is set, but no OPA_PULL names the pull policy: nothing is pulled")
+	}
+	for _, f := range o.PullFiles {
+		path := strings.TrimSuffix(f, "/")
+		if _, err := os.Stat(path); err != nil {
+			warn(o.PullFilesPos, "OPA_PULL_FILES entry %s: %v: a pull of it is left out", f, errors.Unwrap(err))
+			continue
+		}
+		if err := rules.CheckTrusted(path); err != nil {
+			warn(o.PullFilesPos, "OPA_PULL_FILES entry %s: %v: a pull of it is left out", f, err)
 		}
 	}
 	return out

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
@@ -24,6 +26,11 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	rhost := fs.String("rhost", "", "remote host as PAM_RHOST shows it; empty for a local login")
 	auth := fs.String("auth", "", "for sshd: password (PAM authentication ran) or key (public key, certificate)")
 	sessionsFile := fs.String("sessions", "", "JSON list of live sessions (user, service, rhost, class, state) to use instead of systemd-logind's")
+	ruser := fs.String("ruser", "", "PAM_RUSER, for OPA's sysinfo.pam_req_username")
+	tty := fs.String("tty", "", "PAM_TTY")
+	var answers opaAnswers
+	fs.Var(&answers, "opa-answer", "KEY=VALUE: what the user would type at the prompt of OPA's display cycle with that key (repeatable; "+
+		"unanswered prompts get \"\"); answers to echo-off prompts are masked in the output")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -32,7 +39,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	login := rules.Login{Service: *service, User: *user, RHost: *rhost, Auth: rules.AuthNone}
+	login := rules.Login{Service: *service, User: *user, RHost: *rhost, Auth: rules.AuthNone, RUser: *ruser, TTY: *tty}
 	switch {
 	case *auth == "password" || *auth == "key":
 		login.Auth = rules.AuthKind(*auth)
@@ -57,6 +64,10 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	// plugins run, but cannot ask anything: there is no user here to answer
 	deps.Plugins = &starhost.Plugins{Host: &starhost.Host{Log: func(int, string) {}}, Files: cfg.Plugins,
 		Groups: deps.Groups, Sessions: deps.Sessions}
+	// OPA is asked as the module would ask it, without the offline cache
+	// (explain says what OPA answers now) and with --opa-answer's answers
+	deps.OPA = &opa.Decider{Settings: cfg.Settings.OPA, Config: cfg.Fingerprint, Answers: answers.all(),
+		Groups: deps.Groups, Sessions: deps.Sessions, Log: discard{}}
 	d := rules.Explain(context.Background(), cfg, login, deps)
 	printExplain(stdout, cfg, d)
 	if n := countIgnored(cfg); n > 0 {
@@ -113,3 +124,38 @@ func countIgnored(cfg *rules.Config) int {
 	}
 	return n
 }
+
+// opaAnswers are explain's --opa-answer KEY=VALUE flags: what the user
+// would type at OPA's prompts, by the prompt's key in display_spec.
+type opaAnswers struct {
+	byKey map[string]string
+}
+
+func (a *opaAnswers) String() string { return "" }
+
+// all is never nil: explain answers every prompt itself, "" by default.
+func (a *opaAnswers) all() map[string]string {
+	if a.byKey == nil {
+		return map[string]string{}
+	}
+	return a.byKey
+}
+
+func (a *opaAnswers) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, not %q", s)
+	}
+	if a.byKey == nil {
+		a.byKey = map[string]string{}
+	}
+	a.byKey[k] = v
+	return nil
+}
+
+// discard is an opa.Logger for explain: what OPA's exchange logs is in the
+// trace already.
+type discard struct{}
+
+func (discard) Info(string, ...any)  {}
+func (discard) Error(string, ...any) {}

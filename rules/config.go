@@ -89,6 +89,37 @@ type Settings struct {
 	// (rules.md, "Remote host names").
 	TrustHostNames bool
 	HostNamesPos   Pos // the HOST_NAMES line that won; zero when built in
+
+	OPA OPASettings // the OPA_* settings, for OPA rules
+}
+
+// OPASettings say how OPA rules reach Open Policy Agent (rules.md, "Fleet
+// policy"). Data paths are slash-separated, without /v1/data/: the
+// pam_authz module line's authz_endpoint=/v1/data/sshd/authz is
+// OPA_AUTHZ:sshd/authz (either form is accepted).
+type OPASettings struct {
+	// URL is OPA's address: http://host:port, https://host:port or
+	// unix:/path/to/socket; "" when unset (an OPA rule then fails closed).
+	URL     string
+	URLPos  Pos
+	CA      string // OPA_CA: the CA bundle for https; "" for the system's
+	Authz   string // OPA_AUTHZ: the authz rule's data path (required)
+	Display string // OPA_DISPLAY: the display cycle's package; "" for none
+	Pull    string // OPA_PULL: the pull cycle's package; "" for none
+	// Timeout bounds each request to OPA (OPA_TIMEOUT, 1–60 s, default 5).
+	Timeout time.Duration
+	// Fallback decides when OPA gives no usable answer (OPA_FALLBACK).
+	Fallback Verdict
+	// Cache (OPA_CACHE:SECONDS) lets the last OPEN from OPA for the same
+	// user, service, remote host and auth kind stand that long while OPA
+	// gives no usable answer; 0 (the default, OPA_CACHE:OFF) never.
+	Cache time.Duration
+	// PullFiles (OPA_PULL_FILES) are the absolute paths a pull may read:
+	// a file, or a directory (ending in /) whose files it may read. None
+	// by default: a policy server chooses what to pull, and must not be
+	// able to read whatever root can.
+	PullFiles    []string
+	PullFilesPos Pos // the OPA_PULL_FILES line that won
 }
 
 // DefaultSettings are the values a config starts with (rules.md).
@@ -98,6 +129,7 @@ func DefaultSettings() Settings {
 		AskTimeout:    30 * time.Second,
 		AskFallback:   Close,
 		SyslogTimeout: 5 * time.Second,
+		OPA:           OPASettings{Timeout: 5 * time.Second, Fallback: Close},
 	}
 }
 
@@ -112,11 +144,14 @@ const (
 	OptPin
 	OptPinGPG
 	OptPlugin
+	// OptOPA: Open Policy Agent decides (its answer joins the decision
+	// order as OPEN, CLOSE, ASK or PIN would).
+	OptOPA
 )
 
 var optionNames = map[Option]string{
 	OptOpen: "OPEN", OptClose: "CLOSE", OptAsk: "ASK", OptNumber: "NUMBER",
-	OptPin: "PIN", OptPinGPG: "PINGPG", OptPlugin: "PLUGIN",
+	OptPin: "PIN", OptPinGPG: "PINGPG", OptPlugin: "PLUGIN", OptOPA: "OPA",
 }
 
 func (o Option) String() string { return optionNames[o] }

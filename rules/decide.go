@@ -156,6 +156,7 @@ func (e *evaluator) decide() Decision {
 	var skippedWhy string
 	var limits []limitRef
 	var plugins []pluginRef
+	var opaRules []pluginRef
 	other := 0
 	for _, r := range e.cfg.Rules {
 		if !r.Service.Matches(l) {
@@ -183,6 +184,8 @@ func (e *evaluator) decide() Decision {
 		case m == matchNo:
 		case r.Option == OptPlugin:
 			plugins = append(plugins, pluginRef{rule: r, unsure: unsure})
+		case r.Option == OptOPA:
+			opaRules = append(opaRules, pluginRef{rule: r, unsure: unsure})
 		case unsure && r.Option == OptOpen:
 			if skipped == nil {
 				skipped, skippedWhy = r, e.matchText(r, m, entry)
@@ -235,6 +238,12 @@ func (e *evaluator) decide() Decision {
 		}
 	}
 
+	if len(opaRules) > 0 {
+		if d, failed := e.consultOPA(opaRules, first, why, stricter, stricterWhy, &skipped, &skippedWhy); failed {
+			return d
+		}
+	}
+
 	winner := Option(0)
 	for _, opt := range decisionOrder {
 		if first[opt] != nil {
@@ -257,6 +266,9 @@ func (e *evaluator) decide() Decision {
 		}
 	}
 	if winner != 0 {
+		if first[winner].Option == OptOPA { // why says "OPA answered …"
+			return e.conclude(winner, first[winner], fmt.Sprintf("OPA rule: %s", why[winner]))
+		}
 		return e.conclude(winner, first[winner], fmt.Sprintf("%s rule (%s)", winner, why[winner]))
 	}
 	reason := fmt.Sprintf("no rule applies; DEFAULT:%s (%s)", s.Default, s.DefaultPos)
@@ -304,7 +316,7 @@ func applyVerb(opt Option, m matchKind) string {
 		return "applies"
 	case opt == OptOpen:
 		return "does not apply"
-	case opt == OptPlugin:
+	case opt == OptPlugin || opt == OptOPA:
 		return "applies, but only to keep the login out"
 	}
 	return "applies only in place of an OPEN"
@@ -339,6 +351,59 @@ func (e *evaluator) decideAsk(r *Rule, reason string) Decision {
 		}
 	}
 	return e.decided(Ask, r, reason)
+}
+
+// consultOPA asks OPA once for the login, for the first OPA rule that
+// names it (every OPA rule would send the same input and get the same
+// answer, and the user would be prompted again), and lets the answer join
+// the decision order as that option's rule would. A rule that names the
+// login only by an unsure host match counts, like a plugin's, only to keep
+// the login out.
+func (e *evaluator) consultOPA(refs []pluginRef, first map[Option]*Rule, why map[Option]string,
+	stricter map[Option]*Rule, stricterWhy map[Option]string, skipped **Rule, skippedWhy *string) (Decision, bool) {
+	p := refs[0]
+	r := p.rule
+	if first[OptClose] != nil {
+		e.step(r.Pos, "OPA not asked: a CLOSE rule already applies")
+		return Decision{}, false
+	}
+	if e.deps.OPA == nil {
+		return e.fail(fmt.Errorf("%s: OPA cannot be asked from here", r.Pos)), true
+	}
+	a, err := e.deps.OPA.Decide(e.ctx, r, e.login)
+	if err != nil {
+		return e.fail(fmt.Errorf("%s: OPA: %w", r.Pos, err)), true
+	}
+	for _, t := range a.Trace {
+		e.step(r.Pos, "OPA: %s", t)
+	}
+	opt := a.Option
+	switch opt {
+	case OptOpen, OptClose, OptAsk, OptPin:
+	default:
+		return e.fail(fmt.Errorf("%s: OPA's answer became option %d, not OPEN, CLOSE, ASK or PIN", r.Pos, opt)), true
+	}
+	answer := "OPA answered " + opt.String() + ": " + a.Why
+	e.step(r.Pos, "%s", answer)
+	switch {
+	case p.unsure && opt == OptOpen:
+		e.step(r.Pos, "OPA's OPEN does not count: remote host %s is not an address, and a name opens nothing without HOST_NAMES:TRUST",
+			describeHost(e.login.RHost))
+		if *skipped == nil {
+			*skipped, *skippedWhy = r, answer+", which does not count for a remote host that is not an address without HOST_NAMES:TRUST"
+		}
+	case p.unsure && opt != OptClose:
+		e.step(r.Pos, "OPA's %s only replaces an OPEN: remote host %s is not an address", opt, describeHost(e.login.RHost))
+		if stricter[opt] == nil {
+			stricter[opt], stricterWhy[opt] = r, answer+" for a remote host that is not an address"
+		}
+	case first[opt] == nil:
+		first[opt], why[opt] = r, answer
+	}
+	for _, o := range refs[1:] {
+		e.step(o.rule.Pos, "OPA asked once per login: the answer for %s stands for this rule too", r.Pos)
+	}
+	return Decision{}, false
 }
 
 func (e *evaluator) askPlugin(r *Rule) (Option, error) {
@@ -438,6 +503,8 @@ func (e *evaluator) matchText(r *Rule, m matchKind, entry string) string {
 		return text + "; a name opens nothing without HOST_NAMES:TRUST"
 	case OptPlugin:
 		return text + "; the plugin is asked, but its OPEN does not count without HOST_NAMES:TRUST"
+	case OptOPA:
+		return text + "; OPA is asked, but its OPEN does not count without HOST_NAMES:TRUST"
 	}
 	return text + "; a name opens nothing without HOST_NAMES:TRUST, so " + r.Option.String() + " may only replace an OPEN"
 }

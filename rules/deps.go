@@ -58,13 +58,36 @@ type Plugins interface {
 	Decide(ctx context.Context, rule *Rule, login Login) (Answer, error)
 }
 
+// OPA asks Open Policy Agent about a login that an OPA rule names
+// (internal/opa: the display, pull and authz cycles, OPA_FALLBACK and the
+// offline cache). It answers with an option that joins the decision order
+// as a rule of that option would. An error is not OPA's failure (that is
+// OPA_FALLBACK's, inside the answer) but one that refuses the login, such
+// as an OPA rule with no OPA_URL.
+type OPA interface {
+	Decide(ctx context.Context, rule *Rule, login Login) (OPAAnswer, error)
+}
+
+// OPAAnswer is what an OPA rule contributes to a decision.
+type OPAAnswer struct {
+	Option Option // OptOpen, OptClose, OptAsk or OptPin
+	// Why says where the option came from in one line: OPA's answer, the
+	// cached OPEN, or OPA_FALLBACK and the failure.
+	Why string
+	// Trace is the exchange with OPA for explain and DEBUG (the input sent,
+	// secrets masked, and the answer).
+	Trace []string
+}
+
 // Deps are what a decision needs from outside the config. A nil Groups
 // fails any decision that needs group membership; a nil Sessions counts no
 // sessions; nil Approvals knows no approvals; nil Plugins makes every
-// matching plugin rule fail closed.
+// matching plugin rule fail closed; nil OPA makes every matching OPA rule
+// fail closed.
 type Deps struct {
 	Groups    Groups
 	Sessions  Sessions
 	Approvals Approvals
 	Plugins   Plugins
+	OPA       OPA
 }

@@ -17,6 +17,9 @@ func FuzzParse(f *testing.F) {
 		"\xef\xbb\xbfDEBUG:TRUE\r\nASK_TIMEOUT:30\r\nMAILSERVER:[::1]:25\r\n",
 		"XDM CLOSE HOST ::ffff:10.0.0.1/104,LOCAL,gw.example.com.\nTTY PIN USER a\n# c\n  # d\nALL pingpg GROUPS ALL # x",
 		"SSHD NUMBER GROUP a:1,b:2,c:x,,d:\n",
+		"OPA_URL:http://127.0.0.1:8181\nOPA_AUTHZ:/v1/data/sshd/authz\nOPA_DISPLAY:display\nOPA_PULL:pull\nOPA_TIMEOUT:5\n" +
+			"OPA_FALLBACK:OPEN\nOPA_CACHE:600\nOPA_PULL_FILES:/etc/host_identity.json,/etc/opa/\nSSHD OPA GROUP ALL\nSSH opa HOST 10.0.0.0/8\n",
+		"OPA_URL:unix:/run/opa.sock\nOPA_URL:ftp://x\nOPA_AUTHZ:a..b\nOPA_CACHE:off\nOPA_PULL_FILES:/\nOPA_TIMEOUT:0\nALL OPA USER x\n",
 		"HOST_NAMES:TRUST\nSSHD OPEN HOST gw.example.com,10.0.0.0/8\nSSHD PIN HOST 10.66.0.0/16\nhost_names:distrust\nSSH ASK HOST gw.example.com.\n",
 	} {
 		f.Add([]byte(seed))
@@ -32,7 +35,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, r := range cfg.Rules {
-			if r.Pos.Line < 1 || r.Pos.Line > lines || r.Option < rules.OptOpen || r.Option > rules.OptPlugin ||
+			if r.Pos.Line < 1 || r.Pos.Line > lines || r.Option < rules.OptOpen || r.Option > rules.OptOPA ||
 				r.Target < rules.TargetUser || r.Target > rules.TargetHost ||
 				len(r.Names)+len(r.Hosts)+len(r.Limits) == 0 {
 				t.Fatalf("incomplete rule %+v", r)

@@ -15,6 +15,7 @@ import (
 var forbidden = []string{
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog",
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind",
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa", // OPA's client: rules only sees rules.OPA
 	"github.com/RackSec/srslog",
 	"github.com/godbus/dbus",
 }

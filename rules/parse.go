@@ -110,7 +110,8 @@ func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 var settingKeys = []string{
 	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "HOST_NAMES", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
 	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
-	"SYSLOG_TIMEOUT",
+	"SYSLOG_TIMEOUT", "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK",
+	"OPA_CACHE", "OPA_PULL_FILES",
 }
 
 func isSettingKey(s string) bool { return slices.Contains(settingKeys, strings.ToUpper(s)) }
@@ -222,9 +223,131 @@ func (p *parser) parseSetting(pos Pos, field string) {
 		if d, ok := p.seconds(pos, key, value, 30); ok {
 			s.SyslogTimeout = d
 		}
+	case "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK", "OPA_CACHE", "OPA_PULL_FILES":
+		p.parseOPASetting(pos, key, value)
 	default:
 		p.cfg.problem(pos, Ignored, "unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
 	}
+}
+
+// parseOPASetting reads the OPA_* settings (rules.md, "Fleet policy").
+func (p *parser) parseOPASetting(pos Pos, key, value string) {
+	o := &p.cfg.Settings.OPA
+	upper := strings.ToUpper(value)
+	switch key {
+	case "OPA_URL":
+		if err := CheckOPAURL(value); err != nil {
+			p.cfg.problem(pos, Ignored, "OPA_URL: %v", err)
+			return
+		}
+		o.URL, o.URLPos = value, pos
+	case "OPA_CA":
+		if path, ok := p.file(pos, key, value, "a PEM file of CA certificates"); ok {
+			o.CA = path
+		}
+	case "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL":
+		path, err := OPADataPath(value)
+		if err != nil {
+			p.cfg.problem(pos, Ignored, "%s: %v", key, err)
+			return
+		}
+		switch key {
+		case "OPA_AUTHZ":
+			o.Authz = path
+		case "OPA_DISPLAY":
+			o.Display = path
+		default:
+			o.Pull = path
+		}
+	case "OPA_TIMEOUT":
+		if d, ok := p.seconds(pos, key, value, 60); ok {
+			o.Timeout = d
+		}
+	case "OPA_FALLBACK":
+		v, ok := parseOpenClose(upper)
+		if !ok {
+			p.cfg.problem(pos, Ignored, "OPA_FALLBACK must be OPEN or CLOSE, not %q", value)
+			return
+		}
+		o.Fallback = v
+	case "OPA_CACHE":
+		if upper == "OFF" || value == "0" {
+			o.Cache = 0
+			return
+		}
+		if d, ok := p.seconds(pos, key, value, 7*24*3600); ok {
+			o.Cache = d
+		}
+	case "OPA_PULL_FILES":
+		if upper == "NONE" {
+			o.PullFiles = nil
+			return
+		}
+		var files []string
+		for _, f := range splitList(value) {
+			if !strings.HasPrefix(f, "/") || filepath.Clean(f) != strings.TrimSuffix(f, "/") && f != "/" {
+				p.cfg.problem(pos, Ignored, "OPA_PULL_FILES entry %q: an absolute, clean path (a directory ends in /), like /etc/host_identity.json or /etc/pam-opa/", f)
+				return
+			}
+			if f == "/" {
+				p.cfg.problem(pos, Ignored, "OPA_PULL_FILES entry \"/\" would let the policy server read every file root can: name the files or a directory of its own")
+				return
+			}
+			files = append(files, f)
+		}
+		if len(files) == 0 {
+			p.cfg.problem(pos, Ignored, "OPA_PULL_FILES: empty list; write NONE for none")
+			return
+		}
+		o.PullFiles, o.PullFilesPos = files, pos
+	}
+}
+
+// CheckOPAURL reports why s is not an OPA_URL: http:// or https://
+// host[:port] with nothing after the authority but an optional "/", or
+// unix: and an absolute socket path.
+func CheckOPAURL(s string) error {
+	if path, ok := strings.CutPrefix(s, "unix:"); ok {
+		path = strings.TrimPrefix(path, "//")
+		if !strings.HasPrefix(path, "/") || filepath.Clean(path) != path {
+			return fmt.Errorf("a unix: URL names the socket by absolute, clean path, like unix:/run/opa/opa.sock, not %q", s)
+		}
+		return nil
+	}
+	rest, ok := strings.CutPrefix(s, "http://")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "https://")
+	}
+	if !ok {
+		return fmt.Errorf("want http://host:port, https://host:port or unix:/path/to/socket, not %q", s)
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" || strings.ContainsAny(rest, "/?#@ ") {
+		return fmt.Errorf("want only scheme, host and port (the data paths are OPA_AUTHZ, OPA_DISPLAY, OPA_PULL), not %q", s)
+	}
+	return nil
+}
+
+// OPADataPath turns a setting's data path into the slash-separated form
+// ("sshd/authz"): "sshd/authz", "/v1/data/sshd/authz" (pam_authz's
+// endpoint form) and "sshd.authz" (Rego's package form) all name it.
+func OPADataPath(s string) (string, error) {
+	p := strings.TrimPrefix(s, "/v1/data/")
+	p = strings.Trim(p, "/")
+	if !strings.Contains(p, "/") {
+		p = strings.ReplaceAll(p, ".", "/")
+	}
+	if p == "" || len(p) > 256 {
+		return "", fmt.Errorf("want the data path of a rule or package, like sshd/authz or /v1/data/sshd/authz, not %q", s)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || strings.IndexFunc(seg, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+		}) >= 0 {
+			return "", fmt.Errorf("data path %q: segments of letters, digits, '_' and '-', separated by '/'", s)
+		}
+	}
+	return p, nil
 }
 
 // file reads a setting that names a file, which must be an absolute path.
@@ -279,7 +402,7 @@ var targetKinds = map[string]TargetKind{
 
 var optionKinds = map[string]Option{
 	"OPEN": OptOpen, "CLOSE": OptClose, "ASK": OptAsk, "NUMBER": OptNumber,
-	"PIN": OptPin, "PINGPG": OptPinGPG,
+	"PIN": OptPin, "PINGPG": OptPinGPG, "OPA": OptOPA,
 }
 
 func (p *parser) parseRule(pos Pos, f []string) {
@@ -295,7 +418,7 @@ func (p *parser) parseRule(pos Pos, f []string) {
 		name := strings.ToLower(f[1])
 		path, err := p.plugin(name)
 		if err != nil {
-			p.cfg.problem(pos, Ignored, "unknown option %q: expected OPEN, CLOSE, ASK, NUMBER, PIN, PINGPG or a plugin (%v)", f[1], err)
+			p.cfg.problem(pos, Ignored, "unknown option %q: expected OPEN, CLOSE, ASK, NUMBER, PIN, PINGPG, OPA or a plugin (%v)", f[1], err)
 			return
 		}
 		opt, r.Plugin = OptPlugin, name

@@ -43,6 +43,8 @@ type sshdSetup struct {
 	stack func(s *sshServer, line string) string
 	// command is the ForceCommand; "" is "echo SESSION-OK".
 	command string
+	// prefix runs sshd inside it (a private mount namespace, say).
+	prefix []string
 }
 
 func startSSHDWith(t *testing.T, setup sshdSetup, moduleOpts ...string) *sshServer {
@@ -66,7 +68,7 @@ func startSSHDWith(t *testing.T, setup sshdSetup, moduleOpts ...string) *sshServ
 	pub, err := os.ReadFile(s.key + ".pub")
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(s.dir, "authorized_keys"), pub, 0o600))
-	must(t, os.WriteFile(filepath.Join(s.dir, "passdb"), []byte("root:secret:sshd\n"), 0o600))
+	must(t, os.WriteFile(filepath.Join(s.dir, "passdb"), []byte("root:secret:sshd\nops:secret:sshd\n"), 0o600))
 
 	svc := filepath.Join(s.dir, "svc")
 	must(t, os.Mkdir(svc, 0o755))
@@ -106,7 +108,8 @@ LogLevel DEBUG1
 
 	logf, err := os.Create(filepath.Join(s.dir, "sshd.log"))
 	must(t, err)
-	cmd := command("/usr/sbin/sshd", "-D", "-e", "-f", config)
+	argv := append(append([]string(nil), setup.prefix...), "/usr/sbin/sshd", "-D", "-e", "-f", config)
+	cmd := command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "LD_PRELOAD="+testenv.Library(t, "libpam_wrapper.so"),
 		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+svc, "PAM_WRAPPER_USE_SYSLOG=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -285,9 +288,16 @@ func TestSSHDAsk(t *testing.T) {
 // 60 s; it reports whether the session ran, and the client's output.
 func (s *sshServer) loginKbdint(t *testing.T, promptAnswers ...string) (bool, string) {
 	t.Helper()
+	return s.loginKbdintAs(t, "root", promptAnswers...)
+}
+
+// loginKbdintAs is loginKbdint as another user.
+func (s *sshServer) loginKbdintAs(t *testing.T, user string, promptAnswers ...string) (bool, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/usr/bin/python3", append([]string{"testdata/ssh_kbdint.py", fmt.Sprint(s.port)}, promptAnswers...)...)
+	cmd.Env = append(os.Environ(), "KBDINT_USER="+user)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("keyboard-interactive login: no end in 60 s: sshd hung\n%s", out)

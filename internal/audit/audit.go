@@ -20,6 +20,10 @@ const (
 	AskQuestion   = "ask_question"
 	AskAnswer     = "ask_answer"
 	ConfigRefused = "config_refused"
+	// OPA gave no usable answer: OPA_FALLBACK decided, or the last OPEN
+	// OPA gave stood (OPA_CACHE); internal/opa names them too.
+	OPAFallback = "opa_fallback"
+	OPACache    = "opa_cache"
 )
 
 // Event is one audit record.

@@ -36,6 +36,8 @@ type PAM interface {
 	// GetData and SetData are pam_get_data and pam_set_data of strings.
 	GetData(key string) (value string, ok bool, err error)
 	SetData(key, value string) error
+	// GetEnv is pam_getenv: the PAM environment, for OPA's env_vars.
+	GetEnv(name string) (value string, ok bool, err error)
 }
 
 // Logger is where the call's lines go (syslog, AUTHPRIV).

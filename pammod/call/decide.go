@@ -155,6 +155,7 @@ func (c *call) rulesDeps() rules.Deps {
 		Sessions: deps.Sessions,
 		Converse: c.PAM.Converse,
 	}
+	deps.OPA = c.opaDecider()
 	return deps
 }
 

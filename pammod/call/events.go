@@ -38,7 +38,10 @@ func (c *call) auditEvent(e audit.Event) {
 	if e.RHost == "" {
 		e.RHost = c.req.RHost.S
 	}
-	if e.Kind != audit.Decision { // a decision has its own line (logDecision)
+	switch e.Kind {
+	case audit.Decision: // its own line (logDecision)
+	case audit.OPAFallback, audit.OPACache: // internal/opa's own line says it
+	default:
 		c.logEvent(e)
 	}
 	s := c.cfg.Settings

@@ -28,6 +28,7 @@ type fakePAM struct {
 	said     []string // every message, "style text"
 	onPrompt func()   // runs at each prompt, before the answer
 	convErr  error
+	env      map[string]string // the PAM environment
 }
 
 func (p *fakePAM) GetUser() (string, error) { return p.user, nil }
@@ -62,6 +63,11 @@ func (p *fakePAM) SetData(key, value string) error {
 	}
 	p.data[key] = value
 	return nil
+}
+
+func (p *fakePAM) GetEnv(name string) (string, bool, error) {
+	v, ok := p.env[name]
+	return v, ok, nil
 }
 
 // fork is the handle as a forked child sees it: a copy.

@@ -53,6 +53,11 @@ func (p rulePAM) GetData(key string) (string, bool, error) {
 
 func (p rulePAM) SetData(key, value string) error { return p.c.SetData(key, protocol.Some(value)) }
 
+func (p rulePAM) GetEnv(name string) (string, bool, error) {
+	v, err := p.c.GetEnv(name)
+	return v.S, v.Valid, err
+}
+
 // desktop is call.Asker: logind finds the desktop owner, their notifier
 // answers over the system bus.
 type desktop struct{ logind *logind.Client }

@@ -4,6 +4,7 @@
 # A prompt is matched by the end of what the client printed ("Second
 # word:"). An ANSWER "@FILE" is the contents of FILE, once the test has
 # written it (a PIN that arrives by mail). One attempt only; 40 s at most.
+# The user is $KBDINT_USER, root when unset.
 # Exits with ssh's status.
 import os
 import pty
@@ -19,7 +20,7 @@ if pid == 0:
                       "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                       "-o", "ConnectTimeout=10", "-o", "NumberOfPasswordPrompts=1",
                       "-o", "PreferredAuthentications=keyboard-interactive",
-                      "-o", "PubkeyAuthentication=no", "root@127.0.0.1"])
+                      "-o", "PubkeyAuthentication=no", os.environ.get("KBDINT_USER", "root") + "@127.0.0.1"])
 
 seen = b""
 deadline = time.time() + 40
