@@ -92,6 +92,8 @@ type Deps struct {
 	// Configs keeps loaded configs between the calls a daemon serves; nil
 	// loads the config anew (a helper run for one call).
 	Configs *rules.Cache
+	// Phases, when set, is told how long each phase of the call took.
+	Phases Phases
 }
 
 // Result is what the module gets, and what to start once it has it.
@@ -109,7 +111,7 @@ func Run(req protocol.Call, args Args, peerPID int32, deps Deps) Result {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	c := &call{req: req, args: args, peerPID: peerPID, Deps: deps}
+	c := &call{req: req, args: args, peerPID: peerPID, Deps: deps, marked: time.Now()}
 	code := c.run()
 	return Result{Code: code, Outbox: c.outbox}
 }
@@ -124,8 +126,9 @@ type call struct {
 	cfg     *rules.Config // loaded once per call
 	store   *loginstate.Store
 	caller  loginstate.Login
-	loginID string // the audit trail's correlation id of this login
-	outbox  string // set when something was put in the outbox
+	loginID string    // the audit trail's correlation id of this login
+	outbox  string    // set when something was put in the outbox
+	marked  time.Time // the end of the last phase (Phases)
 }
 
 func (c *call) run() int32 {

@@ -24,12 +24,14 @@ func (c *call) commit(login rules.Login, o outcome) int32 {
 	c.logDecision(login, o)
 	c.auditEvent(audit.Event{Kind: audit.Decision, User: login.User, Auth: string(login.Auth),
 		Verdict: o.Verdict.String(), Rule: o.Source(), Reason: o.Reason})
+	c.mark("log")
 	err := c.store.SaveDecision(loginstate.Decision{Owner: c.caller, Config: c.cfg.Fingerprint, User: login.User,
 		Service: login.Service, RHost: login.RHost, Auth: string(login.Auth), Verdict: o.Verdict.String(),
 		Source: o.Source(), LoginID: c.loginID})
 	if err != nil {
 		c.Log.Error("keeping the decision for later phases: %v (they will decide again)", err)
 	}
+	c.mark("record")
 	if o.Verdict == rules.Open {
 		return protocol.PAMSuccess
 	}

@@ -47,8 +47,10 @@ func (c *call) decide() int32 {
 		c.Log.Debug("the login id on the handle: %v", err)
 		handleID = ""
 	}
-	if d, ok := c.store.FindDecision(loginstate.Query{Caller: c.caller, Config: cfg.Fingerprint, User: user,
-		Service: c.req.Service.S, RHost: c.req.RHost.S, HandleID: handleID}); ok {
+	d, found := c.store.FindDecision(loginstate.Query{Caller: c.caller, Config: cfg.Fingerprint, User: user,
+		Service: c.req.Service.S, RHost: c.req.RHost.S, HandleID: handleID})
+	c.mark("items")
+	if found {
 		return c.reuse(d)
 	}
 
@@ -67,6 +69,7 @@ func (c *call) decide() int32 {
 		}
 	}
 	o := c.complete(login, c.evaluate(login))
+	c.mark("decide")
 	return c.commit(login, o)
 }
 
@@ -82,6 +85,7 @@ func (c *call) reuse(d loginstate.Decision) int32 {
 		if err := c.store.SaveDecision(d); err != nil {
 			c.Log.Debug("keeping the reused decision: %v", err)
 		}
+		c.mark("record")
 	}
 	if d.Verdict == rules.Open.String() {
 		return protocol.PAMSuccess

@@ -185,6 +185,8 @@ type host struct {
 	mail     *fakeMail
 	now      time.Time
 	procs    map[int32]loginstate.Login
+	configs  *rules.Cache // nil: loaded every call, as by a helper run for one
+	phases   Phases
 }
 
 func newHost(t *testing.T, conf string) *host {
@@ -239,7 +241,8 @@ func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost strin
 	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), LogDir: h.dir, Timeout: 20 * time.Second,
 		insecureSkipOwnerCheck: true}
 	return Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Sessions: h.sessions,
-		Asker: h.asker, PINs: h.mail, Identify: h.identify, Now: func() time.Time { return h.now }})
+		Asker: h.asker, PINs: h.mail, Identify: h.identify, Now: func() time.Time { return h.now },
+		Configs: h.configs, Phases: h.phases})
 }
 
 func (h *host) store() *loginstate.Store {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/coreos/go-systemd/v22/activation"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -36,13 +39,13 @@ const (
 // which the daemon pays once. Only root may connect (the socket is 0600 and
 // every peer's uid is checked); a module that cannot connect runs the
 // helper itself, so the daemon is an optimisation, never a requirement.
-func daemon(socket string, log *logging.Logger) error {
+func daemon(socket string, phases *phaseLog, log *logging.Logger) error {
 	ls, err := listeners(socket)
 	if err != nil {
 		return err
 	}
 	errs := make(chan error, len(ls))
-	d := &server{}
+	d := &server{phases: phases}
 	for _, l := range ls {
 		defer l.Close()
 		log.Info("daemon: serving PAM calls on %s", l.Addr())
@@ -55,6 +58,31 @@ func daemon(socket string, log *logging.Logger) error {
 type server struct {
 	skew    versionSkew
 	configs rules.Cache // a config is parsed again only when a file of it changed
+	phases  *phaseLog   // nil unless --phase-log
+}
+
+// phaseLog writes each call's phases as one JSON line: the service and
+// the function, then microseconds per phase (connect: from the accept to
+// the call read; then pammod/call's).
+type phaseLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// call collects one call's phases; done writes them.
+func (p *phaseLog) call(accepted time.Time) (add call.Phases, done func(req protocol.Call)) {
+	if p == nil {
+		return nil, func(protocol.Call) {}
+	}
+	line := map[string]any{"connect": time.Since(accepted).Microseconds()}
+	add = func(phase string, took time.Duration) { line[phase] = took.Microseconds() }
+	return add, func(req protocol.Call) {
+		line["service"], line["fn"] = req.Service.S, req.Fn.String()
+		data, _ := json.Marshal(line)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.w.Write(append(data, '\n'))
+	}
 }
 
 // versionSkew remembers the protocol versions of modules already logged:
@@ -88,7 +116,7 @@ func (d *server) accept(l *net.UnixListener, log *logging.Logger) error {
 			}
 			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
 		}
-		go d.serveConn(c, log.Fork())
+		go d.serveConn(c, time.Now(), log.Fork())
 	}
 }
 
@@ -153,7 +181,7 @@ func listenAt(path string) (*net.UnixListener, error) {
 
 // serveConn runs one PAM call. A panic ends this call (the module then
 // denies), never the daemon.
-func (d *server) serveConn(c *net.UnixConn, log *logging.Logger) {
+func (d *server) serveConn(c *net.UnixConn, accepted time.Time, log *logging.Logger) {
 	defer c.Close()
 	defer func() {
 		if p := recover(); p != nil {
@@ -188,7 +216,9 @@ func (d *server) serveConn(c *net.UnixConn, log *logging.Logger) {
 	if args, err := parseArgs(call.Args); err == nil {
 		c.SetDeadline(time.Now().Add(args.Timeout + callMargin))
 	} // else handle denies at once
-	code, outbox := handle(conn, call, peer.Pid, &d.configs, log)
+	phases, logPhases := d.phases.call(accepted)
+	code, outbox := handle(conn, call, peer.Pid, served{configs: &d.configs, phases: phases}, log)
+	logPhases(call)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 	}

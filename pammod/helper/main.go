@@ -18,7 +18,6 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 // shimFD is where the shim puts its end of the socketpair.
@@ -38,13 +37,24 @@ func runDaemon(args []string) int {
 	fs := flag.NewFlagSet("pam-accesscontrol-helper", flag.ContinueOnError)
 	serve := fs.Bool("daemon", false, "serve PAM calls on a unix socket")
 	socket := fs.String("socket", DefaultSocket, "the socket, unless systemd passes one")
+	phaseLogPath := fs.String("phase-log", "", "append how long each phase of each call took to this file, a JSON line a call (for make bench)")
 	if fs.Parse(args) != nil || !*serve || fs.NArg() > 0 {
 		fs.Usage()
 		return 64
 	}
 	log := logging.Open()
 	defer log.Close()
-	if err := daemon(*socket, log); err != nil {
+	var phases *phaseLog
+	if *phaseLogPath != "" {
+		f, err := os.OpenFile(*phaseLogPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
+		if err != nil {
+			log.Error("daemon: --phase-log: %v", err)
+			return 1
+		}
+		defer f.Close()
+		phases = &phaseLog{w: f}
+	}
+	if err := daemon(*socket, phases, log); err != nil {
 		log.Error("daemon: %v", err)
 		os.Stderr.WriteString("pam-accesscontrol-helper: " + err.Error() + "\n")
 		return 1
@@ -75,7 +85,7 @@ func run() (exit int) {
 	}
 	// nothing started from here may keep the module's socket open
 	syscall.CloseOnExec(shimFD)
-	code, outbox := handle(conn, call, parentPID(), nil, log)
+	code, outbox := handle(conn, call, parentPID(), served{}, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 		return 1
@@ -86,9 +96,8 @@ func run() (exit int) {
 
 // handle runs the call of process peerPID (as the kernel names it) and
 // returns the PAM code for the shim, and the outbox to deliver once the
-// code is sent ("" for none). configs is the daemon's, nil for a helper
-// run for one call.
-func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, configs *rules.Cache, log *logging.Logger) (int32, string) {
+// code is sent ("" for none).
+func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, by served, log *logging.Logger) (int32, string) {
 	args, err := parseArgs(call.Args)
 	if err != nil {
 		if call.Fn != protocol.FnEnd { // the login's own calls said it already
@@ -100,6 +109,6 @@ func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, configs *rul
 	if args.Script != "" {
 		return runScript(conn, call, args, peerPID, log), ""
 	}
-	r := runRules(conn, call, args, peerPID, configs, log)
+	r := runRules(conn, call, args, peerPID, by, log)
 	return r.Code, r.Outbox
 }

@@ -17,7 +17,7 @@ import (
 
 // runRules is rule mode (no script on the module line): pammod/call with
 // the real things behind its interfaces.
-func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, configs *rules.Cache, log *logging.Logger) call.Result {
+func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, by served, log *logging.Logger) call.Result {
 	lc := &logind.Client{Debugf: log.Debug}
 	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, LogDir: args.LogDir, Timeout: args.Timeout},
 		peerPID, call.Deps{
@@ -29,8 +29,15 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
 			Identify: loginstate.Identifier{}.Identify,
 			Now:      time.Now,
-			Configs:  configs,
+			Configs:  by.configs,
+			Phases:   by.phases,
 		})
+}
+
+// served is what the daemon adds to a call; zero for a helper run for one.
+type served struct {
+	configs *rules.Cache // its configs, parsed again only when changed
+	phases  call.Phases  // --phase-log
 }
 
 // rulePAM is call.PAM over the module's protocol.

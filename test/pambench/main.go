@@ -20,6 +20,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -83,7 +84,8 @@ func run(build string, rounds int) error {
 	if err != nil {
 		return err
 	}
-	daemon := exec.Command(filepath.Join(build, "pam-accesscontrol-helper"), "--daemon", "--socket", socket)
+	phaseLog := filepath.Join(dir, "phases.jsonl")
+	daemon := exec.Command(filepath.Join(build, "pam-accesscontrol-helper"), "--daemon", "--socket", socket, "--phase-log", phaseLog)
 	if err := daemon.Start(); err != nil {
 		return err
 	}
@@ -195,6 +197,9 @@ func run(build string, rounds int) error {
 		ours := median(s.times)
 		fmt.Printf("%s: /pam_access = %.2f, /pam_permit = %.2f, cost over pam_permit = %.2f ms\n",
 			s.name, float64(ours)/float64(access2), float64(ours)/float64(base), ms(ours-base))
+	}
+	if err := printPhases(phaseLog, "daemon"); err != nil {
+		return err
 	}
 	starlark, interp, embedded := median(stacks[5].times), median(stacks[6].times), median(stacks[7].times)
 	fmt.Printf("pam_permit.py: via interpreter= / via pam_python.so = %.2f (%+.2f ms a login); Starlark / pam_python.so = %.2f (%+.2f ms)\n",
@@ -469,4 +474,44 @@ func tmpfsDir() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no tmpfs at /run or /dev/shm for the run directories")
+}
+
+// phaseOrder is how a daemon call's phases follow each other.
+var phaseOrder = []string{"connect", "items", "decide", "log", "record"}
+
+// printPhases prints, from the daemon's --phase-log, the median of each
+// phase of the calls of service: where a rule decision's time goes.
+func printPhases(path, service string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	per := map[string][]time.Duration{}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var line map[string]any
+		if json.Unmarshal([]byte(l), &line) != nil || line["service"] != service {
+			continue
+		}
+		var total time.Duration
+		for _, p := range phaseOrder {
+			if us, ok := line[p].(float64); ok {
+				d := time.Duration(us) * time.Microsecond
+				per[p] = append(per[p], d)
+				total += d
+			}
+		}
+		per["total"] = append(per["total"], total)
+	}
+	if len(per["total"]) == 0 {
+		return fmt.Errorf("%s: no phases of service %s", path, service)
+	}
+	fmt.Printf("ours, helper daemon, inside the daemon (median of %d calls):", len(per["total"]))
+	for _, p := range append(phaseOrder, "total") {
+		fmt.Printf(" %s %.3f ms", p, ms(median(per[p])))
+		if p != "total" {
+			fmt.Print(",")
+		}
+	}
+	fmt.Println()
+	return nil
 }
