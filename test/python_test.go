@@ -254,8 +254,12 @@ func TestPythonCrashes(t *testing.T) {
 			if lineWith(got, "authenticate") != "authenticate 3" || lineWith(got, "account") != "account 3" {
 				t.Errorf("auth and account of a login whose Python died: %q", got)
 			}
-			if l := grep(sink.Since(mark), "crash.py", "is gone, and with it the script's state; denying"); len(l) != 2 {
+			// (its Python gone, or, killed a moment ago, not answering)
+			if l := grep(sink.Since(mark), "account: script", "crash.py", "denying"); len(l) != 2 {
 				t.Errorf("want a line for each round's account: %q", sink.Since(mark))
+			}
+			if l := grep(sink.Since(mark), "auth: script", "crash.py", "ended without an answer"); len(l) != 2 {
+				t.Errorf("each round's auth starts a new Python, which dies: %q", sink.Since(mark))
 			}
 		})
 	}

@@ -51,16 +51,10 @@ func (s *Store) SaveEngine(e Engine) error {
 	// sibling of ours started it, or the parent adopted it): never take
 	// it from a live one
 	var there Engine
-	if read(dir, e.Owner.key(e.Owner.Parent), &there) == nil && there.Socket != e.Socket && running(there.Process) {
+	if read(dir, e.Owner.key(e.Owner.Parent), &there) == nil && there.Socket != e.Socket && (Identifier{}).Alive(there.Process) {
 		return nil
 	}
 	return s.write(dir, e.Owner.key(e.Owner.Parent), e, e.At)
-}
-
-// running reports whether p is still the process it was.
-func running(p Process) bool {
-	now, _, err := Identifier{}.Stat(p.PID)
-	return err == nil && now == p
 }
 
 // AnyHandle, as FindEngine's handleID, matches a record of the caller's

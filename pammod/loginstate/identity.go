@@ -117,6 +117,23 @@ func (id Identifier) Stat(pid int32) (Process, int32, error) {
 	return parseStat(pid, data)
 }
 
+// Alive reports whether p still runs: the same process (not another at a
+// reused pid), and not a zombie, which keeps its /proc entry until its
+// parent, or an init that may be slow to, reaps it.
+func (id Identifier) Alive(p Process) bool {
+	data, err := os.ReadFile(filepath.Join(id.proc(), strconv.Itoa(int(p.PID)), "stat"))
+	if err != nil {
+		return false
+	}
+	now, _, err := parseStat(p.PID, data)
+	if err != nil || now != p {
+		return false
+	}
+	end := bytes.LastIndexByte(data, ')')
+	f := strings.Fields(string(data[end+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
 // parseStat takes ppid (field 4) and starttime (field 22) from a
 // /proc/PID/stat line. The command name (field 2) is in parentheses and
 // may hold spaces and parentheses itself, so fields count from the last ")".

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -141,3 +142,38 @@ func TestIdentifySelf(t *testing.T) {
 }
 
 func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAlive: a process is alive while it runs as the same process: not
+// gone, not another at its pid, not a zombie nobody reaped yet (a Python
+// killed after its helper exited waits for init).
+func TestAlive(t *testing.T) {
+	proc := fakeProc(t, map[int32][2]uint64{100: {1, 500}, 200: {1, 600}})
+	id := Identifier{Proc: proc}
+	zombie := filepath.Join(proc, "200", "stat")
+	data, err := os.ReadFile(zombie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(zombie, []byte(strings.Replace(string(data), ") S ", ") Z ", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		p    Process
+		want bool
+	}{{Process{100, 500}, true}, {Process{100, 501}, false}, {Process{300, 500}, false}, {Process{200, 600}, false}} {
+		if got := id.Alive(tt.p); got != tt.want {
+			t.Errorf("Alive(%v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if !(Identifier{}).Alive(Process{PID: int32(os.Getpid()), Start: mustStart(t)}) {
+		t.Error("this test's own process is not alive")
+	}
+}
+
+func mustStart(t *testing.T) uint64 {
+	p, _, err := Identifier{}.Stat(int32(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Start
+}

@@ -74,7 +74,7 @@ func Run(c Call) int32 {
 		// names the login whose handle ends
 		e, found = c.Store.FindEngine(c.Caller, loginstate.AnyHandle)
 	}
-	if found && !alive(e.Process) {
+	if found && !(loginstate.Identifier{}).Alive(e.Process) {
 		c.Store.ForgetEngine(e)
 		if c.Req.Fn == protocol.FnEnd {
 			return protocol.PAMSuccess
@@ -181,7 +181,7 @@ func (c Call) start(handleID string) (loginstate.Engine, error) {
 // stop kills an engine whose call went wrong: its state can no longer be
 // trusted, and a later call of the login is denied rather than run anew.
 func (c Call) stop(e loginstate.Engine) {
-	if alive(e.Process) {
+	if (loginstate.Identifier{}).Alive(e.Process) {
 		syscall.Kill(-int(e.Process.PID), syscall.SIGKILL)
 	}
 	// the record stays: the login's next call finds its Python gone and
@@ -358,12 +358,6 @@ func optValue(o protocol.Opt) any {
 		return nil
 	}
 	return o.S
-}
-
-// alive reports whether p still runs (the same process, not a reused pid).
-func alive(p loginstate.Process) bool {
-	now, _, err := loginstate.Identifier{}.Stat(p.PID)
-	return err == nil && now == p
 }
 
 // handleAddress is the pam_handle_t's address the module sent ("%p"), for
