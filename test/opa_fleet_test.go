@@ -186,3 +186,54 @@ decision_logs:
 		t.Errorf("our facts are not in the logged input: %v", e["input"])
 	}
 }
+
+// TestOPADecisionLogsMasked: OPA's decision logs carry the input as
+// sent, and so the answer to an echo-off prompt, to a central collector.
+// The system.log policy the README gives keeps it out: the logged input
+// has the echo-on answer and not the secret, and the secret appears
+// nowhere in what the collector received.
+func TestOPADecisionLogsMasked(t *testing.T) {
+	central := startBundleServer(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "opa.yaml")
+	must(t, os.WriteFile(config, []byte(fmt.Sprintf(`services:
+  central:
+    url: %s
+decision_logs:
+  service: central
+  reporting:
+    min_delay_seconds: 1
+    max_delay_seconds: 2
+`, central.URL)), 0o644))
+	o := startOPA(t, "", "--config-file", config, "testdata/opa/v1", "testdata/opa-mask")
+	etc := newOPAEtc(t, "frontend")
+	s := newPAMStack(t, opaRules(o.URL, pamAuthzSettings...))
+	if _, code, _ := etc.pamtester(t, s, "ramesh\nsuresh\n", []string{"rhost=192.0.2.10"}, "ops", "authenticate"); code != 0 {
+		t.Fatal("ops with both answers was refused")
+	}
+	var authz map[string]any
+	for deadline := time.Now().Add(30 * time.Second); authz == nil; time.Sleep(300 * time.Millisecond) {
+		for _, e := range central.decisions("ops") {
+			if e["path"] == "sshd/authz" {
+				authz = e
+			}
+		}
+		if authz == nil && time.Now().After(deadline) {
+			t.Fatalf("no decision log of the authz cycle after 30 s\n%s", o.out.String())
+		}
+	}
+	in, _ := authz["input"].(map[string]any)
+	answers, _ := in["display_responses"].(map[string]any)
+	if answers["last_name"] != "ramesh" {
+		t.Errorf("the logged input lacks the echo-on answer: %v", in)
+	}
+	if _, ok := answers["secret"]; ok {
+		t.Errorf("the echo-off answer reached the decision log: %v", answers)
+	}
+	central.mu.Lock()
+	all, _ := json.Marshal(central.logs)
+	central.mu.Unlock()
+	if strings.Contains(string(all), "suresh") {
+		t.Errorf("the secret reached the collector:\n%s", all)
+	}
+}
