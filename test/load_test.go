@@ -63,6 +63,28 @@ func daemonPID(t *testing.T, socket string) int {
 	return 0
 }
 
+var reportLine = regexp.MustCompile(`daemon: (\d+) calls in progress, (\d+) goroutines, (\d+) descriptors`)
+
+// daemonReport asks the daemon (SIGUSR1) what it holds: calls in
+// progress, goroutines, descriptors.
+func daemonReport(t *testing.T, pid int) (calls, goroutines, fds int) {
+	t.Helper()
+	mark := sink.Mark()
+	must(t, syscall.Kill(pid, syscall.SIGUSR1))
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, l := range sink.Since(mark) {
+			if m := reportLine.FindStringSubmatch(l); m != nil {
+				calls, _ = strconv.Atoi(m[1])
+				goroutines, _ = strconv.Atoi(m[2])
+				fds, _ = strconv.Atoi(m[3])
+				return
+			}
+		}
+	}
+	t.Fatal("the daemon did not report on SIGUSR1")
+	return
+}
+
 // procCount counts the entries of /proc/PID/DIR (fd, task).
 func procCount(t *testing.T, pid int, dir string) int {
 	entries, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), dir))
@@ -99,6 +121,7 @@ func TestDaemonLoad(t *testing.T) {
 	runLoad(t, s, 10, 2, logins...) // warm: the daemon's caches and first files
 	time.Sleep(200 * time.Millisecond)
 	fds, rss := procCount(t, pid, "fd"), procRSS(t, pid)
+	_, goroutines, _ := daemonReport(t, pid)
 
 	r := runLoad(t, s, 1000, 1, logins...)
 	if r.calls != 1000 || r.wrong != 0 {
@@ -113,6 +136,16 @@ func TestDaemonLoad(t *testing.T) {
 	}
 	if now := procCount(t, pid, "fd"); now > fds {
 		t.Errorf("the daemon holds %d descriptors after the load, %d before", now, fds)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		calls, now, _ := daemonReport(t, pid)
+		if calls == 0 && now <= goroutines {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("after the load: %d calls in progress, %d goroutines (%d before)", calls, now, goroutines)
+			break
+		}
 	}
 }
 

@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,6 +49,7 @@ func daemon(socket string, phases *phaseLog, log *logging.Logger) error {
 	}
 	errs := make(chan error, len(ls))
 	d := &server{phases: phases}
+	go d.reportOnSignal(log)
 	for _, l := range ls {
 		defer l.Close()
 		log.Info("daemon: serving PAM calls on %s", l.Addr())
@@ -56,6 +60,7 @@ func daemon(socket string, phases *phaseLog, log *logging.Logger) error {
 
 // server is what the daemon keeps between the calls it serves.
 type server struct {
+	serving atomic.Int64 // connections being served now
 	skew    versionSkew
 	configs rules.Cache // a config is parsed again only when a file of it changed
 	phases  *phaseLog   // nil unless --phase-log
@@ -182,6 +187,8 @@ func listenAt(path string) (*net.UnixListener, error) {
 // serveConn runs one PAM call. A panic ends this call (the module then
 // denies), never the daemon.
 func (d *server) serveConn(c *net.UnixConn, accepted time.Time, log *logging.Logger) {
+	d.serving.Add(1)
+	defer d.serving.Add(-1)
 	defer c.Close()
 	defer func() {
 		if p := recover(); p != nil {
@@ -244,4 +251,19 @@ func peerCred(c *net.UnixConn) (syscall.Ucred, error) {
 		return syscall.Ucred{}, err
 	}
 	return *cred, nil
+}
+
+// reportOnSignal logs, at each SIGUSR1, what the daemon holds: calls in
+// progress, goroutines, descriptors, resident memory. An admin (or a load
+// test) sees whether anything leaks.
+func (d *server) reportOnSignal(log *logging.Logger) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	for range ch {
+		fds, _ := os.ReadDir("/proc/self/fd")
+		var mem runtime.MemStats
+		runtime.ReadMemStats(&mem)
+		log.Info("daemon: %d calls in progress, %d goroutines, %d descriptors, %d KiB from the system",
+			d.serving.Load(), runtime.NumGoroutine(), len(fds), mem.Sys>>10)
+	}
 }
