@@ -42,9 +42,13 @@ type stack struct {
 	maxRSS  int64 // KiB
 }
 
+// loadCalls is -load.
+var loadCalls *int
+
 func main() {
 	build := flag.String("build", "build", "directory with pam_accesscontrol.so and pam-accesscontrol-helper")
 	rounds := flag.Int("rounds", 200, "transactions per stack")
+	loadCalls = flag.Int("load", 100000, "transactions of the load run (1,000 at once), 0 for none")
 	flag.Parse()
 	if err := run(*build, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "pambench:", err)
@@ -147,6 +151,9 @@ func run(build string, rounds int) error {
 			build, socket, filepath.Join(state, "run"), python, script),
 		filepath.Join(svc, "pam_python"): fmt.Sprintf("account required %s %s\n", pamPython, script),
 		filepath.Join(svc, "other"):      "account required pam_deny.so\n",
+		// loaddriver's: authenticate, through the daemon only
+		filepath.Join(svc, "load"): fmt.Sprintf("auth required %s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s\n",
+			build, socket, rules, filepath.Join(state, "run-load"), dir),
 		// the memory stacks: acct_mgmt, then pam_matrix's password prompt
 		// holds the transaction
 		passdb:                            "root:secret:hold-permit\nroot:secret:hold-pam_python\nroot:secret:hold-pyengine\n",
@@ -199,6 +206,9 @@ func run(build string, rounds int) error {
 			s.name, float64(ours)/float64(access2), float64(ours)/float64(base), ms(ours-base))
 	}
 	if err := printPhases(phaseLog, "daemon"); err != nil {
+		return err
+	}
+	if err := load(dir, svc, daemon.Process.Pid, *loadCalls); err != nil {
 		return err
 	}
 	starlark, interp, embedded := median(stacks[5].times), median(stacks[6].times), median(stacks[7].times)
@@ -514,4 +524,65 @@ func printPhases(path, service string) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// load runs 1,000 PAM transactions at once through the daemon, again and
+// again, with loaddriver (real libpam, one host's threads): latency, and
+// the daemon's memory after the first 10,000 calls and after all of them,
+// which must stay within 10% (no leak).
+func load(dir, svc string, daemon, calls int) error {
+	if calls <= 0 {
+		return nil
+	}
+	driver := filepath.Join(dir, "loaddriver")
+	if out, err := exec.Command("cc", "-O2", "-Wall", "-Werror", "-pthread", "-o", driver, "test/loaddriver/loaddriver.c", "-lpam").CombinedOutput(); err != nil {
+		return fmt.Errorf("building loaddriver: %v\n%s", err, out)
+	}
+	const threads = 1000
+	run := func(rounds int) (string, error) {
+		out, err := exec.Command(driver, svc, "load", fmt.Sprint(threads), fmt.Sprint(rounds), "root=0", "nobody=7").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), " wrong 0 ") {
+			return "", fmt.Errorf("loaddriver: %v\n%s", err, out)
+		}
+		return strings.TrimSpace(string(out)), nil
+	}
+	first := min(10000, calls)
+	start := time.Now()
+	out, err := run(max(first/threads, 1))
+	if err != nil {
+		return err
+	}
+	rss10k, err := rssKiB(daemon)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("load, %d at once: first %d calls: %s; daemon RSS %.1f MiB\n", threads, first, strings.ReplaceAll(out, "\n", ", "), float64(rss10k)/1024)
+	if rest := calls - first; rest > 0 {
+		if out, err = run(max(rest/threads, 1)); err != nil {
+			return err
+		}
+		rss, err := rssKiB(daemon)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("load, %d at once: next %d calls: %s; daemon RSS %.1f MiB, %.2fx after %d calls (%.0f s in all)\n",
+			threads, rest, strings.ReplaceAll(out, "\n", ", "), float64(rss)/1024, float64(rss)/float64(rss10k), calls, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// rssKiB is a process's resident memory now.
+func rssKiB(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int64
+			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
+			return kib, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS")
 }
