@@ -42,13 +42,16 @@ func (c *call) decide() int32 {
 		c.Log.Error("%s: %v; denying", c.req.Fn, err)
 		return c.denyCode()
 	}
-	handleID, _, err := c.PAM.GetData(loginDataKey)
-	if err != nil {
-		c.Log.Debug("the login id on the handle: %v", err)
-		handleID = ""
-	}
+	handleID := "" // read from the handle only when a record of this login is there
 	d, found := c.store.FindDecision(loginstate.Query{Caller: c.caller, Config: cfg.Fingerprint, User: user,
-		Service: c.req.Service.S, RHost: c.req.RHost.S, HandleID: handleID})
+		Service: c.req.Service.S, RHost: c.req.RHost.S, HandleIDOf: func() string {
+			id, _, err := c.PAM.GetData(loginDataKey)
+			if err != nil {
+				c.Log.Debug("the login id on the handle: %v", err)
+			}
+			handleID = id
+			return id
+		}})
 	c.mark("items")
 	if found {
 		return c.reuse(d)

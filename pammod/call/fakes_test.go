@@ -29,6 +29,7 @@ type fakePAM struct {
 	onPrompt func()   // runs at each prompt, before the answer
 	convErr  error
 	env      map[string]string // the PAM environment
+	reads    int               // GetData calls: each a round trip to the module
 }
 
 func (p *fakePAM) GetUser() (string, error) { return p.user, nil }
@@ -53,6 +54,7 @@ func (p *fakePAM) Converse(style int, text string) (string, error) {
 }
 
 func (p *fakePAM) GetData(key string) (string, bool, error) {
+	p.reads++
 	v, ok := p.data[key]
 	return v, ok, nil
 }

@@ -59,3 +59,21 @@ func TestConfigCacheInTheFlow(t *testing.T) {
 		t.Errorf("after the change: %d", got)
 	}
 }
+
+// TestHandleReadOnlyWithARecord: a login's first phase has no record to
+// match, so the module is not asked for the id on its handle (a round trip
+// saved); a later phase is, and a sibling's record still needs it.
+func TestHandleReadOnlyWithARecord(t *testing.T) {
+	h := newHost(t, "SSHD OPEN USER alice\n")
+	h.proc(10, 1, 0)
+	pam := &fakePAM{user: "alice"}
+	if code := h.call(auth, 10, pam, "192.0.2.1", 0); code != protocol.PAMSuccess || pam.reads != 0 {
+		t.Fatalf("first phase: code %d, %d handle reads, want 0", code, pam.reads)
+	}
+	if code := h.call(account, 10, pam, "192.0.2.1", 0); code != protocol.PAMSuccess || pam.reads != 1 {
+		t.Errorf("second phase: code %d, %d handle reads, want 1", code, pam.reads)
+	}
+	if n := len(h.log.grep("OPEN for")); n != 1 {
+		t.Errorf("%d decisions logged, want 1: the account reuses the auth's", n)
+	}
+}

@@ -39,6 +39,11 @@ type Query struct {
 	// the phase itself, or got the handle from the process that decided,
 	// holds the id; a new handle at a reused address does not.
 	HandleID string
+	// HandleIDOf, when set, gives HandleID instead: asked once, and only
+	// when a record of the caller's login is there. Reading the handle
+	// costs the module a round trip, which a login's first phase, with no
+	// record yet, is spared.
+	HandleIDOf func() string
 }
 
 // SaveDecision keeps d for the later phases of d.Owner's login: filed under
@@ -70,8 +75,11 @@ func (s *Store) FindDecision(q Query) (Decision, bool) {
 			continue
 		}
 		var d Decision
-		if read(dir, q.Caller.key(p), &d) != nil {
+		if read(dir, q.Caller.key(p), &d) != nil || !d.Owner.Serves(q.Caller) {
 			continue
+		}
+		if q.HandleIDOf != nil {
+			q.HandleID, q.HandleIDOf = q.HandleIDOf(), nil
 		}
 		if s.serves(d, q) {
 			return d, true
