@@ -17,11 +17,13 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 )
 
-// startDaemon runs the helper as a daemon on a socket in dir.
-func startDaemon(t *testing.T, dir string) (socket string, stop func()) {
+// startDaemon runs the helper as a daemon on a socket in dir, with env
+// added to its environment.
+func startDaemon(t *testing.T, dir string, env ...string) (socket string, stop func()) {
 	t.Helper()
 	socket = filepath.Join(dir, "helper.sock")
 	cmd := command(helper, "--daemon", "--socket", socket)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, cmd.Start())
 	stop = func() {

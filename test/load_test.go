@@ -179,21 +179,8 @@ func TestDaemonNumberLoad(t *testing.T) {
 	must(t, err)
 	t.Cleanup(fake.Close)
 
-	socket := filepath.Join(s.dir, "helper.sock")
-	cmd := command(helper, "--daemon", "--socket", socket)
-	cmd.Env = append(append(os.Environ(), testenv.NSSWrapperEnv(t, filepath.Join(s.dir, "passwd"), filepath.Join(s.dir, "group"))...),
-		"DBUS_SYSTEM_BUS_ADDRESS="+bus.Address)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	must(t, cmd.Start())
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(socket); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the daemon did not listen")
-		}
-	}
+	socket, _ := startDaemon(t, s.dir, append(testenv.NSSWrapperEnv(t, filepath.Join(s.dir, "passwd"), filepath.Join(s.dir, "group")),
+		"DBUS_SYSTEM_BUS_ADDRESS="+bus.Address)...)
 	line := s.moduleLine("socket="+socket, "helper=/nonexistent/helper")
 	s.service(t, "sshd", "auth required "+line+"\n")
 	mark := sink.Mark()

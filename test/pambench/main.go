@@ -455,19 +455,22 @@ func percentile(d []time.Duration, p int) time.Duration {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // peakRSS reads a process's high-water mark of resident memory, in KiB.
-func peakRSS(pid int) (int64, error) {
+func peakRSS(pid int) (int64, error) { return statusKiB(pid, "VmHWM") }
+
+// statusKiB is a field of /proc/PID/status in KiB (VmRSS, VmHWM).
+func statusKiB(pid int, field string) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			var kib int64
 			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
 			return kib, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // tmpfsDir makes a directory on tmpfs: /run's when it is one, else
@@ -552,7 +555,7 @@ func load(dir, svc string, daemon, calls int) error {
 	if err != nil {
 		return err
 	}
-	rss10k, err := rssKiB(daemon)
+	rss10k, err := statusKiB(daemon, "VmRSS")
 	if err != nil {
 		return err
 	}
@@ -561,7 +564,7 @@ func load(dir, svc string, daemon, calls int) error {
 		if out, err = run(max(rest/threads, 1)); err != nil {
 			return err
 		}
-		rss, err := rssKiB(daemon)
+		rss, err := statusKiB(daemon, "VmRSS")
 		if err != nil {
 			return err
 		}
@@ -569,20 +572,4 @@ func load(dir, svc string, daemon, calls int) error {
 			threads, rest, strings.ReplaceAll(out, "\n", ", "), float64(rss)/1024, float64(rss)/float64(rss10k), calls, time.Since(start).Seconds())
 	}
 	return nil
-}
-
-// rssKiB is a process's resident memory now.
-func rssKiB(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kib int64
-			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
-			return kib, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS")
 }
