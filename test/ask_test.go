@@ -175,7 +175,7 @@ func TestAskNobody(t *testing.T) {
 		in     bool
 		reason string
 	}{
-		{"no session at the seat", func(w *numberWorld) { w.logind.Activate("") }, "", false, "nobody is at the local desktop, so ASK_FALLBACK:CLOSE"},
+		{"no session at the seat", func(w *numberWorld) { w.logind.Activate("") }, "", false, "nobody is at the local desktop: seat0 has no active session, so ASK_FALLBACK:CLOSE"},
 		{"no session at the seat, ASK_FALLBACK:OPEN", func(w *numberWorld) { w.logind.Activate("") }, "ASK_FALLBACK:OPEN\n", true, "ASK_FALLBACK:OPEN"},
 		{"the greeter", func(w *numberWorld) {
 			w.logind.Add(logindtest.Session{ID: "c1", UID: 108, User: "gdm", Type: "wayland", Class: "greeter", State: "active", Seat: "seat0"})
@@ -192,6 +192,10 @@ func TestAskNobody(t *testing.T) {
 			dbusapi.Serve(conn, 1001, &prompter{answer: dbusapi.Allow})
 		}, "ASK_FALLBACK:OPEN\n", false, "held by another user"},
 		{"logind does not answer", func(w *numberWorld) { w.logind.SetDelay(20e9) }, "", false, "cannot be found"},
+		// the owner's notifier would allow: a locked screen is nobody
+		// there, and must not be asked (its window would be unseen)
+		{"the owner's screen is locked", lockDesktop, "", false, "nobody is at the local desktop: seat0's session 2 (root) is locked, so ASK_FALLBACK:CLOSE"},
+		{"the owner's screen is locked, ASK_FALLBACK:OPEN", lockDesktop, "ASK_FALLBACK:OPEN\n", true, "is locked, so ASK_FALLBACK:OPEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,13 +208,19 @@ func TestAskNobody(t *testing.T) {
 			if in != tt.in || len(lines) != 1 || !strings.Contains(lines[0], tt.reason) {
 				t.Fatalf("in %v, want %v; lines %q, want one with %q", in, tt.in, lines, tt.reason)
 			}
-			if strings.Contains(tt.name, "squatter") {
+			if strings.Contains(tt.name, "squatter") || strings.Contains(tt.name, "locked") {
 				if asked, _ := p.counts(); asked != 0 {
 					t.Error("the real notifier was asked instead")
 				}
 			}
 		})
 	}
+}
+
+// lockDesktop locks the screen of desktopWorld's owner (LockedHint).
+func lockDesktop(w *numberWorld) {
+	w.logind.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Service: "gdm-password", Type: "wayland",
+		Class: "user", State: "active", Seat: "seat0", Locked: true})
 }
 
 // TestAskNumberRecheck: the owner allows, but the limit filled while they

@@ -149,12 +149,17 @@ type Desktop struct {
 	UID     uint32
 	Session string // logind's session id
 	Type    string // x11 or wayland
+	// Absent says, when there is nobody to ask, why: for the log line of
+	// the ASK_FALLBACK decision.
+	Absent string
 }
 
 // DesktopOwner returns the owner of seat0's active session when it is a
 // local graphical user session: class "user" (a greeter or lock screen is
-// nobody to ask), type x11 or wayland, not remote, active. ok is false when
-// there is no such session.
+// nobody to ask), type x11 or wayland, not remote, active, and not locked
+// (GNOME and KDE set LockedHint: a question there would be a window
+// nobody sees, and the login would wait out ASK_TIMEOUT). ok is false,
+// with Absent saying why, when there is no such session.
 func (c *Client) DesktopOwner(ctx context.Context) (d Desktop, ok bool, err error) {
 	conn, err := connect(ctx)
 	if err != nil {
@@ -173,7 +178,7 @@ func (c *Client) DesktopOwner(ctx context.Context) (d Desktop, ok bool, err erro
 	id, _ := ref[0].(string)
 	path, _ := ref[1].(dbus.ObjectPath)
 	if id == "" || path == "" || path == "/" {
-		return Desktop{}, false, nil
+		return Desktop{Absent: "seat0 has no active session"}, false, nil
 	}
 	var props map[string]dbus.Variant
 	err = call(ctx, conn.Object(busName, path), "org.freedesktop.DBus.Properties.GetAll", &props, sessionIf)
@@ -189,10 +194,23 @@ func (c *Client) DesktopOwner(ctx context.Context) (d Desktop, ok bool, err erro
 	}
 	d = Desktop{User: str("Name"), UID: uid, Session: id, Type: str("Type")}
 	graphical := d.Type == "x11" || d.Type == "wayland"
-	if str("Class") != "user" || !graphical || boolean("Remote") || !boolean("Active") || str("State") != "active" || len(user) != 2 {
-		c.debugf("seat0's active session %s is not a local desktop (class %q, type %q, remote %v, state %q)",
-			id, str("Class"), d.Type, boolean("Remote"), str("State"))
-		return Desktop{}, false, nil
+	var why string
+	switch {
+	case str("Class") != "user":
+		why = fmt.Sprintf("is a %s, not a user's desktop", str("Class"))
+	case !graphical:
+		why = fmt.Sprintf("is of type %q, not x11 or wayland", d.Type)
+	case boolean("Remote"):
+		why = "is remote"
+	case !boolean("Active") || str("State") != "active":
+		why = fmt.Sprintf("is not active (state %q)", str("State"))
+	case boolean("LockedHint"):
+		why = "is locked"
+	case len(user) != 2:
+		why = "has no user"
+	}
+	if why != "" {
+		return Desktop{Absent: fmt.Sprintf("seat0's session %s (%s) %s", id, str("Name"), why)}, false, nil
 	}
 	return d, true, nil
 }

@@ -89,15 +89,17 @@ func TestDesktopOwner(t *testing.T) {
 	for _, s := range sessions {
 		f.Add(s)
 	}
+	f.Add(logindtest.Session{ID: "10", UID: 1001, User: "alice", Type: "wayland", Class: "user", State: "active", Seat: "seat0", Locked: true})
 	tests := []struct {
 		active string
 		want   Desktop
 		ok     bool
 	}{
 		{"2", Desktop{User: "alice", UID: 1001, Session: "2", Type: "x11"}, true},
-		{"c1", Desktop{}, false}, // the greeter is nobody to ask
-		{"7", Desktop{}, false},  // remote, not graphical
-		{"", Desktop{}, false},   // nobody at the seat
+		{"c1", Desktop{Absent: "seat0's session c1 (sddm) is a greeter, not a user's desktop"}, false},
+		{"7", Desktop{Absent: `seat0's session 7 (bob) is of type "tty", not x11 or wayland`}, false},
+		{"10", Desktop{Absent: "seat0's session 10 (alice) is locked"}, false},
+		{"", Desktop{Absent: "seat0 has no active session"}, false},
 	}
 	for _, tt := range tests {
 		f.Activate(tt.active)

@@ -40,7 +40,11 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 		return fallback(fmt.Sprintf("the local desktop's owner cannot be found (%v)", err))
 	}
 	if !ok {
-		return fallback("nobody is at the local desktop")
+		why := "nobody is at the local desktop"
+		if owner.Absent != "" {
+			why += ": " + owner.Absent
+		}
+		return fallback(why)
 	}
 
 	timeout := c.cfg.Settings.AskTimeout

@@ -26,6 +26,7 @@ type Session struct {
 	State   string // active, online, closing
 	Remote  bool
 	Seat    string // "seat0" or ""
+	Locked  bool   // LockedHint: the screen is locked
 }
 
 // Fake owns org.freedesktop.login1 on a bus.
@@ -167,6 +168,7 @@ func (s session) GetAll(iface string) (map[string]dbus.Variant, *dbus.Error) {
 		"State":      dbus.MakeVariant(x.State),
 		"Remote":     dbus.MakeVariant(x.Remote),
 		"Active":     dbus.MakeVariant(s.f.active == s.id),
+		"LockedHint": dbus.MakeVariant(x.Locked),
 	}, nil
 }
 
