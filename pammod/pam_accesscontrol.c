@@ -422,7 +422,9 @@ static int run_daemon_call(pam_handle_t *pamh, int sock, const struct options *o
 	deadline_init(&dl, o->timeout);
 	const char *why = NULL;
 	int code = send_call(pamh, sock, fn, flags, argc, argv, &dl, &why);
-	if (code == 0)
+	if (code < 0)
+		code = DAEMON_DECLINED; /* it never had the whole call: nothing was done */
+	else
 		code = serve(pamh, sock, &dl, &why, end);
 	close(sock);
 	if (code == DAEMON_DECLINED) {

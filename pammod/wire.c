@@ -172,6 +172,13 @@ static int read_full(int fd, unsigned char *p, size_t len, const struct deadline
 		ssize_t n = recv(fd, p + off, len - off, MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n < 0 && errno == ECONNRESET && off == 0) {
+			/* a daemon that stopped with our call still in its
+			 * listen queue: closed between frames, as far as we
+			 * are concerned */
+			*why = "helper closed the connection";
+			return WIRE_CLOSED;
+		}
 		if (n < 0) {
 			*why = "read failed";
 			return -1;

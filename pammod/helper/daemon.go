@@ -50,17 +50,49 @@ func daemon(socket string, phases *phaseLog, log *logging.Logger) error {
 	errs := make(chan error, len(ls))
 	d := &server{phases: phases}
 	go d.reportOnSignal(log)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	for _, l := range ls {
 		defer l.Close()
 		log.Info("daemon: serving PAM calls on %s", l.Addr())
 		go func() { errs <- d.accept(l, log) }()
 	}
-	return <-errs
+	select {
+	case err := <-errs:
+		return err
+	case sig := <-stop:
+		return d.drain(sig, ls, log)
+	}
+}
+
+// maxDrain bounds how long a stopping daemon waits for its calls: the
+// longest a module waits for one (timeout= is at most this, with a margin).
+const maxDrain = 10 * time.Minute
+
+// drain stops a daemon the way an upgrade's restart needs: no new calls
+// (a module then finds systemd's socket queueing for the next daemon, or
+// no socket and runs its own helper), and the calls in progress finished,
+// not cut off: a login mid-call when the daemon dies is denied.
+func (d *server) drain(sig os.Signal, ls []*net.UnixListener, log *logging.Logger) error {
+	d.stopping.Store(true)
+	for _, l := range ls {
+		l.Close() // unlinks only a socket of our own; systemd's stays
+	}
+	log.Info("daemon: %v: finishing %d calls in progress, then stopping", sig, d.serving.Load())
+	deadline := time.Now().Add(maxDrain)
+	for d.serving.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := d.serving.Load(); n > 0 {
+		log.Error("daemon: stopping with %d calls still in progress after %v", n, maxDrain)
+	}
+	return nil
 }
 
 // server is what the daemon keeps between the calls it serves.
 type server struct {
-	serving atomic.Int64 // connections being served now
+	serving  atomic.Int64 // connections being served now
+	stopping atomic.Bool  // a signal asked it to stop
 	skew    versionSkew
 	configs rules.Cache // a config is parsed again only when a file of it changed
 	phases  *phaseLog   // nil unless --phase-log
@@ -114,6 +146,9 @@ func (s *versionSkew) first(v int32) bool {
 func (d *server) accept(l *net.UnixListener, log *logging.Logger) error {
 	for {
 		c, err := l.AcceptUnix()
+		if err != nil && d.stopping.Load() {
+			return nil // drain closed it
+		}
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -121,6 +156,7 @@ func (d *server) accept(l *net.UnixListener, log *logging.Logger) error {
 			}
 			return fmt.Errorf("accept on %s: %w", l.Addr(), err)
 		}
+		d.serving.Add(1) // before the goroutine runs: drain must not miss it
 		go d.serveConn(c, time.Now(), log.Fork())
 	}
 }
@@ -187,7 +223,6 @@ func listenAt(path string) (*net.UnixListener, error) {
 // serveConn runs one PAM call. A panic ends this call (the module then
 // denies), never the daemon.
 func (d *server) serveConn(c *net.UnixConn, accepted time.Time, log *logging.Logger) {
-	d.serving.Add(1)
 	defer d.serving.Add(-1)
 	defer c.Close()
 	defer func() {
