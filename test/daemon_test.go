@@ -3,6 +3,7 @@ package test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -431,5 +432,89 @@ func TestDaemonConfigChange(t *testing.T) {
 				t.Errorf("%s, call %d: exit %d, want %d\n%s", st.name, i+1, code, st.alice, out)
 			}
 		}
+	}
+}
+
+// TestDaemonDrain: a daemon told to stop (SIGTERM, as systemd's restart
+// after an upgrade does) finishes the call it is in, here one waiting for
+// the user to type a code, and the login gets in; a login after that runs
+// the module's own helper.
+func TestDaemonDrain(t *testing.T) {
+	s := newPAMStack(t, "SSHD otp USER alice\n")
+	writeOTPPlugin(t, s)
+	socket := filepath.Join(s.dir, "helper.sock")
+	cmd := command(helper, "--daemon", "--socket", socket)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, cmd.Start())
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon did not listen")
+		}
+	}
+	line := s.moduleLine("socket=" + socket)
+	s.service(t, "sshd", "auth required "+line+"\n")
+
+	stdin, typing := io.Pipe()
+	login := command("pamtester", "-v", "sshd", "alice", "authenticate")
+	login.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t), "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc)
+	login.Stdin = stdin
+	out, err := login.StdoutPipe()
+	must(t, err)
+	login.Stderr = login.Stdout
+	must(t, login.Start())
+	said := make(chan string, 1)
+	go func() {
+		var all strings.Builder
+		buf := make([]byte, 256)
+		for {
+			n, err := out.Read(buf)
+			all.Write(buf[:n])
+			if strings.Contains(all.String(), "One-time code") {
+				said <- all.String()
+				io.Copy(io.Discard, out)
+				return
+			}
+			if err != nil {
+				said <- all.String()
+				return
+			}
+		}
+	}()
+	select {
+	case got := <-said:
+		if !strings.Contains(got, "One-time code") {
+			t.Fatalf("no prompt: %s", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no prompt in 20 s")
+	}
+	must(t, syscall.Kill(cmd.Process.Pid, syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the daemon exited with a call in progress: %v", err)
+	case <-time.After(300 * time.Millisecond): // draining, the login in its call
+	}
+	fmt.Fprintln(typing, otpCode)
+	typing.Close()
+	if err := login.Wait(); err != nil {
+		t.Errorf("the login in progress when the daemon was told to stop: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the daemon stopped with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon did not stop after its last call")
+	}
+	// no daemon now: the module runs its helper, and the rules still decide
+	if out, code := s.pamtesterTyping(t, strings.NewReader(otpCode+"\n"), nil, "sshd", "alice", "authenticate"); code != 0 {
+		t.Errorf("after the daemon: exit %d\n%s", code, out)
 	}
 }
