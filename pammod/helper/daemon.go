@@ -93,9 +93,9 @@ func (d *server) drain(sig os.Signal, ls []*net.UnixListener, log *logging.Logge
 type server struct {
 	serving  atomic.Int64 // connections being served now
 	stopping atomic.Bool  // a signal asked it to stop
-	skew    versionSkew
-	configs rules.Cache // a config is parsed again only when a file of it changed
-	phases  *phaseLog   // nil unless --phase-log
+	skew     versionSkew
+	configs  rules.Cache // a config is parsed again only when a file of it changed
+	phases   *phaseLog   // nil unless --phase-log
 }
 
 // phaseLog writes each call's phases as one JSON line: the service and
