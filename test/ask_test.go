@@ -67,6 +67,8 @@ func desktopWorld(t *testing.T, rules string, moduleOpts ...string) *numberWorld
 	must(t, w.logind.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Service: "gdm-password", Type: "wayland",
 		Class: "user", State: "active", Seat: "seat0"}))
 	w.logind.Activate("2")
+	// the notifiers these tests serve run in this process: in the desktop session
+	w.logind.SetPIDSession(uint32(os.Getpid()), "2")
 	return w
 }
 
@@ -196,6 +198,12 @@ func TestAskNobody(t *testing.T) {
 		// there, and must not be asked (its window would be unseen)
 		{"the owner's screen is locked", lockDesktop, "", false, "nobody is at the local desktop: seat0's session 2 (root) is locked, so ASK_FALLBACK:CLOSE"},
 		{"the owner's screen is locked, ASK_FALLBACK:OPEN", lockDesktop, "ASK_FALLBACK:OPEN\n", true, "is locked, so ASK_FALLBACK:OPEN"},
+		// the owner's notifier, which would allow, runs in another session
+		// of theirs (xrdp): nobody at the seat would see the question
+		{"the owner's notifier in another session", func(w *numberWorld) {
+			w.logind.Add(logindtest.Session{ID: "9", UID: 0, User: "root", Service: "xrdp-sesman", Type: "x11", Class: "user", State: "online"})
+			w.logind.SetPIDSession(uint32(os.Getpid()), "9")
+		}, "", false, "runs in another session than the desktop's"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +216,7 @@ func TestAskNobody(t *testing.T) {
 			if in != tt.in || len(lines) != 1 || !strings.Contains(lines[0], tt.reason) {
 				t.Fatalf("in %v, want %v; lines %q, want one with %q", in, tt.in, lines, tt.reason)
 			}
-			if strings.Contains(tt.name, "squatter") || strings.Contains(tt.name, "locked") {
+			if strings.Contains(tt.name, "squatter") || strings.Contains(tt.name, "locked") || strings.Contains(tt.name, "another session") {
 				if asked, _ := p.counts(); asked != 0 {
 					t.Error("the real notifier was asked instead")
 				}

@@ -86,6 +86,7 @@ func TestNotifierUnderXvfb(t *testing.T) {
 	notifier.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	must(t, notifier.Start())
 	t.Cleanup(func() { notifier.Process.Kill(); notifier.Wait() })
+	w.logind.SetPIDSession(uint32(notifier.Process.Pid), "2") // it runs in the desktop session
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", w.bus.Address)
 	for i := 0; ; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)

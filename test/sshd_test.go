@@ -252,6 +252,7 @@ func TestSSHDAsk(t *testing.T) {
 	t.Cleanup(fake.Close)
 	must(t, fake.Add(logindtest.Session{ID: "2", UID: 0, User: "root", Type: "x11", Class: "user", State: "active", Seat: "seat0"}))
 	fake.Activate("2")
+	fake.SetPIDSession(uint32(os.Getpid()), "2") // the notifier below runs in this process
 	p := &prompter{answer: dbusapi.Allow}
 	conn, err := dbus.Connect(bus.Address)
 	must(t, err)

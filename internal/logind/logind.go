@@ -148,6 +148,7 @@ type Desktop struct {
 	User    string
 	UID     uint32
 	Session string // logind's session id
+	Path    string // its object path, which GetSessionByPID names too
 	Type    string // x11 or wayland
 	// Absent says, when there is nobody to ask, why: for the log line of
 	// the ASK_FALLBACK decision.
@@ -192,7 +193,7 @@ func (c *Client) DesktopOwner(ctx context.Context) (d Desktop, ok bool, err erro
 	if len(user) == 2 {
 		uid, _ = user[0].(uint32)
 	}
-	d = Desktop{User: str("Name"), UID: uid, Session: id, Type: str("Type")}
+	d = Desktop{User: str("Name"), UID: uid, Session: id, Path: string(path), Type: str("Type")}
 	graphical := d.Type == "x11" || d.Type == "wayland"
 	var why string
 	switch {

@@ -95,7 +95,7 @@ func TestDesktopOwner(t *testing.T) {
 		want   Desktop
 		ok     bool
 	}{
-		{"2", Desktop{User: "alice", UID: 1001, Session: "2", Type: "x11"}, true},
+		{"2", Desktop{User: "alice", UID: 1001, Session: "2", Path: "/org/freedesktop/login1/session/_2", Type: "x11"}, true},
 		{"c1", Desktop{Absent: "seat0's session c1 (sddm) is a greeter, not a user's desktop"}, false},
 		{"7", Desktop{Absent: `seat0's session 7 (bob) is of type "tty", not x11 or wayland`}, false},
 		{"10", Desktop{Absent: "seat0's session 10 (alice) is locked"}, false},

@@ -3,6 +3,7 @@ package dbusapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind/logindtest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testbus"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
@@ -78,6 +80,25 @@ func serve(t *testing.T, address string, uid uint32, p Prompter) {
 	}
 }
 
+// desktopOf is a desktop session of uid on the bus, with a fake logind
+// that puts the processes pids in it: whom Ask may ask.
+func desktopOf(t *testing.T, address string, uid uint32, pids ...int) (Owner, *logindtest.Fake) {
+	t.Helper()
+	f, err := logindtest.New(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	id := fmt.Sprintf("d%d", uid)
+	if err := f.Add(logindtest.Session{ID: id, UID: uid, User: "owner", Type: "wayland", Class: "user", State: "active", Seat: "seat0"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		f.SetPIDSession(uint32(pid), id)
+	}
+	return Owner{UID: uid, Session: logindtest.SessionPath(id)}, f
+}
+
 func ctxFor(t *testing.T, d time.Duration) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
@@ -96,22 +117,23 @@ func TestProtocol(t *testing.T) {
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.Address)
 	p := &fakePrompter{}
 	serve(t, bus.Address, 0, p)
+	o, logind := desktopOf(t, bus.Address, 0, os.Getpid())
 
-	if d, err := Ask(ctxFor(t, 5*time.Second), 0, Request{User: "allow-me", RHost: "10.0.0.5", Service: "sshd", Timeout: 5}); err != nil || d != Allow {
+	if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "allow-me", RHost: "10.0.0.5", Service: "sshd", Timeout: 5}); err != nil || d != Allow {
 		t.Errorf("allow: %v, %v", d, err)
 	}
-	if d, err := Ask(ctxFor(t, 5*time.Second), 0, Request{User: "deny-me", Timeout: 5}); err != nil || d != Deny {
+	if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "deny-me", Timeout: 5}); err != nil || d != Deny {
 		t.Errorf("deny: %v, %v", d, err)
 	}
 	start := time.Now()
-	if d, err := Ask(ctxFor(t, 5*time.Second), 0, Request{User: "nobody-answers", Timeout: 1}); err != nil || d != Timeout {
+	if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "nobody-answers", Timeout: 1}); err != nil || d != Timeout {
 		t.Errorf("countdown: %v, %v", d, err)
 	}
 	if time.Since(start) > 3*time.Second {
 		t.Errorf("the countdown of 1 s took %v", time.Since(start))
 	}
 	// the caller's own deadline, shorter than the countdown
-	if _, err := Ask(ctxFor(t, 300*time.Millisecond), 0, Request{User: "nobody-answers", Timeout: 30}); err == nil || !strings.Contains(err.Error(), "no answer in time") {
+	if _, err := Ask(ctxFor(t, 300*time.Millisecond), o, Request{User: "nobody-answers", Timeout: 30}); err == nil || !strings.Contains(err.Error(), "no answer in time") {
 		t.Errorf("caller deadline: err = %v", err)
 	}
 	// several requests at once are all answered
@@ -120,14 +142,14 @@ func TestProtocol(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if d, err := Ask(ctxFor(t, 5*time.Second), 0, Request{User: "allow-me", Timeout: 5}); d != Allow || err != nil {
+			if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "allow-me", Timeout: 5}); d != Allow || err != nil {
 				t.Errorf("concurrent: %v %v", d, err)
 			}
 		}()
 	}
 	wg.Wait()
 	// user strings arrive cleaned
-	Ask(ctxFor(t, 5*time.Second), 0, Request{User: "deny-me", RHost: "host\n\x1b[2J", Timeout: 5})
+	Ask(ctxFor(t, 5*time.Second), o, Request{User: "deny-me", RHost: "host\n\x1b[2J", Timeout: 5})
 	p.mu.Lock()
 	last := p.asked[len(p.asked)-1]
 	p.mu.Unlock()
@@ -155,13 +177,28 @@ func TestProtocol(t *testing.T) {
 	}
 
 	// no notifier for uid 777: nobody can answer
-	if _, err := Ask(ctxFor(t, 5*time.Second), 777, Request{User: "allow-me"}); !errors.Is(err, ErrNoNotifier) {
+	if _, err := Ask(ctxFor(t, 5*time.Second), Owner{UID: 777, Session: o.Session}, Request{User: "allow-me"}); !errors.Is(err, ErrNoNotifier) {
 		t.Errorf("no notifier: err = %v", err)
 	}
 	// root squats uid 4242's name: the client refuses to believe it
 	serve(t, bus.Address, 4242, &fakePrompter{})
-	if d, err := Ask(ctxFor(t, 5*time.Second), 4242, Request{User: "allow-me"}); !errors.Is(err, ErrWrongOwner) || d == Allow {
+	if d, err := Ask(ctxFor(t, 5*time.Second), Owner{UID: 4242, Session: o.Session}, Request{User: "allow-me"}); !errors.Is(err, ErrWrongOwner) || d == Allow {
 		t.Errorf("squatter: %v, err = %v", d, err)
+	}
+	// the owner's notifier in another session of theirs (xrdp, a nested
+	// desktop), or in none: the question would reach nobody at the seat
+	for _, where := range []string{"xrdp-5", ""} {
+		logind.SetPIDSession(uint32(os.Getpid()), where)
+		if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "allow-me", Timeout: 5}); !errors.Is(err, ErrOtherSession) || d != "" {
+			t.Errorf("notifier in session %q: %v, err = %v", where, d, err)
+		}
+	}
+	if _, err := Ask(ctxFor(t, 5*time.Second), Owner{UID: 0}, Request{User: "allow-me", Timeout: 5}); !errors.Is(err, ErrOtherSession) {
+		t.Errorf("no session named: err = %v", err)
+	}
+	// Inform and Ping reach the owner in any session
+	if _, err := Ping(ctxFor(t, 5*time.Second), 0); err != nil {
+		t.Errorf("ping from another session: %v", err)
 	}
 	// a second notifier cannot take a name that is owned
 	conn, _ := dbus.Connect(bus.Address)
@@ -180,7 +217,19 @@ func TestPolicy(t *testing.T) {
 		testenv.Missing(t, "setpriv (util-linux)")
 	}
 	policy, _ := filepath.Abs("../org.pamaccesscontrol.Notifier.conf")
-	bus, err := testbus.StartSystemBus(policy)
+	// logind's own policy, as systemd ships it: root owns the name, anyone calls it
+	login1 := filepath.Join(t.TempDir(), "login1.conf")
+	if err := os.WriteFile(login1, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="root"><allow own="org.freedesktop.login1"/></policy>
+  <policy context="default"><allow send_destination="org.freedesktop.login1"/></policy>
+</busconfig>
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Dir(login1), 0o755)
+	bus, err := testbus.StartSystemBus(policy, login1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,9 +244,10 @@ func TestPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { notifier.Process.Kill(); notifier.Wait() })
+	o, _ := desktopOf(t, bus.Address, 65534, notifier.Process.Pid)
 	var d Decision
 	for i := 0; i < 100; i++ {
-		if d, err = Ask(ctxFor(t, 5*time.Second), 65534, Request{User: "allow-me", Timeout: 5}); err == nil {
+		if d, err = Ask(ctxFor(t, 5*time.Second), o, Request{User: "allow-me", Timeout: 5}); err == nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

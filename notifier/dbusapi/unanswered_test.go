@@ -3,6 +3,7 @@ package dbusapi
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,7 +124,8 @@ func TestAskUnanswered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bus := privateBus(t)
 			want := tt.notifier(t, bus.Address)
-			d, err := Ask(ctxFor(t, tt.ctx), 0, req)
+			o, _ := desktopOf(t, bus.Address, 0, os.Getpid())
+			d, err := Ask(ctxFor(t, tt.ctx), o, req)
 			t.Logf("err = %v", err)
 			if !errors.Is(err, ErrUnanswered) || d != "" {
 				t.Fatalf("Ask = %q, %v; want ErrUnanswered", d, err)
@@ -166,7 +168,8 @@ func TestAskUnanswered(t *testing.T) {
 	for _, tt := range asked {
 		t.Run(tt.name, func(t *testing.T) {
 			uid := tt.setup(t)
-			d, err := Ask(ctxFor(t, 5*time.Second), uid, req)
+			// it fails before the session is looked at
+			d, err := Ask(ctxFor(t, 5*time.Second), Owner{UID: uid, Session: "/org/freedesktop/login1/session/_1"}, req)
 			if !errors.Is(err, tt.want) || d != "" {
 				t.Fatalf("Ask = %q, %v; want %v", d, err, tt.want)
 			}
@@ -187,9 +190,10 @@ func TestAskAnswered(t *testing.T) {
 			rawNotifier(t, bus.Address, 0, func(user, rhost, service string, timeout uint32) (string, *dbus.Error) {
 				return string(answer), nil
 			})
+			o, _ := desktopOf(t, bus.Address, 0, os.Getpid())
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if d, err := Ask(ctx, 0, Request{User: "u01", Timeout: 5}); d != answer || err != nil {
+			if d, err := Ask(ctx, o, Request{User: "u01", Timeout: 5}); d != answer || err != nil {
 				t.Errorf("Ask = %q, %v; want %q", d, err, answer)
 			}
 		})

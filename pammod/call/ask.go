@@ -54,7 +54,7 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 	wait := min(timeout+2*time.Second, c.args.Timeout-time.Second)
 	askCtx, cancelAsk := context.WithTimeout(context.Background(), wait)
 	defer cancelAsk()
-	answer, err := c.Asker.Ask(askCtx, owner.UID, dbusapi.Request{User: login.User, RHost: login.RHost,
+	answer, err := c.Asker.Ask(askCtx, owner, dbusapi.Request{User: login.User, RHost: login.RHost,
 		Service: login.Service, Timeout: uint32(timeout / time.Second)})
 	said := string(answer)
 	if err != nil {

@@ -55,7 +55,8 @@ type Asker interface {
 	// Ask puts a question to uid's notifier. Its errors match
 	// dbusapi.ErrUnanswered once the question went out, and
 	// dbusapi.ErrWrongOwner when someone else holds the notifier's name.
-	Ask(ctx context.Context, uid uint32, q dbusapi.Request) (dbusapi.Decision, error)
+	// The question goes to owner's notifier in owner's desktop session.
+	Ask(ctx context.Context, owner logind.Desktop, q dbusapi.Request) (dbusapi.Decision, error)
 	Inform(ctx context.Context, uid uint32, e dbusapi.Event) error
 }
 

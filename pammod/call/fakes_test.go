@@ -147,7 +147,7 @@ func (a *fakeAsker) DesktopOwner(context.Context) (logind.Desktop, bool, error) 
 	return *a.owner, true, a.ownerErr
 }
 
-func (a *fakeAsker) Ask(context.Context, uint32, dbusapi.Request) (dbusapi.Decision, error) {
+func (a *fakeAsker) Ask(context.Context, logind.Desktop, dbusapi.Request) (dbusapi.Decision, error) {
 	a.asked++
 	if a.onAsk != nil {
 		a.onAsk()

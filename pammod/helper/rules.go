@@ -73,8 +73,8 @@ func (d desktop) DesktopOwner(ctx context.Context) (logind.Desktop, bool, error)
 	return d.logind.DesktopOwner(ctx)
 }
 
-func (desktop) Ask(ctx context.Context, uid uint32, q dbusapi.Request) (dbusapi.Decision, error) {
-	return dbusapi.Ask(ctx, uid, q)
+func (desktop) Ask(ctx context.Context, owner logind.Desktop, q dbusapi.Request) (dbusapi.Decision, error) {
+	return dbusapi.Ask(ctx, dbusapi.Owner{UID: owner.UID, Session: owner.Path}, q)
 }
 
 func (desktop) Inform(ctx context.Context, uid uint32, e dbusapi.Event) error {

@@ -37,6 +37,7 @@ type Fake struct {
 	sessions map[string]Session
 	active   string // seat0's ActiveSession id
 	delay    time.Duration
+	pids     map[uint32]string // process -> session, for GetSessionByPID
 }
 
 // New connects to the bus at address and takes logind's name.
@@ -45,7 +46,7 @@ func New(address string) (*Fake, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Fake{conn: conn, sessions: map[string]Session{}}
+	f := &Fake{conn: conn, sessions: map[string]Session{}, pids: map[uint32]string{}}
 	if err := conn.Export(manager{f}, "/org/freedesktop/login1", "org.freedesktop.login1.Manager"); err != nil {
 		conn.Close()
 		return nil, err
@@ -91,6 +92,21 @@ func (f *Fake) Activate(id string) {
 	f.active = id
 }
 
+// SetPIDSession puts process pid in session id ("" takes it out of any),
+// for GetSessionByPID.
+func (f *Fake) SetPIDSession(pid uint32, id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id == "" {
+		delete(f.pids, pid)
+		return
+	}
+	f.pids[pid] = id
+}
+
+// SessionPath is the object path of session id, as logind names it.
+func SessionPath(id string) string { return string(sessionPath(id)) }
+
 // SetDelay makes every answer wait d, like a logind that hangs.
 func (f *Fake) SetDelay(d time.Duration) {
 	f.mu.Lock()
@@ -110,6 +126,18 @@ func sessionPath(id string) dbus.ObjectPath {
 }
 
 type manager struct{ f *Fake }
+
+// GetSessionByPID returns the session process pid belongs to.
+func (m manager) GetSessionByPID(pid uint32) (dbus.ObjectPath, *dbus.Error) {
+	m.f.wait()
+	m.f.mu.Lock()
+	defer m.f.mu.Unlock()
+	id, ok := m.f.pids[pid]
+	if !ok {
+		return "", dbus.NewError("org.freedesktop.login1.NoSessionForPID", []any{fmt.Sprintf("PID %d does not belong to any known session", pid)})
+	}
+	return sessionPath(id), nil
+}
 
 // ListSessions returns a(susso): id, uid, user, seat, path.
 func (m manager) ListSessions() ([]struct {
