@@ -123,12 +123,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 	s := &p.cfg.Settings
 	switch key {
 	case "DEFAULT":
-		v, ok := parseOpenClose(upper)
-		if !ok {
-			p.cfg.problem(pos, Ignored, "DEFAULT must be OPEN or CLOSE, not %q", value)
-			return
+		if v, ok := p.openClose(pos, key, upper, value); ok {
+			s.Default, s.DefaultPos = v, pos
 		}
-		s.Default, s.DefaultPos = v, pos
 	case "DEBUG":
 		switch upper {
 		case "TRUE":
@@ -143,12 +140,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 			s.AskTimeout = d
 		}
 	case "ASK_FALLBACK":
-		v, ok := parseOpenClose(upper)
-		if !ok {
-			p.cfg.problem(pos, Ignored, "ASK_FALLBACK must be OPEN or CLOSE, not %q", value)
-			return
+		if v, ok := p.openClose(pos, key, upper, value); ok {
+			s.AskFallback = v
 		}
-		s.AskFallback = v
 	case "HOST_NAMES":
 		switch upper {
 		case "TRUST":
@@ -264,12 +258,9 @@ func (p *parser) parseOPASetting(pos Pos, key, value string) {
 			o.Timeout = d
 		}
 	case "OPA_FALLBACK":
-		v, ok := parseOpenClose(upper)
-		if !ok {
-			p.cfg.problem(pos, Ignored, "OPA_FALLBACK must be OPEN or CLOSE, not %q", value)
-			return
+		if v, ok := p.openClose(pos, key, upper, value); ok {
+			o.Fallback = v
 		}
-		o.Fallback = v
 	case "OPA_CACHE":
 		if upper == "OFF" || value == "0" {
 			o.Cache = 0
@@ -367,6 +358,16 @@ func (p *parser) seconds(pos Pos, key, value string, max int) (time.Duration, bo
 		return 0, false
 	}
 	return time.Duration(n) * time.Second, true
+}
+
+// openClose is an OPEN or CLOSE setting's value; anything else is reported
+// and ignored.
+func (p *parser) openClose(pos Pos, key, upper, value string) (Verdict, bool) {
+	v, ok := parseOpenClose(upper)
+	if !ok {
+		p.cfg.problem(pos, Ignored, "%s must be OPEN or CLOSE, not %q", key, value)
+	}
+	return v, ok
 }
 
 func parseOpenClose(s string) (Verdict, bool) {
