@@ -422,9 +422,9 @@ static int run_daemon_call(pam_handle_t *pamh, int sock, const struct options *o
 	deadline_init(&dl, o->timeout);
 	const char *why = NULL;
 	int code = send_call(pamh, sock, fn, flags, argc, argv, &dl, &why);
-	if (code < 0)
-		code = DAEMON_DECLINED; /* it never had the whole call: nothing was done */
-	else
+	if (code == WIRE_CLOSED)
+		code = DAEMON_DECLINED; /* gone before it had the whole call: nothing was done */
+	else if (code == 0)
 		code = serve(pamh, sock, &dl, &why, end);
 	close(sock);
 	if (code == DAEMON_DECLINED) {

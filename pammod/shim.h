@@ -63,7 +63,8 @@ struct msg {
 	char *arena; /* holds the strings */
 };
 
-/* Send a frame. 0 on success, -1 with *why set. */
+/* Send a frame. 0 on success, -1 with *why set, or WIRE_CLOSED (also with
+ * *why) when the other side has closed the connection. */
 int wire_send(int fd, struct wbuf *b, const struct deadline *dl, const char **why);
 /* Receive and check a frame completely. 0 on success, -1 with *why set,
  * or WIRE_CLOSED (also with *why) when the other side closed the

@@ -156,7 +156,7 @@ int wire_send(int fd, struct wbuf *b, const struct deadline *dl, const char **wh
 			continue;
 		if (n < 0) {
 			*why = "helper went away";
-			return -1;
+			return errno == EPIPE || errno == ECONNRESET ? WIRE_CLOSED : -1;
 		}
 		off += (size_t)n;
 	}
