@@ -20,6 +20,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -49,6 +50,9 @@ func daemon(socket string, phases *phaseLog, log *logging.Logger) error {
 	}
 	errs := make(chan error, len(ls))
 	d := &server{phases: phases}
+	if boot, err := (loginstate.Identifier{}).BootID(); err == nil {
+		d.ids.Boot = boot // no process outlives its boot: read once
+	}
 	go d.reportOnSignal(log)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -94,8 +98,9 @@ type server struct {
 	serving  atomic.Int64 // connections being served now
 	stopping atomic.Bool  // a signal asked it to stop
 	skew     versionSkew
-	configs  rules.Cache // a config is parsed again only when a file of it changed
-	phases   *phaseLog   // nil unless --phase-log
+	configs  rules.Cache           // a config is parsed again only when a file of it changed
+	ids      loginstate.Identifier // the boot id read once
+	phases   *phaseLog             // nil unless --phase-log
 }
 
 // phaseLog writes each call's phases as one JSON line: the service and
@@ -259,7 +264,7 @@ func (d *server) serveConn(c *net.UnixConn, accepted time.Time, log *logging.Log
 		c.SetDeadline(time.Now().Add(args.Timeout + callMargin))
 	} // else handle denies at once
 	phases, logPhases := d.phases.call(accepted)
-	code, outbox := handle(conn, call, peer.Pid, served{configs: &d.configs, phases: phases}, log)
+	code, outbox := handle(conn, call, peer.Pid, served{configs: &d.configs, phases: phases, ids: d.ids}, log)
 	logPhases(call)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)

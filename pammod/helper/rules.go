@@ -27,7 +27,7 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			Sessions: lc,
 			Asker:    desktop{lc},
 			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
-			Identify: loginstate.Identifier{}.Identify,
+			Identify: by.ids.Identify,
 			Now:      time.Now,
 			Configs:  by.configs,
 			Phases:   by.phases,
@@ -36,8 +36,9 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 
 // served is what the daemon adds to a call; zero for a helper run for one.
 type served struct {
-	configs *rules.Cache // its configs, parsed again only when changed
-	phases  call.Phases  // --phase-log
+	configs *rules.Cache          // its configs, parsed again only when changed
+	phases  call.Phases           // --phase-log
+	ids     loginstate.Identifier // with the boot id read once
 }
 
 // rulePAM is call.PAM over the module's protocol.

@@ -68,6 +68,18 @@ func (l Login) key(p Process) string {
 type Identifier struct {
 	// Proc is where procfs is mounted: "/proc" unless a test says so.
 	Proc string
+	// Boot is this boot's id when known already (a daemon reads it once:
+	// no process outlives its boot); "" reads it at each Identify.
+	Boot string
+}
+
+// BootID reads this boot's id.
+func (id Identifier) BootID() (string, error) {
+	boot, err := os.ReadFile(filepath.Join(id.proc(), "sys/kernel/random/boot_id"))
+	if err != nil {
+		return "", fmt.Errorf("boot id: %w", err)
+	}
+	return string(bytes.TrimSpace(boot)), nil
 }
 
 func (id Identifier) proc() string {
@@ -84,15 +96,18 @@ func (id Identifier) Identify(pid int32, handle string) (Login, error) {
 	if handle == "" || len(handle) > 32 || strings.Trim(handle, "0123456789abcdefx") != "" {
 		return Login{}, fmt.Errorf("the module sent no usable PAM handle address (%q)", handle)
 	}
-	boot, err := os.ReadFile(filepath.Join(id.proc(), "sys/kernel/random/boot_id"))
-	if err != nil {
-		return Login{}, fmt.Errorf("boot id: %w", err)
+	boot := id.Boot
+	if boot == "" {
+		var err error
+		if boot, err = id.BootID(); err != nil {
+			return Login{}, err
+		}
 	}
 	self, ppid, err := id.Stat(pid)
 	if err != nil {
 		return Login{}, err
 	}
-	l := Login{Boot: string(bytes.TrimSpace(boot)), Self: self, Handle: handle}
+	l := Login{Boot: boot, Self: self, Handle: handle}
 	if ppid > 1 {
 		parent, _, err := id.Stat(ppid)
 		switch {

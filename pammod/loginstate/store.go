@@ -21,6 +21,9 @@ import (
 type Store struct {
 	dir string
 	now func() time.Time
+	// wallClock: now is time.Now, so a file's own mtime is the store's
+	// time already, and need not be set (two syscalls a record)
+	wallClock bool
 }
 
 // The kinds of state, one subdirectory each.
@@ -38,6 +41,7 @@ const (
 // its group or others may write, is refused: whoever can write there could
 // plant a decision.
 func Open(dir string, now func() time.Time) (*Store, error) {
+	wallClock := now == nil
 	if now == nil {
 		now = time.Now
 	}
@@ -47,7 +51,7 @@ func Open(dir string, now func() time.Time) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
-	s := &Store{dir: dir, now: now}
+	s := &Store{dir: dir, now: now, wallClock: wallClock}
 	if err := checkDir(dir); err != nil {
 		return nil, err
 	}
@@ -96,7 +100,7 @@ func (s *Store) write(dir, name string, v any, at time.Time) error {
 	}
 	tmp := filepath.Join(dir, tempPrefix+name+"."+randomName())
 	err = os.WriteFile(tmp, data, 0o600)
-	if err == nil {
+	if err == nil && !s.wallClock {
 		err = os.Chtimes(tmp, at, at)
 	}
 	if err == nil {
