@@ -149,6 +149,7 @@ install: build
 	  install -D -m $$mode $$src $(DESTDIR)$$dst || exit 1; echo "installed $(DESTDIR)$$dst"; \
 	done
 	install -d -m 0755 $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/rules.d $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/plugins
+	install -d -m 0700 $(DESTDIR)/var/spool/pam-accesscontrol
 	@# the config is the admin's: written once, never overwritten
 	@[ -e $(DESTDIR)$(CONFFILE) ] || install -m 0644 installer/dist/pam-accesscontrol.conf $(DESTDIR)$(CONFFILE)
 

@@ -116,8 +116,8 @@ func TestBrokenChannelsDenyNothing(t *testing.T) {
 	}
 
 	// the outbox cannot be written: still in, and told why
-	must(t, os.RemoveAll(filepath.Join(s.dir, "run", "outbox")))
-	must(t, os.WriteFile(filepath.Join(s.dir, "run", "outbox"), nil, 0o600))
+	must(t, os.RemoveAll(filepath.Join(s.dir, "spool", "outbox")))
+	must(t, os.WriteFile(filepath.Join(s.dir, "spool", "outbox"), nil, 0o600))
 	mark = sink.Mark()
 	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != 0 {
 		t.Fatalf("refused with no outbox:\n%s", out)

@@ -239,7 +239,7 @@ func TestMailSTARTTLS(t *testing.T) {
 	}
 
 	// plain SMTP to a relay that requires STARTTLS: refused by the relay
-	os.RemoveAll(filepath.Join(s.dir, "run", "outbox"))
+	os.RemoveAll(filepath.Join(s.dir, "spool", "outbox"))
 	rules("")
 	mark = sink.Mark()
 	s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt", "open_session")

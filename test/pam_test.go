@@ -57,7 +57,7 @@ func (s *pamStack) moduleLine(opts ...string) string {
 	if !strings.Contains(joined, "socket=") {
 		all = append(all, "socket=none") // never a daemon of the machine's
 	}
-	all = append(all, "rundir="+filepath.Join(s.dir, "run"), "logdir="+s.dir)
+	all = append(all, "rundir="+filepath.Join(s.dir, "run"), "spooldir="+filepath.Join(s.dir, "spool"), "logdir="+s.dir)
 	return strings.Join(append(all, opts...), " ")
 }
 

@@ -243,7 +243,7 @@ func TestRemoteSyslog(t *testing.T) {
 	} else if d := time.Since(start); d > 6*time.Second {
 		t.Errorf("the deliverer gave up after %v, SYSLOG_TIMEOUT is 2 s", d)
 	}
-	os.RemoveAll(filepath.Join(s.dir, "run", "outbox")) // forget the silent server's events
+	os.RemoveAll(filepath.Join(s.dir, "spool", "outbox")) // forget the silent server's events
 
 	// rsyslog stopped: the login is not delayed, its events wait; once
 	// rsyslog is back, the next login's deliverer sends both, in order

@@ -63,6 +63,9 @@ func Put(dir string, it Item) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	if err := CheckDir(dir); err != nil {
+		return err
+	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > MaxItems {
 		return fmt.Errorf("outbox %s is full (%d messages): is a receiver down?", dir, len(entries))
 	}
@@ -81,6 +84,29 @@ func Put(dir string, it Item) error {
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(dir, name))
+}
+
+// CheckDir refuses an outbox, or the directory it is in, that is not a
+// real directory owned by this process's user (root) and closed to group
+// and others: whoever could write there could plant events and mails
+// that the deliverer would send as ours.
+func CheckDir(dir string) error {
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		fi, err := os.Lstat(d)
+		if err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		switch {
+		case !fi.IsDir() || !ok:
+			return fmt.Errorf("outbox: %s is not a directory", d)
+		case int(st.Uid) != os.Geteuid():
+			return fmt.Errorf("outbox: %s is owned by uid %d, not root: chown root %s", d, st.Uid, d)
+		case fi.Mode().Perm()&0o022 != 0:
+			return fmt.Errorf("outbox: %s is writable by group or others: chmod go-w %s", d, d)
+		}
+	}
+	return nil
 }
 
 // Send delivers one item; an error keeps it for later.
@@ -103,7 +129,10 @@ var ErrBusy = errors.New("another deliverer is at work")
 // at deadline. Only one Deliver works on a dir at a time (ErrBusy).
 func Deliver(dir string, send Send, deadline time.Time) (Report, error) {
 	rep := Report{Failed: map[string]error{}}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err := CheckDir(dir); err != nil {
+		return rep, err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return rep, err
 	}

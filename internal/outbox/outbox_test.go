@@ -111,3 +111,38 @@ func TestPutFull(t *testing.T) {
 		t.Fatal("a full outbox took one more")
 	}
 }
+
+// TestUnsafeOutbox: an outbox that others could write to (or its
+// directory) is refused, for putting and for delivering: planted items
+// would be sent as ours.
+func TestUnsafeOutbox(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("ownership checks need root")
+	}
+	spool := t.TempDir()
+	os.Chmod(spool, 0o755)
+	dir := filepath.Join(spool, "outbox")
+	if err := Put(dir, Item{Kind: Syslog, Dest: "udp://127.0.0.1:9", Body: []byte("x")}); err != nil {
+		t.Fatalf("a safe outbox: %v", err)
+	}
+	for _, tt := range []struct {
+		name  string
+		path  string
+		mode  os.FileMode
+		reset os.FileMode
+	}{{"outbox writable by others", dir, 0o777, 0o700}, {"its directory writable by group", spool, 0o775, 0o755}} {
+		os.Chmod(tt.path, tt.mode)
+		if err := Put(dir, Item{Kind: Syslog, Body: []byte("x")}); err == nil {
+			t.Errorf("%s: Put took it", tt.name)
+		}
+		if _, err := Deliver(dir, func(Item) error { return nil }, time.Now().Add(time.Second)); err == nil {
+			t.Errorf("%s: Deliver read it", tt.name)
+		}
+		os.Chmod(tt.path, tt.reset)
+	}
+	link := filepath.Join(spool, "link")
+	os.Symlink(dir, link)
+	if err := Put(link, Item{Kind: Syslog, Body: []byte("x")}); err == nil {
+		t.Error("an outbox that is a symbolic link: Put took it")
+	}
+}

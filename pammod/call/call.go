@@ -71,6 +71,7 @@ type PINSender interface {
 type Args struct {
 	Conf    string        // the main rules file; "" for the default
 	RunDir  string        // state between calls (loginstate)
+	Spool   string        // the outbox's directory: what waits to be sent
 	LogDir  string        // the original's monthly log
 	Timeout time.Duration // the module's deadline for one call
 

@@ -15,8 +15,8 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
-// OutboxDir is the outbox under a run directory.
-func OutboxDir(runDir string) string { return filepath.Join(runDir, "outbox") }
+// OutboxDir is the outbox under a spool directory.
+func OutboxDir(spool string) string { return filepath.Join(spool, "outbox") }
 
 // auditEvent sends one event where the config says: AUDIT_LOG (written
 // now), WEBHOOK and SYSLOG_SERVER (through the outbox). The login's
@@ -90,7 +90,7 @@ func (c *call) logEvent(e audit.Event) {
 // send puts a message for a remote receiver in the outbox; a deliverer
 // sends it once the module has its answer.
 func (c *call) send(it outbox.Item) {
-	dir := OutboxDir(c.args.RunDir)
+	dir := OutboxDir(c.args.Spool)
 	if err := outbox.Put(dir, it); err != nil {
 		c.Log.Error("%s to %s: %v (not sent)", it.Kind, it.Dest, err)
 		return

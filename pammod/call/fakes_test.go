@@ -240,7 +240,7 @@ func (h *host) call(fn protocol.Fn, pid int32, pam *fakePAM, rhost string, flags
 func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost string, flags int32) Result {
 	req := protocol.Call{Version: protocol.Version, Fn: fn, Flags: flags, PID: pid, Handle: "0x5555",
 		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost)}
-	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), LogDir: h.dir, Timeout: 20 * time.Second,
+	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), Spool: filepath.Join(h.dir, "spool"), LogDir: h.dir, Timeout: 20 * time.Second,
 		insecureSkipOwnerCheck: true}
 	return Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Sessions: h.sessions,
 		Asker: h.asker, PINs: h.mail, Identify: h.identify, Now: func() time.Time { return h.now },

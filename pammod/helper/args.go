@@ -12,6 +12,10 @@ import (
 // DefaultRunDir keeps per-login state between PAM calls.
 const DefaultRunDir = "/run/pam-accesscontrol"
 
+// DefaultSpoolDir keeps the audit events and mails still to be sent: on
+// disk, so that what a receiver that was down missed survives a reboot.
+const DefaultSpoolDir = "/var/spool/pam-accesscontrol"
+
 // moduleArgs are the arguments of the module line in the PAM config. The
 // options must be the same as is_option() in pam_accesscontrol.c, and so
 // must what a script is (is_script()): the first argument that is not an
@@ -23,6 +27,7 @@ type moduleArgs struct {
 	Debug      bool
 	Recursion  bool          // recursion: a script may call itself (off: a loop, not a stack, ends runaway code)
 	RunDir     string        // rundir=: state between calls
+	SpoolDir   string        // spooldir=: what waits to be sent
 	LogDir     string        // logdir=: the monthly log
 	Timeout    time.Duration // timeout=: the module's deadline for one call
 	Script     string        // a pam_python script, "" for rules
@@ -33,7 +38,7 @@ type moduleArgs struct {
 }
 
 func parseArgs(args []string) (moduleArgs, error) {
-	a := moduleArgs{RunDir: DefaultRunDir, LogDir: logging.DefaultDir, Timeout: 120 * time.Second}
+	a := moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: logging.DefaultDir, Timeout: 120 * time.Second}
 	for i, arg := range args {
 		key, value, hasValue := strings.Cut(arg, "=")
 		switch {
@@ -47,6 +52,8 @@ func parseArgs(args []string) (moduleArgs, error) {
 			a.RunDir = value
 		case hasValue && key == "logdir":
 			a.LogDir = value
+		case hasValue && key == "spooldir":
+			a.SpoolDir = value
 		case hasValue && key == "interpreter":
 			if !strings.HasPrefix(value, "/") {
 				return a, fmt.Errorf("module option %s is not an absolute path", arg)

@@ -13,20 +13,20 @@ func TestParseArgs(t *testing.T) {
 		want    moduleArgs
 		wantErr string
 	}{
-		{args: nil, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 120 * time.Second}},
-		{args: []string{"conf=/x.conf", "debug", "rundir=/r", "logdir=/l", "timeout=7", "helper=/h", "socket=none"},
-			want: moduleArgs{Conf: "/x.conf", Debug: true, RunDir: "/r", LogDir: "/l", Timeout: 7 * time.Second}},
+		{args: nil, want: moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: "/var/log", Timeout: 120 * time.Second}},
+		{args: []string{"conf=/x.conf", "debug", "rundir=/r", "logdir=/l", "spooldir=/s", "timeout=7", "helper=/h", "socket=none"},
+			want: moduleArgs{Conf: "/x.conf", Debug: true, RunDir: "/r", SpoolDir: "/s", LogDir: "/l", Timeout: 7 * time.Second}},
 		// the first argument that is no option starts a script and its argv
 		{args: []string{"timeout=10", "/etc/security/foo.py", "arg1", "debug", "conf=x"},
-			want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 10 * time.Second,
+			want: moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: "/var/log", Timeout: 10 * time.Second,
 				Script: "/etc/security/foo.py", ScriptArgs: []string{"/etc/security/foo.py", "arg1", "debug", "conf=x"}}},
 		// a script is a path or a name ending in .py or .star (looked up in
 		// /lib/security/); after it, anything is the script's argv
-		{args: []string{"nologin.py", "allow=alice", "debugg"}, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log",
+		{args: []string{"nologin.py", "allow=alice", "debugg"}, want: moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: "/var/log",
 			Timeout: 120 * time.Second, Script: "nologin.py", ScriptArgs: []string{"nologin.py", "allow=alice", "debugg"}}},
-		{args: []string{"debug", "gate.star"}, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 120 * time.Second,
+		{args: []string{"debug", "gate.star"}, want: moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: "/var/log", Timeout: 120 * time.Second,
 			Debug: true, Script: "gate.star", ScriptArgs: []string{"gate.star"}}},
-		{args: []string{"scripts/gate"}, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 120 * time.Second,
+		{args: []string{"scripts/gate"}, want: moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: "/var/log", Timeout: 120 * time.Second,
 			Script: "scripts/gate", ScriptArgs: []string{"scripts/gate"}}},
 		// anything else is an unknown option, not a script: the login is denied
 		{args: []string{"allow=alice"}, wantErr: "unknown option allow=alice"},
@@ -36,7 +36,7 @@ func TestParseArgs(t *testing.T) {
 		{args: []string{"Debug"}, wantErr: "unknown option Debug"},
 		{args: []string{""}, wantErr: "unknown option"},
 		{args: []string{"nologin.pyc"}, wantErr: "unknown option nologin.pyc"},
-		{args: []string{"recursion", "/s.py"}, want: moduleArgs{RunDir: DefaultRunDir, LogDir: "/var/log", Timeout: 120 * time.Second,
+		{args: []string{"recursion", "/s.py"}, want: moduleArgs{RunDir: DefaultRunDir, SpoolDir: DefaultSpoolDir, LogDir: "/var/log", Timeout: 120 * time.Second,
 			Recursion: true, Script: "/s.py", ScriptArgs: []string{"/s.py"}}},
 		{args: []string{"conf="}, wantErr: "has no value"},
 		{args: []string{"timeout=soon"}, wantErr: "not a number"},

@@ -19,7 +19,7 @@ import (
 // the real things behind its interfaces.
 func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, by served, log *logging.Logger) call.Result {
 	lc := &logind.Client{Debugf: log.Debug}
-	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, LogDir: args.LogDir, Timeout: args.Timeout},
+	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, Spool: args.SpoolDir, LogDir: args.LogDir, Timeout: args.Timeout},
 		peerPID, call.Deps{
 			PAM:      rulePAM{conn},
 			Log:      log,
