@@ -33,7 +33,7 @@ func TestShimServesRequests(t *testing.T) {
 	data, err := os.ReadFile(report)
 	must(t, err)
 	want := []string{
-		"auth call user={alice true} service={sshd true} rhost={10.1.2.3 true} tty={pts/7 true} args=6",
+		"auth call user={alice true} service={sshd true} rhost={10.1.2.3 true} tty={pts/7 true} args=7",
 		"auth get rhost {10.1.2.3 true} <nil>",
 		"auth set ruser <nil>",
 		"auth get ruser {remote-bob true} <nil>",
@@ -47,7 +47,7 @@ func TestShimServesRequests(t *testing.T) {
 		"auth faildelay <nil>",
 		`auth getuser "alice" <nil>`,
 		"auth converse [{{s3cret true} 0} {{ false} 0} {{bob true} 0}] <nil>",
-		"account call user={alice true} service={sshd true} rhost={10.1.2.3 true} tty={pts/7 true} args=6",
+		"account call user={alice true} service={sshd true} rhost={10.1.2.3 true} tty={pts/7 true} args=7",
 		"account get rhost {10.1.2.3 true} <nil>",
 		"account set ruser <nil>",
 		"account get ruser {remote-bob true} <nil>",
