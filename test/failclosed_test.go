@@ -16,6 +16,12 @@ const (
 	badFieldKind   = `\000\000\000\002Xz`
 )
 
+// awaitCall makes a fake helper wait for the module's call before it
+// answers, as the real one does. A helper that is gone before the module
+// has sent its call is "helper went away", whatever it wrote: a race the
+// cases below must not depend on.
+const awaitCall = "head -c 1 <&3 >/dev/null; "
+
 // fakeHelper writes a shell script that stands in for the helper.
 func fakeHelper(t *testing.T, dir, body string) string {
 	t.Helper()
@@ -37,19 +43,19 @@ func TestPAMFailsClosed(t *testing.T) {
 	}{
 		{name: "missing helper", opts: []string{"helper=/nonexistent/pam-accesscontrol-helper"}, log: "helper /nonexistent/pam-accesscontrol-helper: No such file or directory; denying"},
 		{name: "relative helper path", opts: []string{"helper=pam-accesscontrol-helper"}, log: "is not an absolute path; denying"},
-		{name: "helper writable by others", helper: "printf '" + resultSuccess + "' >&3", chmod: 0o777, log: "is not a root-owned file writable only by its owner"},
+		{name: "helper writable by others", helper: awaitCall + "printf '" + resultSuccess + "' >&3", chmod: 0o777, log: "is not a root-owned file writable only by its owner"},
 		{name: "helper not executable", helper: "true", chmod: 0o644, log: "helper could not be executed"},
 		{name: "Go panic exit status", helper: "exit 2", log: "helper crashed (Go panic)"},
 		{name: "crash by signal", helper: "kill -SEGV $$", log: "helper killed by a signal"},
 		{name: "hang", helper: "exec sleep 600", opts: []string{"timeout=2"}, log: "timed out"},
-		{name: "oversize frame", helper: "printf '\\000\\001\\000\\001X' >&3; sleep 1", log: "frame length out of range"},
-		{name: "garbage", helper: "printf 'garbage!' >&3; sleep 1", log: "frame length out of range"},
-		{name: "bad field kind", helper: "printf '" + badFieldKind + "' >&3; sleep 1", log: "unknown field kind"},
-		{name: "unknown request", helper: "printf '" + unknownRequest + "' >&3; sleep 1", log: "unknown request"},
-		{name: "result out of range", helper: "printf '" + resultTooLarge + "' >&3", log: "result out of range"},
-		{name: "success, then a failing exit", helper: "printf '" + resultSuccess + "' >&3; exit 1", log: "helper did not exit cleanly"},
-		{name: "success, then no exit", helper: "printf '" + resultSuccess + "' >&3; exec sleep 600", log: "helper did not exit cleanly"},
-		{name: "bad timeout option", helper: "printf '" + resultSuccess + "' >&3", opts: []string{"timeout=soon"}, log: "bad option timeout=soon"},
+		{name: "oversize frame", helper: awaitCall + "printf '\\000\\001\\000\\001X' >&3; sleep 1", log: "frame length out of range"},
+		{name: "garbage", helper: awaitCall + "printf 'garbage!' >&3; sleep 1", log: "frame length out of range"},
+		{name: "bad field kind", helper: awaitCall + "printf '" + badFieldKind + "' >&3; sleep 1", log: "unknown field kind"},
+		{name: "unknown request", helper: awaitCall + "printf '" + unknownRequest + "' >&3; sleep 1", log: "unknown request"},
+		{name: "result out of range", helper: awaitCall + "printf '" + resultTooLarge + "' >&3", log: "result out of range"},
+		{name: "success, then a failing exit", helper: awaitCall + "printf '" + resultSuccess + "' >&3; exit 1", log: "helper did not exit cleanly"},
+		{name: "success, then no exit", helper: awaitCall + "printf '" + resultSuccess + "' >&3; exec sleep 600", log: "helper did not exit cleanly"},
+		{name: "bad timeout option", helper: awaitCall + "printf '" + resultSuccess + "' >&3", opts: []string{"timeout=soon"}, log: "bad option timeout=soon"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
