@@ -6,12 +6,13 @@ package logging
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/RackSec/srslog"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
 )
 
 // Tag is the program name syslog shows.
@@ -120,13 +121,5 @@ func AppendMonthly(dir string, e MonthlyEntry) error {
 	name := filepath.Join(dir, "pam-accesscontrol-"+e.Time.Format("2006-01")+".log")
 	line := fmt.Sprintf("%-23s%-10s%-10s%-50s%-15s\n", e.Time.Format("2006-01-02 15:04:05"),
 		OneLine(e.Service), e.Kind, OneLine(e.User+"@"+host), e.Outcome)
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(line)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return smallfile.Append(name, []byte(line), 0o640)
 }

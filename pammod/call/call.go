@@ -33,9 +33,14 @@ type PAM interface {
 	GetUser() (string, error)
 	// Converse sends one message; a prompt returns the answer.
 	Converse(style int, text string) (string, error)
-	// GetData and SetData are pam_get_data and pam_set_data of strings.
-	GetData(key string) (value string, ok bool, err error)
-	SetData(key, value string) error
+	// LoginID is the login's correlation id that an earlier phase kept on
+	// the handle ("" when none); KeepLoginID keeps one there. A later phase
+	// in the same process, or in a child forked after the decision, finds
+	// it; a new handle at a reused address does not. (A version 1 module
+	// costs a round trip for each; version 2 carries them in the call and
+	// the result.)
+	LoginID() (string, error)
+	KeepLoginID(id string) error
 	// GetEnv is pam_getenv: the PAM environment, for OPA's env_vars.
 	GetEnv(name string) (value string, ok bool, err error)
 }
@@ -90,7 +95,9 @@ type Deps struct {
 	PINs     PINSender
 	// Identify names the login of the process pid (loginstate.Identifier).
 	Identify func(pid int32, handle string) (loginstate.Login, error)
-	Now      func() time.Time
+	// Now is the clock; nil for the wall clock, which the run directory's
+	// records then keep as their files' own mtime (no utimensat a record).
+	Now func() time.Time
 	// Configs keeps loaded configs between the calls a daemon serves; nil
 	// loads the config anew (a helper run for one call).
 	Configs *rules.Cache
@@ -110,10 +117,10 @@ type Result struct {
 // knows it (the helper's parent, or the daemon's peer), never the call's
 // own word.
 func Run(req protocol.Call, args Args, peerPID int32, deps Deps) Result {
-	if deps.Now == nil {
-		deps.Now = time.Now
+	c := &call{req: req, args: args, peerPID: peerPID, Deps: deps, marked: time.Now(), storeClock: deps.Now}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
-	c := &call{req: req, args: args, peerPID: peerPID, Deps: deps, marked: time.Now()}
 	code := c.run()
 	return Result{Code: code, Outbox: c.outbox}
 }
@@ -131,6 +138,9 @@ type call struct {
 	loginID string    // the audit trail's correlation id of this login
 	outbox  string    // set when something was put in the outbox
 	marked  time.Time // the end of the last phase (Phases)
+	// storeClock is Deps.Now as given: nil tells the store it runs by
+	// the wall clock.
+	storeClock func() time.Time
 }
 
 func (c *call) run() int32 {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
@@ -28,7 +27,6 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			Asker:    desktop{lc},
 			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
 			Identify: by.ids.Identify,
-			Now:      time.Now,
 			Configs:  by.configs,
 			Phases:   by.phases,
 		})
@@ -54,12 +52,9 @@ func (p rulePAM) Converse(style int, text string) (string, error) {
 	return resp[0].Resp.S, nil
 }
 
-func (p rulePAM) GetData(key string) (string, bool, error) {
-	v, err := p.c.GetData(key)
-	return v.S, v.Valid, err
-}
+func (p rulePAM) LoginID() (string, error) { return p.c.LoginID() }
 
-func (p rulePAM) SetData(key, value string) error { return p.c.SetData(key, protocol.Some(value)) }
+func (p rulePAM) KeepLoginID(id string) error { return p.c.KeepLoginID(id) }
 
 func (p rulePAM) GetEnv(name string) (string, bool, error) {
 	v, err := p.c.GetEnv(name)

@@ -55,13 +55,11 @@ func (s *Store) SaveDecision(d Decision) error {
 	}
 	s.prune(dir, DecisionTTL)
 	d.At = s.now()
-	if err := s.write(dir, d.Owner.key(d.Owner.Self), d, d.At); err != nil {
-		return err
-	}
+	var parent []string
 	if d.Owner.Parent.Known() {
-		return s.write(dir, d.Owner.key(d.Owner.Parent), d, d.At)
+		parent = append(parent, d.Owner.key(d.Owner.Parent))
 	}
-	return nil
+	return s.write(dir, d.Owner.key(d.Owner.Self), d, d.At, parent...)
 }
 
 // FindDecision returns the decision that serves q: written by q's login

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
 )
 
 // Process is one process for as long as it lives: a pid is reused once the
@@ -75,7 +77,7 @@ type Identifier struct {
 
 // BootID reads this boot's id.
 func (id Identifier) BootID() (string, error) {
-	boot, err := os.ReadFile(filepath.Join(id.proc(), "sys/kernel/random/boot_id"))
+	boot, err := smallfile.Read(filepath.Join(id.proc(), "sys/kernel/random/boot_id"), maxStat)
 	if err != nil {
 		return "", fmt.Errorf("boot id: %w", err)
 	}
@@ -120,12 +122,16 @@ func (id Identifier) Identify(pid int32, handle string) (Login, error) {
 	return l, nil
 }
 
+// maxStat bounds a /proc/PID/stat line, well under a kilobyte (the command
+// name is at most 16 bytes).
+const maxStat = 1 << 16
+
 // Stat reads a process's start time and parent from /proc/PID/stat.
 func (id Identifier) Stat(pid int32) (Process, int32, error) {
 	if pid <= 0 {
 		return Process{}, 0, fmt.Errorf("no process %d", pid)
 	}
-	data, err := os.ReadFile(filepath.Join(id.proc(), strconv.Itoa(int(pid)), "stat"))
+	data, err := smallfile.Read(filepath.Join(id.proc(), strconv.Itoa(int(pid)), "stat"), maxStat)
 	if err != nil {
 		return Process{}, 0, fmt.Errorf("process %d: %w", pid, err)
 	}
@@ -136,7 +142,7 @@ func (id Identifier) Stat(pid int32) (Process, int32, error) {
 // reused pid), and not a zombie, which keeps its /proc entry until its
 // parent, or an init that may be slow to, reaps it.
 func (id Identifier) Alive(p Process) bool {
-	data, err := os.ReadFile(filepath.Join(id.proc(), strconv.Itoa(int(p.PID)), "stat"))
+	data, err := smallfile.Read(filepath.Join(id.proc(), strconv.Itoa(int(p.PID)), "stat"), maxStat)
 	if err != nil {
 		return false
 	}

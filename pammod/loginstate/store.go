@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
 )
 
 // Store is the run directory and what lives in it. All state between PAM
@@ -92,19 +94,33 @@ func (s *Store) sub(kind string) (string, error) {
 
 // write puts v, as JSON, at dir/name atomically (a reader sees the old
 // file or the new one, never a part), with the store's clock as its mtime
-// so that prune ages it by the same clock.
-func (s *Store) write(dir, name string, v any, at time.Time) error {
+// so that prune ages it by the same clock. More names get the same record,
+// a link each: the same file for the same state.
+func (s *Store) write(dir, name string, v any, at time.Time, more ...string) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	tmp := filepath.Join(dir, tempPrefix+name+"."+randomName())
-	err = os.WriteFile(tmp, data, 0o600)
+	err = smallfile.Create(tmp, data, 0o600)
 	if err == nil && !s.wallClock {
 		err = os.Chtimes(tmp, at, at)
 	}
+	for _, other := range more {
+		if err != nil {
+			break
+		}
+		// linked under a name of its own, then renamed: a reader of
+		// dir/other sees the old record or the new one
+		otherTmp := filepath.Join(dir, tempPrefix+other+"."+randomName())
+		if err = os.Link(tmp, otherTmp); err == nil {
+			if err = smallfile.Rename(otherTmp, filepath.Join(dir, other)); err != nil {
+				os.Remove(otherTmp)
+			}
+		}
+	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
+		err = smallfile.Rename(tmp, filepath.Join(dir, name))
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -132,10 +148,15 @@ func records(dir string) ([]string, error) {
 	return names, nil
 }
 
+// maxRecord bounds what read takes for a record. Records are small (a
+// decision is half a kilobyte) and only root writes them; the bound keeps
+// a damaged file from costing a call its memory.
+const maxRecord = 1 << 20
+
 // read decodes dir/name into v. A file that is gone is fs.ErrNotExist; one
 // that does not decode is an error too, and never a record.
 func read(dir, name string, v any) error {
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	data, err := smallfile.Read(filepath.Join(dir, name), maxRecord)
 	if err != nil {
 		return err
 	}

@@ -502,3 +502,31 @@ func TestEngineParentSlot(t *testing.T) {
 		t.Fatalf("after a dead one: %+v, %v", e, ok)
 	}
 }
+
+// BenchmarkDecision is a login's first phase in the run directory: no
+// record found, then its decision kept (on tmpfs, where /run is).
+func BenchmarkDecision(b *testing.B) {
+	base := "/dev/shm"
+	if _, err := os.Stat(base); err != nil {
+		base = b.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "loginstate-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	s, err := Open(filepath.Join(dir, "run"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		owner := at(Process{PID: int32(1000 + i%50000), Start: 7000}, monitor)
+		q := Query{Caller: owner, Config: "cfg", User: "alice", Service: "sshd", HandleID: "L1"}
+		if _, ok := s.FindDecision(q); ok && i < 50000 {
+			b.Fatal("found a record never written")
+		}
+		if err := s.SaveDecision(Decision{Owner: owner, Config: "cfg", User: "alice", Service: "sshd", Verdict: "OPEN", LoginID: "L1"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
