@@ -277,6 +277,7 @@ static int send_call(pam_handle_t *pamh, int sock, int fn, int flags, int argc, 
 	wb_str(&b, item(pamh, PAM_RHOST));
 	wb_str(&b, item(pamh, PAM_RUSER));
 	wb_str(&b, item(pamh, PAM_TTY));
+	wb_str(&b, login_id(pamh));
 	int r = wire_send(sock, &b, dl, why);
 	wb_free(&b);
 	return r;
@@ -306,8 +307,13 @@ static int serve(pam_handle_t *pamh, int sock, const struct deadline *dl, const 
 			return DAEMON_DECLINED;
 		}
 		if (m.type == MSG_RESULT) {
-			int ok = m.nfields == 1 && m.f[0].kind == 'i' && m.f[0].i >= 0 && m.f[0].i < _PAM_RETURN_VALUES;
-			int code = m.f[0].i;
+			/* the code, then the login id to keep, or null */
+			int ok = m.nfields == 2 && m.f[0].kind == 'i' && m.f[0].i >= 0 && m.f[0].i < _PAM_RETURN_VALUES &&
+				 (m.f[1].kind == 's' || m.f[1].kind == 'n');
+			int code = ok ? m.f[0].i : -1;
+			/* not kept, a later phase decides anew: never a way in */
+			if (ok && m.f[1].kind == 's' && keep_login_id(pamh, m.f[1].s) != PAM_SUCCESS)
+				pam_syslog(pamh, LOG_WARNING, "keeping the login id on the handle failed; a later phase decides again");
 			msg_free(&m);
 			if (!ok) {
 				*why = "result out of range";

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <security/pam_ext.h>
 
-/* Per-handle data lives under this prefix, apart from other modules'. */
-#define DATA_PREFIX "pam_accesscontrol:"
 
 static int want(const struct msg *m, const char *kinds, const char **why)
 {
@@ -273,13 +271,34 @@ static void free_data(pam_handle_t *pamh, void *data, int error_status)
 	free(data);
 }
 
-/* data_key returns DATA_PREFIX + key in a new string, or NULL. */
+const char *login_id(pam_handle_t *pamh)
+{
+	const void *v = NULL;
+	if (pam_get_data(pamh, PAMAC_LOGIN_KEY, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+int keep_login_id(pam_handle_t *pamh, const char *id)
+{
+	char *value = strdup(id);
+	if (value == NULL)
+		return PAM_BUF_ERR;
+	/* libpam frees value with free_data when the key is set again or
+	 * the handle ends */
+	int rc = pam_set_data(pamh, PAMAC_LOGIN_KEY, value, free_data);
+	if (rc != PAM_SUCCESS)
+		free(value);
+	return rc;
+}
+
+/* data_key returns PAMAC_DATA_PREFIX + key in a new string, or NULL. */
 static char *data_key(const char *key)
 {
-	size_t n = strlen(DATA_PREFIX) + strlen(key) + 1;
+	size_t n = strlen(PAMAC_DATA_PREFIX) + strlen(key) + 1;
 	char *k = malloc(n);
 	if (k != NULL) {
-		strcpy(k, DATA_PREFIX);
+		strcpy(k, PAMAC_DATA_PREFIX);
 		strcat(k, key);
 	}
 	return k;

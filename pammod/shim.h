@@ -13,7 +13,7 @@
 /* Built with -fvisibility=hidden: only the six entry points are exported. */
 #define PAMAC_EXPORT __attribute__((visibility("default")))
 
-#define PAMAC_PROTOCOL_VERSION 1
+#define PAMAC_PROTOCOL_VERSION 2
 #define PAMAC_MAX_FRAME (64 * 1024)
 #define PAMAC_MAX_FIELDS 80 /* a conversation of PAM_MAX_NUM_MSG messages is 65 */
 
@@ -72,6 +72,19 @@ int wire_send(int fd, struct wbuf *b, const struct deadline *dl, const char **wh
 #define WIRE_CLOSED (-2)
 int wire_recv(int fd, struct msg *m, const struct deadline *dl, const char **why);
 void msg_free(struct msg *m);
+
+/* Per-handle data lives under this prefix, apart from other modules'. */
+#define PAMAC_DATA_PREFIX "pam_accesscontrol:"
+/* The login's correlation id (protocol/messages.go's LoginDataKey): sent
+ * with each call, kept from the result, so that a later phase of the login
+ * on this handle is known for it, and a new handle at a reused address is
+ * not. */
+#define PAMAC_LOGIN_KEY PAMAC_DATA_PREFIX "login"
+
+/* login_id is the id the handle holds, or NULL. */
+const char *login_id(pam_handle_t *pamh);
+/* keep_login_id keeps a copy of id on the handle; a PAM code. */
+int keep_login_id(pam_handle_t *pamh, const char *id);
 
 /* A pam_python script's pam_sm_end runs at pam_end, from the cleanup of
  * this PAM data: the module line's arguments, and the script's module state

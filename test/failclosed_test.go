@@ -10,8 +10,10 @@ import (
 
 // Frames a fake helper can send, in printf's octal (see pammod/protocol).
 const (
-	resultSuccess  = `\000\000\000\006Xi\000\000\000\000`
-	resultTooLarge = `\000\000\000\006Xi\000\000\000\143` // 99: not a PAM code
+	resultSuccess  = `\000\000\000\007Xi\000\000\000\000n` // PAM_SUCCESS, no login id to keep
+	resultTooLarge = `\000\000\000\007Xi\000\000\000\143n` // 99: not a PAM code
+	resultV1       = `\000\000\000\006Xi\000\000\000\000`  // version 1's: the code alone
+	resultIntLogin = `\000\000\000\013Xi\000\000\000\000i\000\000\000\001`
 	unknownRequest = `\000\000\000\001Q`
 	badFieldKind   = `\000\000\000\002Xz`
 )
@@ -53,6 +55,8 @@ func TestPAMFailsClosed(t *testing.T) {
 		{name: "bad field kind", helper: awaitCall + "printf '" + badFieldKind + "' >&3; sleep 1", log: "unknown field kind"},
 		{name: "unknown request", helper: awaitCall + "printf '" + unknownRequest + "' >&3; sleep 1", log: "unknown request"},
 		{name: "result out of range", helper: awaitCall + "printf '" + resultTooLarge + "' >&3", log: "result out of range"},
+		{name: "result of another version", helper: awaitCall + "printf '" + resultV1 + "' >&3", log: "result out of range"},
+		{name: "result with an int for its login id", helper: awaitCall + "printf '" + resultIntLogin + "' >&3", log: "result out of range"},
 		{name: "success, then a failing exit", helper: awaitCall + "printf '" + resultSuccess + "' >&3; exit 1", log: "helper did not exit cleanly"},
 		{name: "success, then no exit", helper: awaitCall + "printf '" + resultSuccess + "' >&3; exec sleep 600", log: "helper did not exit cleanly"},
 		{name: "bad timeout option", helper: awaitCall + "printf '" + resultSuccess + "' >&3", opts: []string{"timeout=soon"}, log: "bad option timeout=soon"},

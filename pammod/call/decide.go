@@ -13,11 +13,6 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
-// loginDataKey keeps the login's correlation id on the PAM handle: a later
-// phase of the login, in the same process or a child forked after the
-// decision, finds it there; a new handle at a reused address does not.
-const loginDataKey = "login"
-
 // outcome is a decision on its way to the module: the rules' decision, and
 // what the verdict and reason became once a person answered.
 type outcome struct {
@@ -45,7 +40,7 @@ func (c *call) decide() int32 {
 	handleID := "" // read from the handle only when a record of this login is there
 	d, found := c.store.FindDecision(loginstate.Query{Caller: c.caller, Config: cfg.Fingerprint, User: user,
 		Service: c.req.Service.S, RHost: c.req.RHost.S, HandleIDOf: func() string {
-			id, _, err := c.PAM.GetData(loginDataKey)
+			id, err := c.PAM.LoginID()
 			if err != nil {
 				c.Log.Debug("the login id on the handle: %v", err)
 			}
@@ -104,7 +99,7 @@ func (c *call) openState() error {
 	if c.peerPID != c.req.PID {
 		return fmt.Errorf("the module says it runs in process %d, the kernel says %d", c.req.PID, c.peerPID)
 	}
-	store, err := loginstate.Open(c.args.RunDir, c.Now)
+	store, err := loginstate.Open(c.args.RunDir, c.storeClock)
 	if err != nil {
 		return err
 	}
@@ -123,7 +118,7 @@ func (c *call) setLoginID(id string) {
 		id = audit.NewLoginID()
 	}
 	c.loginID = id
-	if err := c.PAM.SetData(loginDataKey, id); err != nil {
+	if err := c.PAM.KeepLoginID(id); err != nil {
 		c.Log.Debug("keeping the login id on the handle: %v", err)
 	}
 }

@@ -19,17 +19,17 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
-// fakePAM is one process's copy of a PAM handle: its data, and a user at
-// the conversation who answers prompts from a list.
+// fakePAM is one process's copy of a PAM handle: the login id kept on it,
+// and a user at the conversation who answers prompts from a list.
 type fakePAM struct {
 	user     string
-	data     map[string]string
+	loginID  string
 	answers  []string
 	said     []string // every message, "style text"
 	onPrompt func()   // runs at each prompt, before the answer
 	convErr  error
 	env      map[string]string // the PAM environment
-	reads    int               // GetData calls: each a round trip to the module
+	reads    int               // LoginID calls: each a round trip to a version 1 module
 }
 
 func (p *fakePAM) GetUser() (string, error) { return p.user, nil }
@@ -53,17 +53,13 @@ func (p *fakePAM) Converse(style int, text string) (string, error) {
 	return a, nil
 }
 
-func (p *fakePAM) GetData(key string) (string, bool, error) {
+func (p *fakePAM) LoginID() (string, error) {
 	p.reads++
-	v, ok := p.data[key]
-	return v, ok, nil
+	return p.loginID, nil
 }
 
-func (p *fakePAM) SetData(key, value string) error {
-	if p.data == nil {
-		p.data = map[string]string{}
-	}
-	p.data[key] = value
+func (p *fakePAM) KeepLoginID(id string) error {
+	p.loginID = id
 	return nil
 }
 
@@ -74,11 +70,7 @@ func (p *fakePAM) GetEnv(name string) (string, bool, error) {
 
 // fork is the handle as a forked child sees it: a copy.
 func (p *fakePAM) fork() *fakePAM {
-	c := &fakePAM{user: p.user, data: map[string]string{}}
-	for k, v := range p.data {
-		c.data[k] = v
-	}
-	return c
+	return &fakePAM{user: p.user, loginID: p.loginID}
 }
 
 type fakeLog struct {

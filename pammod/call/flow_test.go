@@ -145,8 +145,8 @@ func TestSSHDForkReusesTheDecision(t *testing.T) {
 	if n := len(h.log.grep("reusing the decision")); n != 2 {
 		t.Errorf("%d reuses, want 2 (account, session)", n)
 	}
-	if child.data[loginDataKey] == "" || child.data[loginDataKey] != monitor.data[loginDataKey] {
-		t.Errorf("one login, ids %q and %q", child.data[loginDataKey], monitor.data[loginDataKey])
+	if child.loginID == "" || child.loginID != monitor.loginID {
+		t.Errorf("one login, ids %q and %q", child.loginID, monitor.loginID)
 	}
 	// the session closed: the monitor's handle decides anew
 	monitor.answers = []string{"wrong"}
@@ -165,7 +165,7 @@ func TestStaleRecordsAreNotReused(t *testing.T) {
 		{"drop-in added", func(h *host, _ *fakePAM) { h.write("rules.d/10-x.conf", "# nothing\n") }},
 		{"TTL passed", func(h *host, _ *fakePAM) { h.now = h.now.Add(11 * time.Minute) }},
 		{"pid reused", func(h *host, _ *fakePAM) { h.proc(11, 99, 10) }},
-		{"a new handle at the same address", func(_ *host, pam *fakePAM) { delete(pam.data, loginDataKey) }},
+		{"a new handle at the same address", func(_ *host, pam *fakePAM) { pam.loginID = "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

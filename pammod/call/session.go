@@ -24,7 +24,7 @@ func (c *call) closeSession() {
 		c.mailSession(mail.CloseSession)
 		return
 	}
-	id, _, _ := c.PAM.GetData(loginDataKey)
+	id, _ := c.PAM.LoginID()
 	if id == "" {
 		if d, ok := c.store.FindDecision(loginstate.Query{Caller: c.caller, Config: c.cfg.Fingerprint, User: c.req.User.S,
 			Service: c.req.Service.S, RHost: c.req.RHost.S}); ok {

@@ -10,7 +10,13 @@ import (
 // the shim for what it needs and finally sends the result. Requests and
 // replies strictly alternate, so it is not safe for concurrent use.
 type Conn struct {
-	rw io.ReadWriter
+	rw      io.ReadWriter
+	version int32 // the call's; 0 before ReadCall
+	// keepLogin is the login id a version 2 module is to keep on the
+	// handle, sent with the result.
+	keepLogin Opt
+	// loginID is what the version 2 call said the handle holds.
+	loginID Opt
 }
 
 // NewConn wraps the helper's end of the socketpair.
@@ -22,7 +28,11 @@ func (c *Conn) ReadCall() (Call, error) {
 	if err != nil {
 		return Call{}, fmt.Errorf("reading the call: %w", err)
 	}
-	return ParseCall(m)
+	call, err := ParseCall(m)
+	if err == nil {
+		c.version, c.loginID = call.Version, call.LoginID
+	}
+	return call, err
 }
 
 // PAMError is a PAM return code other than PAM_SUCCESS from a request.
@@ -207,7 +217,31 @@ func (c *Conn) SetData(key string, v Opt) error {
 	return c.requestDone("set data", Message{Type: MsgSetData, Fields: []Value{Str(key), OptStr(v)}})
 }
 
+// LoginID is the login's correlation id that the module keeps on the PAM
+// handle ("" when none): from a version 2 call, or asked for (version 1).
+func (c *Conn) LoginID() (string, error) {
+	if c.version >= 2 {
+		return c.loginID.S, nil
+	}
+	v, err := c.GetData(LoginDataKey)
+	return v.S, err
+}
+
+// KeepLoginID has the module keep id on the PAM handle for the login's
+// later phases: with the result (version 2), or at once (version 1).
+func (c *Conn) KeepLoginID(id string) error {
+	if c.version >= 2 {
+		c.keepLogin = Some(id)
+		return nil
+	}
+	return c.SetData(LoginDataKey, Some(id))
+}
+
 // Result sends the PAM code the shim returns; it is the last message.
 func (c *Conn) Result(code int32) error {
-	return Write(c.rw, Message{Type: MsgResult, Fields: []Value{Int(code)}})
+	f := []Value{Int(code)}
+	if c.version >= 2 {
+		f = append(f, OptStr(c.keepLogin))
+	}
+	return Write(c.rw, Message{Type: MsgResult, Fields: f})
 }

@@ -122,8 +122,12 @@ func (m Message) invalid() string {
 		}
 	}
 	if m.Type == MsgResult {
-		if len(m.Fields) != 1 || m.Fields[0].Kind != KindInt {
-			return fmt.Sprintf("a result is one int field, not %d field(s)", len(m.Fields))
+		// version 1: the code; version 2: the code and the login id
+		if len(m.Fields) < 1 || len(m.Fields) > 2 || m.Fields[0].Kind != KindInt {
+			return fmt.Sprintf("a result is an int field and an optional string, not %d field(s)", len(m.Fields))
+		}
+		if len(m.Fields) == 2 && m.Fields[1].Kind == KindInt {
+			return "field 2: a result's login id is a string or null"
 		}
 		if c := m.Fields[0].Int; c < 0 || c >= pamconst.ReturnValues {
 			return fmt.Sprintf("field 1: result %d is not a PAM code (0 to %d)", c, pamconst.ReturnValues-1)

@@ -6,9 +6,25 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 )
 
-// Version is sent in every Call; a helper refuses a shim of another
-// version (an upgrade that replaced one but not the other).
-const Version = 1
+// Version is sent in every Call: the module's protocol version. A helper
+// serves the versions from OldestVersion to Version, and answers any other
+// with MsgVersion (the module then runs the helper of its own build).
+//
+// Version 2 carries the login's correlation id both ways: in the Call (what
+// the handle holds) and in the result (what the handle is to keep), where
+// version 1 asked for it with a get data and a set data request, two round
+// trips a call.
+const Version = 2
+
+// OldestVersion is the oldest module a helper serves: after an upgrade a
+// process that loaded the old module (gdm, a long-running sshd) still calls
+// the new daemon, or execs the new helper, until it restarts.
+const OldestVersion = 1
+
+// LoginDataKey is the per-handle data (MsgGetData, MsgSetData) under which
+// a version 1 module keeps the login's correlation id; a version 2 module
+// keeps it there itself.
+const LoginDataKey = "login"
 
 // Message types. The shim sends MsgCall first, then answers each request
 // of the helper with one MsgReply, until the helper sends MsgResult.
@@ -27,7 +43,7 @@ const (
 	MsgSetData   = 'T' // str key, opt value
 	MsgGetXAuth  = 'A' // → opt name, opt data: PAM_XAUTHDATA, each hex-encoded
 	MsgSetXAuth  = 'B' // str name, str data
-	MsgResult    = 'X' // helper → shim: int PAM code; the last message
+	MsgResult    = 'X' // helper → shim: int PAM code (version 2: then opt login id to keep); the last message
 	// MsgVersion, the daemon's only answer to a call of another protocol
 	// version: int the version it speaks. The module then runs the helper
 	// of its own build instead: skew is never a reason to deny.
@@ -82,6 +98,9 @@ type Call struct {
 	Handle                           string
 	Args                             []string // module arguments, as in the PAM config line
 	User, Service, RHost, RUser, TTY Opt
+	// LoginID (version 2) is the login's correlation id that the handle
+	// holds from an earlier phase; invalid when it holds none.
+	LoginID Opt
 }
 
 // maxArgs bounds the module arguments a Call may carry.
@@ -95,6 +114,9 @@ func (c Call) Message() Message {
 		f = append(f, Str(a))
 	}
 	f = append(f, OptStr(c.User), OptStr(c.Service), OptStr(c.RHost), OptStr(c.RUser), OptStr(c.TTY))
+	if c.Version >= 2 {
+		f = append(f, OptStr(c.LoginID))
+	}
 	return Message{Type: MsgCall, Fields: f}
 }
 
@@ -103,7 +125,7 @@ func (c Call) Message() Message {
 type VersionError struct{ Got int32 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("protocol version %d from the module, helper speaks %d: install both from one build", e.Got, Version)
+	return fmt.Sprintf("protocol version %d from the module, helper speaks %d to %d: install both from one build", e.Got, OldestVersion, Version)
 }
 
 // ParseCall decodes and checks a Call. A call of another version is a
@@ -112,7 +134,7 @@ func ParseCall(m Message) (Call, error) {
 	if m.Type != MsgCall {
 		return Call{}, frameErr("first message is %q, want a call", m.Type)
 	}
-	if len(m.Fields) > 0 && m.Fields[0].Kind == KindInt && m.Fields[0].Int != Version {
+	if len(m.Fields) > 0 && m.Fields[0].Kind == KindInt && (m.Fields[0].Int < OldestVersion || m.Fields[0].Int > Version) {
 		return Call{}, &VersionError{Got: m.Fields[0].Int}
 	}
 	r := m.Reader()
@@ -125,6 +147,9 @@ func ParseCall(m Message) (Call, error) {
 		c.Args = append(c.Args, r.Str())
 	}
 	c.User, c.Service, c.RHost, c.RUser, c.TTY = r.Opt(), r.Opt(), r.Opt(), r.Opt(), r.Opt()
+	if c.Version >= 2 {
+		c.LoginID = r.Opt()
+	}
 	if err := r.Done(); err != nil {
 		return Call{}, err
 	}

@@ -77,6 +77,13 @@ func TestParseCallRejects(t *testing.T) {
 		{"not a call", Message{Type: MsgReply}, "want a call"},
 		{"no fields", Message{Type: MsgCall}, "missing"},
 		{"wrong version", Call{Version: 9, Fn: FnAuthenticate}.Message(), "protocol version 9"},
+		{"version 0", Call{Version: 0, Fn: FnAuthenticate}.Message(), "protocol version 0"},
+		{"version 1 with a login id", Message{Type: MsgCall, Fields: append(Call{Version: 1, Fn: FnAuthenticate, Handle: "h"}.Message().Fields, Null())}, "left over"},
+		{"version 2 without a login id", func() Message {
+			m := good.Message()
+			m.Fields = m.Fields[:len(m.Fields)-1]
+			return m
+		}(), "missing"},
 		{"unknown fn", Call{Version: Version, Fn: 99}.Message(), "unknown PAM function"},
 		{"extra field", Message{Type: MsgCall, Fields: append(good.Message().Fields, Int(1))}, "left over"},
 		{"negative argc", func() Message {
@@ -141,8 +148,10 @@ var refused = []struct {
 	{"result out of range", Message{Type: MsgResult, Fields: []Value{Int(32)}},
 		`result message 'X': field 1: result 32 is not a PAM code (0 to 31)`, ""},
 	{"negative result", Message{Type: MsgResult, Fields: []Value{Int(-1)}}, `result -1 is not a PAM code`, ""},
-	{"result without a code", Message{Type: MsgResult}, `a result is one int field, not 0`, ""},
-	{"result of a string", Message{Type: MsgResult, Fields: []Value{Str("0")}}, `a result is one int field`, ""},
+	{"result without a code", Message{Type: MsgResult}, `a result is an int field and an optional string, not 0`, ""},
+	{"result of a string", Message{Type: MsgResult, Fields: []Value{Str("0")}}, `a result is an int field and an optional string`, ""},
+	{"result with an int login id", Message{Type: MsgResult, Fields: []Value{Int(0), Int(1)}}, `field 2: a result's login id is a string or null`, ""},
+	{"result of three fields", Message{Type: MsgResult, Fields: []Value{Int(0), Null(), Null()}}, `not 3 field(s)`, ""},
 	{"string over MaxFrame", Message{Type: MsgPutEnv, Fields: []Value{Str(strings.Repeat("x", MaxFrame+1))}},
 		`putenv message 'P': field 1: string of 65537 bytes, a frame holds 65536`, "frame length out of range"},
 	{"frame over MaxFrame", Message{Type: MsgSetData, Fields: []Value{Str(strings.Repeat("k", MaxFrame/2)), Str(strings.Repeat("v", MaxFrame/2))}},
@@ -175,6 +184,8 @@ var accepted = []Message{
 	{Type: MsgSetItem, Fields: []Value{Int(ItemRUser), Null()}},
 	{Type: MsgSetData, Fields: []Value{Str("k"), Str("\xff\n\tvalue")}},
 	{Type: MsgResult, Fields: []Value{Int(31)}},
+	{Type: MsgResult, Fields: []Value{Int(0), Str("4f2a")}},
+	{Type: MsgResult, Fields: []Value{Int(7), Null()}},
 	{Type: MsgEnvList},
 }
 
@@ -279,4 +290,85 @@ func FuzzDecode(f *testing.F) {
 		}
 		ParseCall(m) // must not panic
 	})
+}
+
+// TestLoginIDByVersion: a version 2 module sends the handle's login id
+// with the call and takes the one to keep with the result, no round trip;
+// a version 1 module, still loaded by a process that ran through an
+// upgrade, is asked for it and told to keep it, as before.
+func TestLoginIDByVersion(t *testing.T) {
+	for _, tt := range []struct {
+		version  int32
+		held     Opt     // on the handle when the call comes
+		wantReqs []byte  // the requests the module sees
+		result   []Value // the result's fields
+	}{
+		{version: 2, held: Some("L1"), result: []Value{Int(0), Str("L2")}},
+		{version: 2, held: Opt{}, result: []Value{Int(0), Str("L2")}},
+		{version: 1, held: Some("L1"), wantReqs: []byte{MsgGetData, MsgSetData}, result: []Value{Int(0)}},
+	} {
+		helperEnd, shimEnd := net.Pipe()
+		call := Call{Version: tt.version, Fn: FnAcctMgmt, Handle: "0x1", LoginID: tt.held}
+		if tt.version < 2 {
+			call.LoginID = Opt{} // not in a version 1 call
+		}
+		type seen struct {
+			reqs   []byte
+			set    Value
+			result Message
+		}
+		done := make(chan seen, 1)
+		go func() {
+			var s seen
+			defer func() { shimEnd.Close(); done <- s }()
+			if err := Write(shimEnd, call.Message()); err != nil {
+				return
+			}
+			for {
+				m, err := Read(shimEnd)
+				if err != nil {
+					return
+				}
+				switch m.Type {
+				case MsgResult:
+					s.result = m
+					return
+				case MsgGetData:
+					s.reqs = append(s.reqs, m.Type)
+					Write(shimEnd, Message{Type: MsgReply, Fields: []Value{Int(0), OptStr(tt.held)}})
+				case MsgSetData:
+					s.reqs = append(s.reqs, m.Type)
+					s.set = m.Fields[1]
+					Write(shimEnd, Message{Type: MsgReply, Fields: []Value{Int(0)}})
+				default:
+					return
+				}
+			}
+		}()
+		c := NewConn(helperEnd)
+		if _, err := c.ReadCall(); err != nil {
+			t.Fatalf("version %d: %v", tt.version, err)
+		}
+		id, err := c.LoginID()
+		if err != nil || id != tt.held.S {
+			t.Errorf("version %d: LoginID = %q, %v; want %q", tt.version, id, err, tt.held.S)
+		}
+		if err := c.KeepLoginID("L2"); err != nil {
+			t.Errorf("version %d: KeepLoginID: %v", tt.version, err)
+		}
+		if err := c.Result(0); err != nil {
+			t.Errorf("version %d: Result: %v", tt.version, err)
+		}
+		s := <-done
+		if !bytes.Equal(s.reqs, tt.wantReqs) {
+			t.Errorf("version %d: requests %q, want %q", tt.version, s.reqs, tt.wantReqs)
+		}
+		if tt.version < 2 && s.set != Str("L2") {
+			t.Errorf("version %d: set data %v, want L2", tt.version, s.set)
+		}
+		if !reflect.DeepEqual(s.result.Fields, tt.result) {
+			t.Errorf("version %d: result %v, want %v", tt.version, s.result.Fields, tt.result)
+		}
+		helperEnd.Close()
+	}
 }

@@ -92,6 +92,9 @@ func TestAgainstShimHeader(t *testing.T) {
 	for _, n := range names {
 		fmt.Fprintf(&src, "\tprintf(\"%%s %%lld\\n\", %q, (long long)(%s));\n", n, n)
 	}
+	// the login id's per-handle data: where a version 1 module's set data
+	// put it, a version 2 module keeps it
+	src.WriteString("\tprintf(\"login-key %s\\n\", PAMAC_LOGIN_KEY);\n\tprintf(\"data-prefix %s\\n\", PAMAC_DATA_PREFIX);\n")
 	src.WriteString("\treturn 0;\n}\n")
 
 	got := map[string]string{}
@@ -103,5 +106,8 @@ func TestAgainstShimHeader(t *testing.T) {
 		if got[n] != strconv.Itoa(want[n]) {
 			t.Errorf("%s: Go has %d, shim.h %s", n, want[n], got[n])
 		}
+	}
+	if got["login-key"] == "" || got["login-key"] != got["data-prefix"]+LoginDataKey {
+		t.Errorf("PAMAC_LOGIN_KEY is %q, want PAMAC_DATA_PREFIX (%q) + %q", got["login-key"], got["data-prefix"], LoginDataKey)
 	}
 }
