@@ -200,10 +200,14 @@ func run(build string, rounds int) error {
 	if hwm, err := peakRSS(daemon.Process.Pid); err == nil {
 		fmt.Printf("helper daemon: peak RSS %.1f MiB after %d calls\n", float64(hwm)/1024, rounds+5)
 	}
+	// A round runs every stack once, back to back: the median of one
+	// round's difference (and ratio) is steadier on a VM whose speed
+	// drifts than the difference of the medians.
 	for _, s := range stacks[2:] {
 		ours := median(s.times)
-		fmt.Printf("%s: /pam_access = %.2f, /pam_permit = %.2f, cost over pam_permit = %.2f ms\n",
-			s.name, float64(ours)/float64(access2), float64(ours)/float64(base), ms(ours-base))
+		fmt.Printf("%s: /pam_access = %.2f, /pam_permit = %.2f, cost over pam_permit = %.2f ms; paired by round: /pam_access = %.2f, cost over pam_permit = %.2f ms\n",
+			s.name, float64(ours)/float64(access2), float64(ours)/float64(base), ms(ours-base),
+			pairedRatio(s.times, stacks[1].times), ms(pairedDiff(s.times, stacks[0].times)))
 	}
 	if err := printPhases(phaseLog, "daemon"); err != nil {
 		return err
@@ -487,6 +491,29 @@ func tmpfsDir() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no tmpfs at /run or /dev/shm for the run directories")
+}
+
+// pairedDiff is the median of a[i]-b[i]: the cost of a over b in the same
+// round.
+func pairedDiff(a, b []time.Duration) time.Duration {
+	d := make([]time.Duration, min(len(a), len(b)))
+	for i := range d {
+		d[i] = a[i] - b[i]
+	}
+	return median(d)
+}
+
+// pairedRatio is the median of a[i]/b[i].
+func pairedRatio(a, b []time.Duration) float64 {
+	r := make([]float64, 0, min(len(a), len(b)))
+	for i := range cap(r) {
+		r = append(r, float64(a[i])/float64(b[i]))
+	}
+	if len(r) == 0 {
+		return 0
+	}
+	slices.Sort(r)
+	return r[(len(r)-1)/2]
 }
 
 // phaseOrder is how a daemon call's phases follow each other.
