@@ -15,7 +15,9 @@ export PATH := $(dir $(GO)):$(PATH)
 # Debian packages, by what needs them.
 BUILD_DEBS := gcc libc6-dev libpam0g-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
+# make deb and make rpm: dpkg-shlibdeps, and rpm for its elfdeps
+PKG_DEBS   := dpkg-dev rpm
+TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
               libnss-extrausers
@@ -32,6 +34,9 @@ BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 # build/tools, once per version.
 OPA_VERSION := v1.22.4
 OPA_BIN     := $(abspath $(BUILD))/tools/opa
+# nfpm, which makes the .deb and .rpm packages: built the same way
+NFPM_VERSION := v2.45.2
+NFPM_BIN     := $(abspath $(BUILD))/tools/nfpm
 
 # ensure-debs installs the packages of $(1) that are not installed yet.
 define ensure-debs
@@ -55,7 +60,7 @@ PAMDIR   ?= $(shell dirname $$(ls /lib/*/security/pam_unix.so /usr/lib/*/securit
               /usr/lib64/security/pam_unix.so /usr/lib/security/pam_unix.so /lib/security/pam_unix.so 2>/dev/null | head -n1) 2>/dev/null)
 VERSION  ?= 0.99.0
 
-.PHONY: all build test demo bench fuzz clean install uninstall deb check-go deps-build deps-test deps-demo deps-bench opa-tool
+.PHONY: all build test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-build deps-test deps-demo deps-bench opa-tool
 
 all: build
 
@@ -64,12 +69,20 @@ check-go:
 
 deps-build: check-go
 	$(call ensure-debs,$(BUILD_DEBS))
-deps-test: check-go opa-tool
+deps-test: check-go opa-tool nfpm-tool
 	$(call ensure-debs,$(TEST_DEBS))
 deps-demo: check-go
 	$(call ensure-debs,$(DEMO_DEBS))
 deps-bench: check-go opa-tool
 	$(call ensure-debs,$(BENCH_DEBS))
+
+# nfpm-tool skips the build when the binary there is already that version.
+nfpm-tool: check-go
+	@if ! $(GO) version -m $(NFPM_BIN) 2>/dev/null | grep -q 'mod[[:space:]]*github.com/goreleaser/nfpm/v2[[:space:]]*$(NFPM_VERSION)'; then \
+	  echo "== building nfpm $(NFPM_VERSION) into $(dir $(NFPM_BIN))"; \
+	  mkdir -p $(dir $(NFPM_BIN)) && cd / && GOBIN=$(dir $(NFPM_BIN)) CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+	    $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION); \
+	fi
 
 # opa-tool skips the build when the binary there is already that version.
 opa-tool: check-go
@@ -86,9 +99,9 @@ SHIM_SRC := pammod/pam_accesscontrol.c pammod/wire.c pammod/serve.c
 
 # Go's build cache makes the Go programs cheap to rebuild every time.
 build: deps-build $(BUILD)/pam_accesscontrol.so
-	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol ./installer
-	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol-helper ./pammod/helper
-	$(GO) build -trimpath -o $(BUILD)/pam-accesscontrol-notifier ./notifier
+	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol ./installer
+	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol-helper ./pammod/helper
+	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol-notifier ./notifier
 
 $(BUILD)/pam_accesscontrol.so: $(SHIM_SRC) pammod/shim.h pammod/pam_accesscontrol.map
 	@mkdir -p $(BUILD)
@@ -117,18 +130,20 @@ bench: deps-bench build
 fuzz: deps-test
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=5m ./rules
 
-# The files make install puts in place, DESTINATION:SOURCE:MODE.
-INSTALLED = \
+# The files make install puts in place, DESTINATION:SOURCE:MODE: the
+# server's (pam-accesscontrol) and the desktop's (pam-accesscontrol-
+# notifier, the one with GUI libraries). make deb and make rpm package the
+# same lists (installer/dist/nfpm/package.sh).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED_BASE = \
 	$(PAMDIR)/pam_accesscontrol.so:$(BUILD)/pam_accesscontrol.so:0644 \
 	$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-helper:$(BUILD)/pam-accesscontrol-helper:0755 \
+	$(PREFIX)/libexec/pam-accesscontrol/remove-pam-lines:installer/dist/remove-pam-lines:0755 \
 	$(PREFIX)/sbin/pam-accesscontrol:$(BUILD)/pam-accesscontrol:0755 \
-	$(PREFIX)/bin/pam-accesscontrol-notifier:$(BUILD)/pam-accesscontrol-notifier:0755 \
-	$(PREFIX)/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf:notifier/org.pamaccesscontrol.Notifier.conf:0644 \
-	$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop:notifier/pam-accesscontrol-notifier.desktop:0644 \
-	$(PREFIX)/lib/systemd/system/pam-accesscontrol-helper.socket:installer/dist/pam-accesscontrol-helper.socket:0644 \
-	$(PREFIX)/lib/systemd/system/pam-accesscontrol-helper.service:installer/dist/pam-accesscontrol-helper.service:0644 \
-	$(PREFIX)/lib/systemd/system/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
-	$(PREFIX)/lib/systemd/system/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
+	$(UNITDIR)/pam-accesscontrol-helper.socket:installer/dist/pam-accesscontrol-helper.socket:0644 \
+	$(UNITDIR)/pam-accesscontrol-helper.service:installer/dist/pam-accesscontrol-helper.service:0644 \
+	$(UNITDIR)/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
+	$(UNITDIR)/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man8/pam_accesscontrol.8:installer/dist/pam_accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \
@@ -139,6 +154,12 @@ INSTALLED = \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/plugins/networks.star:examples/plugins/networks.star:0644 \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/mail/mail-notification.conf:examples/mail/mail-notification.conf:0644 \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf:examples/mail/login-mail-mapping.conf:0644
+INSTALLED_NOTIFIER = \
+	$(PREFIX)/bin/pam-accesscontrol-notifier:$(BUILD)/pam-accesscontrol-notifier:0755 \
+	$(PREFIX)/share/man/man1/pam-accesscontrol-notifier.1:notifier/pam-accesscontrol-notifier.1:0644 \
+	$(PREFIX)/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf:notifier/org.pamaccesscontrol.Notifier.conf:0644 \
+	$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop:notifier/pam-accesscontrol-notifier.desktop:0644
+INSTALLED = $(INSTALLED_BASE) $(INSTALLED_NOTIFIER)
 
 CONFFILE = $(SYSCONF)/pam-accesscontrol.d/pam-accesscontrol.conf
 
@@ -161,17 +182,26 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples/mail \
 	  $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol/examples $(DESTDIR)$(PREFIX)/share/doc/pam-accesscontrol 2>/dev/null
 
-# make deb: a Debian package of this build, by dpkg-deb. Its config is a
-# conffile; its scripts reload the D-Bus policy and never touch /etc/pam.d.
-deb: build
-	rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD)/deb) BUILD=$(BUILD)
-	mkdir -p $(BUILD)/deb/DEBIAN
-	sed -e 's/@VERSION@/$(VERSION)/' -e "s/@ARCH@/$$(dpkg --print-architecture)/" installer/dist/debian-control > $(BUILD)/deb/DEBIAN/control
-	echo $(CONFFILE) > $(BUILD)/deb/DEBIAN/conffiles
-	install -m 0755 installer/dist/debian-postinst $(BUILD)/deb/DEBIAN/postinst
-	install -m 0755 installer/dist/debian-prerm $(BUILD)/deb/DEBIAN/prerm
-	install -m 0755 installer/dist/debian-postrm $(BUILD)/deb/DEBIAN/postrm
-	dpkg-deb -Zgzip --root-owner-group --build $(BUILD)/deb $(BUILD)/pam-accesscontrol_$(VERSION)_$$(dpkg --print-architecture).deb
+# make deb and make rpm: this build's two packages, pam-accesscontrol and
+# pam-accesscontrol-notifier, by nfpm from installer/dist/nfpm, in
+# build/pkg-deb and build/pkg-rpm. Their dependencies are what the
+# binaries link (dpkg-shlibdeps, rpm's elfdeps); the config is a conffile;
+# removal takes the module's lines out of /etc/pam.d first. Debian puts
+# systemd units in /lib, Fedora in /usr/lib; the PAM module goes where
+# each keeps them.
+DEB_PAMDIR := /lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security
+RPM_PAMDIR := /usr/$(if $(filter 64,$(shell getconf LONG_BIT)),lib64,lib)/security
+PACKAGE = BUILD=$(BUILD) VERSION=$(VERSION) NFPM=$(NFPM_BIN)
+
+deb: build nfpm-tool
+	$(call ensure-debs,$(PKG_DEBS))
+	$(PACKAGE) INSTALLED_BASE="$(subst $(PAMDIR),$(DEB_PAMDIR),$(INSTALLED_BASE:$(UNITDIR)/%=/lib/systemd/system/%))" \
+	  INSTALLED_NOTIFIER="$(INSTALLED_NOTIFIER)" installer/dist/nfpm/package.sh deb
+
+rpm: build nfpm-tool
+	$(call ensure-debs,$(PKG_DEBS))
+	$(PACKAGE) INSTALLED_BASE="$(subst $(PAMDIR),$(RPM_PAMDIR),$(INSTALLED_BASE:$(UNITDIR)/%=/usr/lib/systemd/system/%))" \
+	  INSTALLED_NOTIFIER="$(INSTALLED_NOTIFIER)" installer/dist/nfpm/package.sh rpm
 
 clean:
 	rm -rf $(BUILD)

@@ -10,11 +10,12 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
-// TestDeb builds the Debian package, installs it on this machine, runs
-// the installed command, configures the live sshd stack, removes the
-// package (its PAM lines go first, so sshd logins keep working; only the
-// conffile and the backups stay) and purges it (nothing stays). The
-// package itself never touches /etc/pam.d but to take its lines out.
+// TestDeb builds the two Debian packages, installs them on this machine,
+// runs the installed command, configures the live sshd stack, removes the
+// desktop package and then the server's (its PAM lines go first, so sshd
+// logins keep working; only the conffile and the backups stay) and purges
+// it (nothing stays). The packages never touch /etc/pam.d but to take
+// their lines out. A server's package pulls no GUI library.
 func TestDeb(t *testing.T) {
 	testenv.Root(t)
 	for _, tool := range []string{"dpkg", "dpkg-deb"} {
@@ -25,14 +26,7 @@ func TestDeb(t *testing.T) {
 	if exec.Command("dpkg-query", "-W", "pam-accesscontrol").Run() == nil {
 		t.Skip("pam-accesscontrol is installed on this machine; not touching it")
 	}
-	out, err := exec.Command("make", "--no-print-directory", "-C", "..", "deb", "BUILD="+buildDir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("make deb: %v\n%s", err, out)
-	}
-	debs, _ := filepath.Glob(filepath.Join(buildDir, "pam-accesscontrol_*.deb"))
-	if len(debs) != 1 {
-		t.Fatalf("debs: %v", debs)
-	}
+	base, notifier := makePackages(t, "deb")
 	pamBefore, _ := exec.Command("sh", "-c", "cat /etc/pam.d/* | md5sum").Output()
 	dpkg := func(args ...string) string {
 		out, err := exec.Command("dpkg", args...).CombinedOutput()
@@ -41,8 +35,46 @@ func TestDeb(t *testing.T) {
 		}
 		return string(out)
 	}
-	dpkg("-i", debs[0])
-	t.Cleanup(func() { exec.Command("dpkg", "-P", "pam-accesscontrol").Run() })
+	field := func(deb, name string) string {
+		out, err := exec.Command("dpkg-deb", "-f", deb, name).Output()
+		must(t, err)
+		return strings.TrimSpace(string(out))
+	}
+	// the dependencies are what the binaries link
+	if d := field(base, "Depends"); !strings.Contains(d, "libpam0g") || !strings.Contains(d, "libc6") ||
+		strings.Contains(d, "libgl") || strings.Contains(d, "libx11") {
+		t.Errorf("pam-accesscontrol depends on %q: want libc6 and libpam0g, no GUI library", d)
+	}
+	if d := field(notifier, "Depends"); !strings.Contains(d, "pam-accesscontrol (= ") || !strings.Contains(d, "libgl1") || !strings.Contains(d, "libx11-6") {
+		t.Errorf("pam-accesscontrol-notifier depends on %q: want this pam-accesscontrol, libgl1 and libx11-6", d)
+	}
+	contents, err := exec.Command("dpkg-deb", "-c", base).Output()
+	must(t, err)
+	for _, l := range strings.Split(string(contents), "\n") {
+		if strings.Contains(l, "/pam-accesscontrol-notifier") || strings.Contains(l, "dbus-1") || strings.Contains(l, "autostart") {
+			t.Errorf("the server's package holds a desktop file: %s", l)
+		}
+	}
+
+	dpkg("-i", base)
+	t.Cleanup(func() { exec.Command("dpkg", "-P", "pam-accesscontrol-notifier", "pam-accesscontrol").Run() })
+	if _, err := os.Stat("/usr/bin/pam-accesscontrol-notifier"); err == nil {
+		t.Error("the server's package installed the notifier")
+	}
+	dpkg("-i", notifier)
+	for _, f := range []string{"/usr/bin/pam-accesscontrol-notifier", "/usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("the notifier's package did not install %s", f)
+		}
+	}
+	if out, err := exec.Command("dpkg-query", "--control-show", "pam-accesscontrol-notifier", "conffiles").Output(); err != nil ||
+		!strings.Contains(string(out), "/etc/xdg/autostart/pam-accesscontrol-notifier.desktop") {
+		t.Errorf("the autostart entry is not a conffile: %v %s", err, out)
+	}
+	dpkg("-P", "pam-accesscontrol-notifier")
+	if _, err := os.Stat("/usr/bin/pam-accesscontrol-notifier"); err == nil {
+		t.Error("removing the notifier's package left the notifier")
+	}
 
 	files := strings.Fields(dpkg("-L", "pam-accesscontrol"))
 	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "pam-list").CombinedOutput(); err != nil || !strings.Contains(string(out), "sshd") {
@@ -118,6 +150,97 @@ func TestDeb(t *testing.T) {
 	pamAfter, _ := exec.Command("sh", "-c", "cat /etc/pam.d/* | md5sum").Output()
 	if string(pamBefore) != string(pamAfter) {
 		t.Error("the package changed /etc/pam.d")
+	}
+}
+
+// makePackages runs make FORMAT (deb or rpm) and returns the two packages
+// it made: the server's and the notifier's.
+func makePackages(t *testing.T, format string) (base, notifier string) {
+	t.Helper()
+	out, err := exec.Command("make", "--no-print-directory", "-C", "..", format, "BUILD="+buildDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("make %s: %v\n%s", format, err, out)
+	}
+	sep := map[string]string{"deb": "_", "rpm": "-"}[format]
+	bases, _ := filepath.Glob(filepath.Join(buildDir, "pkg-"+format, "pam-accesscontrol"+sep+"[0-9]*."+format))
+	notifiers, _ := filepath.Glob(filepath.Join(buildDir, "pkg-"+format, "pam-accesscontrol-notifier"+sep+"*."+format))
+	if len(bases) != 1 || len(notifiers) != 1 {
+		t.Fatalf("make %s made %v and %v, want one package each", format, bases, notifiers)
+	}
+	return bases[0], notifiers[0]
+}
+
+// TestLintian: Debian's own checker finds no error in either package.
+func TestLintian(t *testing.T) {
+	if _, err := exec.LookPath("lintian"); err != nil {
+		testenv.Missing(t, "lintian")
+	}
+	base, notifier := makePackages(t, "deb")
+	out, err := exec.Command("lintian", "--fail-on", "error", "--tag-display-limit", "0", base, notifier).CombinedOutput()
+	if err != nil {
+		t.Errorf("lintian: %v\n%s", err, out)
+	}
+	t.Logf("lintian:\n%s", out)
+}
+
+// TestRPM: the same two packages as .rpm: what the binaries link as their
+// requirements (the server's without GUI libraries), the config and the
+// autostart entry as config files, the module where Fedora keeps PAM
+// modules; installed into a scratch root and erased again.
+func TestRPM(t *testing.T) {
+	testenv.Root(t)
+	if _, err := exec.LookPath("rpm"); err != nil {
+		testenv.Missing(t, "rpm")
+	}
+	base, notifier := makePackages(t, "rpm")
+	query := func(pkg string, args ...string) string {
+		out, err := exec.Command("rpm", append([]string{"-qp"}, append(args, pkg)...)...).Output()
+		if err != nil {
+			t.Fatalf("rpm -qp %v %s: %v", args, pkg, err)
+		}
+		return string(out)
+	}
+	if r := query(base, "--requires"); !strings.Contains(r, "libpam.so.0()(64bit)") || !strings.Contains(r, "libc.so.6()") || strings.Contains(r, "libGL") || strings.Contains(r, "libX11") {
+		t.Errorf("pam-accesscontrol requires:\n%s\nwant libc and libpam, no GUI library", r)
+	}
+	if r := query(notifier, "--requires"); !strings.Contains(r, "pam-accesscontrol = ") || !strings.Contains(r, "libGL.so.1") || !strings.Contains(r, "libX11.so.6") {
+		t.Errorf("pam-accesscontrol-notifier requires:\n%s\nwant this pam-accesscontrol, libGL and libX11", r)
+	}
+	if c := query(base, "--configfiles"); !strings.Contains(c, "/etc/pam-accesscontrol.d/pam-accesscontrol.conf") {
+		t.Errorf("pam-accesscontrol's config files: %q", c)
+	}
+	if c := query(notifier, "--configfiles"); !strings.Contains(c, "/etc/xdg/autostart/pam-accesscontrol-notifier.desktop") {
+		t.Errorf("pam-accesscontrol-notifier's config files: %q", c)
+	}
+	if s := query(base, "--scripts"); !strings.Contains(s, "remove-pam-lines") {
+		t.Errorf("the erase scriptlet does not take the PAM lines out:\n%s", s)
+	}
+
+	// a scratch root: no dependencies there to check, no scriptlets to run
+	root := t.TempDir()
+	rpm := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("rpm", append([]string{"--root", root, "--dbpath", "/var/lib/rpm"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("rpm %v: %v\n%s", args, err, out)
+		}
+	}
+	rpm("--initdb")
+	rpm("-i", "--nodeps", "--noscripts", base, notifier)
+	for _, f := range []string{"usr/lib64/security/pam_accesscontrol.so", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper",
+		"usr/sbin/pam-accesscontrol", "usr/lib/systemd/system/pam-accesscontrol-helper.socket",
+		"etc/pam-accesscontrol.d/pam-accesscontrol.conf", "usr/bin/pam-accesscontrol-notifier", "usr/share/man/man8/pam_accesscontrol.8.gz"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("not installed: %s", f)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(root, "var/spool/pam-accesscontrol")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the outbox directory: %v, %v; want 0700", fi.Mode(), err)
+	}
+	rpm("-e", "--nodeps", "--noscripts", "pam-accesscontrol-notifier", "pam-accesscontrol")
+	for _, f := range []string{"usr/lib64/security/pam_accesscontrol.so", "usr/bin/pam-accesscontrol-notifier"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err == nil {
+			t.Errorf("left after erase: %s", f)
+		}
 	}
 }
 

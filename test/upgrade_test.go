@@ -177,7 +177,12 @@ func buildDeb(t *testing.T, commit, version string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make deb (%s): %v\n%s", commit, err, out)
 	}
+	// the previous release made one package in build/, this tree makes
+	// the server's and the notifier's in build/pkg-deb/: the server's it is
 	debs, _ := filepath.Glob(filepath.Join(build, "pam-accesscontrol_"+version+"_*.deb"))
+	if more, _ := filepath.Glob(filepath.Join(build, "pkg-deb", "pam-accesscontrol_"+version+"_*.deb")); len(more) > 0 {
+		debs = append(debs, more...)
+	}
 	if len(debs) != 1 {
 		t.Fatalf("no package of version %s in %s", version, build)
 	}
