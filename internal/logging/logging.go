@@ -25,6 +25,8 @@ const DefaultDir = "/var/log"
 type Logger struct {
 	w     *srslog.Writer
 	debug bool
+	// journal takes Decision lines; nil for systemd's (journal.go)
+	journal journalSender
 }
 
 // Open connects to the local syslog daemon (/dev/log). It does not fail:
@@ -40,7 +42,7 @@ func Open() *Logger {
 // Fork returns a Logger for one PAM call: it shares the syslog connection
 // (srslog serialises writers) and starts with Debug lines off, so one
 // call's DEBUG setting does not leak into another's in the daemon.
-func (l *Logger) Fork() *Logger { return &Logger{w: l.w} }
+func (l *Logger) Fork() *Logger { return &Logger{w: l.w, journal: l.journal} }
 
 // SetDebug turns Debug lines on or off (the DEBUG setting, the debug
 // module option).

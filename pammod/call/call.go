@@ -18,6 +18,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
@@ -47,6 +48,8 @@ type PAM interface {
 
 // Logger is where the call's lines go (syslog, AUTHPRIV).
 type Logger interface {
+	// Decision is a decision's one line, with its journal fields.
+	Decision(fields logging.Fields, format string, args ...any)
 	Info(format string, args ...any)
 	Error(format string, args ...any)
 	Debug(format string, args ...any)

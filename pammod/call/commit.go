@@ -58,7 +58,10 @@ func (c *call) logDecision(login rules.Login, o outcome) {
 	if rhost == "" {
 		rhost = "LOCAL"
 	}
-	c.Log.Info("%s: %s for %s from %s (service %s, auth %s, login %s) by %s: %s",
+	fields := logging.Fields{"PAMAC_LOGIN": c.loginID, "PAMAC_VERDICT": o.Verdict.String(), "PAMAC_RULE": o.Source(),
+		"PAMAC_USER": login.User, "PAMAC_RHOST": login.RHost, "PAMAC_SERVICE": login.Service,
+		"PAMAC_AUTH": string(login.Auth), "PAMAC_FUNCTION": c.req.Fn.String()}
+	c.Log.Decision(fields, "%s: %s for %s from %s (service %s, auth %s, login %s) by %s: %s",
 		c.req.Fn, o.Verdict, logging.Quote(login.User), logging.Quote(rhost), logging.Quote(login.Service),
 		login.Auth, c.loginID, o.Source(), o.Reason)
 	outcome := "access denied"

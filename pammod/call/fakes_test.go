@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,9 +75,10 @@ func (p *fakePAM) fork() *fakePAM {
 }
 
 type fakeLog struct {
-	mu    sync.Mutex
-	lines []string
-	debug bool
+	mu     sync.Mutex
+	lines  []string
+	debug  bool
+	fields []logging.Fields // each decision's journal fields
 }
 
 func (l *fakeLog) add(level, format string, args []any) {
@@ -84,7 +86,13 @@ func (l *fakeLog) add(level, format string, args []any) {
 	defer l.mu.Unlock()
 	l.lines = append(l.lines, level+" "+fmt.Sprintf(format, args...))
 }
-func (l *fakeLog) Info(f string, a ...any)  { l.add("info", f, a) }
+func (l *fakeLog) Info(f string, a ...any) { l.add("info", f, a) }
+func (l *fakeLog) Decision(fields logging.Fields, f string, a ...any) {
+	l.add("info", f, a)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fields = append(l.fields, fields)
+}
 func (l *fakeLog) Error(f string, a ...any) { l.add("err", f, a) }
 func (l *fakeLog) Debug(f string, a ...any) {
 	if l.debug {

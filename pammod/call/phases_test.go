@@ -1,7 +1,9 @@
 package call
 
 import (
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +77,42 @@ func TestHandleReadOnlyWithARecord(t *testing.T) {
 	}
 	if n := len(h.log.grep("OPEN for")); n != 1 {
 		t.Errorf("%d decisions logged, want 1: the account reuses the auth's", n)
+	}
+}
+
+// TestDecisionJournalFields: each decision goes out with the fields that
+// `journalctl PAMAC_VERDICT=CLOSE` selects by, the login id the audit
+// trail carries among them.
+func TestDecisionJournalFields(t *testing.T) {
+	h := newHost(t, "DEFAULT:CLOSE\nSSHD OPEN USER alice\n")
+	h.proc(10, 1, 0)
+	h.proc(11, 1, 0)
+	if code := h.call(auth, 10, &fakePAM{user: "alice"}, "192.0.2.1", 0); code != protocol.PAMSuccess {
+		t.Fatalf("alice: %d", code)
+	}
+	if code := h.call(account, 11, &fakePAM{user: "bob"}, "", 0); code == protocol.PAMSuccess {
+		t.Fatalf("bob got in")
+	}
+	if len(h.log.fields) != 2 {
+		t.Fatalf("%d decisions with fields, want 2", len(h.log.fields))
+	}
+	for i, want := range []logging.Fields{
+		{"PAMAC_VERDICT": "OPEN", "PAMAC_USER": "alice", "PAMAC_RHOST": "192.0.2.1", "PAMAC_SERVICE": "sshd",
+			"PAMAC_AUTH": "password", "PAMAC_FUNCTION": "auth"},
+		{"PAMAC_VERDICT": "CLOSE", "PAMAC_USER": "bob", "PAMAC_RHOST": "", "PAMAC_SERVICE": "sshd",
+			"PAMAC_AUTH": "key", "PAMAC_FUNCTION": "account", "PAMAC_RULE": "DEFAULT"},
+	} {
+		got := h.log.fields[i]
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("decision %d: %s = %q, want %q", i+1, k, got[k], v)
+			}
+		}
+		if i == 0 && !strings.HasSuffix(got["PAMAC_RULE"], "rules.conf:2") || len(got["PAMAC_LOGIN"]) < 8 {
+			t.Errorf("decision %d: rule %q, login %q", i+1, got["PAMAC_RULE"], got["PAMAC_LOGIN"])
+		}
+	}
+	if h.log.fields[0]["PAMAC_LOGIN"] == h.log.fields[1]["PAMAC_LOGIN"] {
+		t.Error("two logins, one login id")
 	}
 }

@@ -1,0 +1,55 @@
+package logging
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/coreos/go-systemd/v22/journal"
+)
+
+// fakeJournal records what is sent, or refuses it.
+type fakeJournal struct {
+	msgs []string
+	vars []map[string]string
+	err  error
+}
+
+func (f *fakeJournal) Send(msg string, _ journal.Priority, vars map[string]string) error {
+	if f.err != nil {
+		return f.err
+	}
+	f.msgs, f.vars = append(f.msgs, msg), append(f.vars, vars)
+	return nil
+}
+
+func TestDecisionToTheJournal(t *testing.T) {
+	j := &fakeJournal{}
+	l := (&Logger{journal: j}).Fork() // a call's logger keeps the journal
+	l.Decision(Fields{"PAMAC_VERDICT": "CLOSE", "PAMAC_USER": "bob\nINJECTED=1"}, "auth: %s for %q", "CLOSE", "bob")
+	if len(j.msgs) != 1 || j.msgs[0] != `auth: CLOSE for "bob"` {
+		t.Fatalf("sent %q", j.msgs)
+	}
+	v := j.vars[0]
+	for k, want := range map[string]string{"PAMAC_VERDICT": "CLOSE", "SYSLOG_IDENTIFIER": Tag, "SYSLOG_FACILITY": "10",
+		"PAMAC_USER": "bob\nINJECTED=1"} { // a value is a value: the journal's encoding keeps newlines in it
+		if v[k] != want {
+			t.Errorf("%s = %q, want %q", k, v[k], want)
+		}
+	}
+	if _, ok := v["INJECTED"]; ok {
+		t.Error("a user name made a field")
+	}
+	if v["SYSLOG_PID"] == "" {
+		t.Error("no SYSLOG_PID")
+	}
+}
+
+func TestDecisionWithoutJournal(t *testing.T) {
+	// refused by the journal (no journald): nothing lost, the zero Logger
+	// (no syslog either) drops it without a panic
+	l := &Logger{journal: &fakeJournal{err: errors.New("no journald")}}
+	l.Decision(Fields{"PAMAC_VERDICT": "OPEN"}, "x")
+	var zero *Logger
+	zero.Decision(nil, "x")
+	(&Logger{}).Decision(nil, "x")
+}
