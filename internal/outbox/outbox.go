@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
 )
 
 // Kinds of receiver.
@@ -86,24 +88,12 @@ func Put(dir string, it Item) error {
 	return os.Rename(tmp, filepath.Join(dir, name))
 }
 
-// CheckDir refuses an outbox, or the directory it is in, that is not a
-// real directory owned by this process's user (root) and closed to group
-// and others: whoever could write there could plant events and mails
-// that the deliverer would send as ours.
+// CheckDir refuses an outbox, or the directory it is in, that others could
+// write to (rootdir): planted events and mails would be sent as ours.
 func CheckDir(dir string) error {
 	for _, d := range []string{dir, filepath.Dir(dir)} {
-		fi, err := os.Lstat(d)
-		if err != nil {
+		if err := rootdir.Check(d); err != nil {
 			return fmt.Errorf("outbox: %w", err)
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		switch {
-		case !fi.IsDir() || !ok:
-			return fmt.Errorf("outbox: %s is not a directory", d)
-		case int(st.Uid) != os.Geteuid():
-			return fmt.Errorf("outbox: %s is owned by uid %d, not root: chown root %s", d, st.Uid, d)
-		case fi.Mode().Perm()&0o022 != 0:
-			return fmt.Errorf("outbox: %s is writable by group or others: chmod go-w %s", d, d)
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
 )
 
@@ -63,22 +64,10 @@ func Open(dir string, now func() time.Time) (*Store, error) {
 // Dir is the run directory.
 func (s *Store) Dir() string { return s.dir }
 
-// checkDir refuses a directory that is a symlink, not root's (the
-// helper's own uid, which is root outside of tests that run as a user),
-// or writable by group or others.
+// checkDir refuses a run directory that others could write to (rootdir).
 func checkDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
+	if err := rootdir.Check(dir); err != nil {
 		return fmt.Errorf("run directory: %w", err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case !fi.IsDir() || !ok:
-		return fmt.Errorf("run directory %s is not a directory", dir)
-	case int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("run directory %s is not owned by root (uid %d): chown root %s", dir, st.Uid, dir)
-	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("run directory %s is writable by group or others (%v): chmod go-w %s", dir, fi.Mode().Perm(), dir)
 	}
 	return nil
 }
