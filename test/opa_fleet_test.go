@@ -114,6 +114,33 @@ func (b *bundleServer) decisions(user string) []map[string]any {
 	return out
 }
 
+// opaConfig writes the config of a host's OPA that ships its decision
+// logs to the central server at url and, with bundle, pulls its policy
+// from there; it returns the file's path.
+func opaConfig(t *testing.T, url string, bundle bool) string {
+	t.Helper()
+	config := "services:\n  central:\n    url: " + url + "\n"
+	if bundle {
+		config += `bundles:
+  fleet:
+    service: central
+    resource: bundles/fleet.tar.gz
+    polling:
+      min_delay_seconds: 1
+      max_delay_seconds: 2
+`
+	}
+	config += `decision_logs:
+  service: central
+  reporting:
+    min_delay_seconds: 1
+    max_delay_seconds: 2
+`
+	path := filepath.Join(t.TempDir(), "opa.yaml")
+	must(t, os.WriteFile(path, []byte(config), 0o644))
+	return path
+}
+
 // TestOPAFleetBundle: a local OPA per host pulls its policy as a bundle
 // from a central bundle server and ships its decision logs to a central
 // collector. Publishing a new bundle changes who gets in on the next
@@ -122,24 +149,7 @@ func (b *bundleServer) decisions(user string) []map[string]any {
 func TestOPAFleetBundle(t *testing.T) {
 	central := startBundleServer(t)
 	central.publish(t, "r1", "ops")
-	dir := t.TempDir()
-	config := filepath.Join(dir, "opa.yaml")
-	must(t, os.WriteFile(config, []byte(fmt.Sprintf(`services:
-  central:
-    url: %s
-bundles:
-  fleet:
-    service: central
-    resource: bundles/fleet.tar.gz
-    polling:
-      min_delay_seconds: 1
-      max_delay_seconds: 2
-decision_logs:
-  service: central
-  reporting:
-    min_delay_seconds: 1
-    max_delay_seconds: 2
-`, central.URL)), 0o644))
+	config := opaConfig(t, central.URL, true)
 	o := startOPA(t, "?bundles", "--config-file", config)
 	etc := newOPAEtc(t, "frontend")
 	s := newPAMStack(t, opaRules(o.URL, "OPA_AUTHZ:fleet/authz"))
@@ -194,17 +204,7 @@ decision_logs:
 // nowhere in what the collector received.
 func TestOPADecisionLogsMasked(t *testing.T) {
 	central := startBundleServer(t)
-	dir := t.TempDir()
-	config := filepath.Join(dir, "opa.yaml")
-	must(t, os.WriteFile(config, []byte(fmt.Sprintf(`services:
-  central:
-    url: %s
-decision_logs:
-  service: central
-  reporting:
-    min_delay_seconds: 1
-    max_delay_seconds: 2
-`, central.URL)), 0o644))
+	config := opaConfig(t, central.URL, false)
 	o := startOPA(t, "", "--config-file", config, "testdata/opa/v1", "testdata/opa-mask")
 	etc := newOPAEtc(t, "frontend")
 	s := newPAMStack(t, opaRules(o.URL, pamAuthzSettings...))
