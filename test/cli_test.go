@@ -30,13 +30,13 @@ func runCLI(t *testing.T, dir string, env []string, args ...string) (string, str
 
 // exitStatus is a finished command's exit status; an error other than a
 // non-zero exit (the program could not start) fails the test.
-func exitStatus(t *testing.T, err error) int {
+func exitStatus(t testing.TB, err error) int {
 	t.Helper()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return exit.ExitCode()
 	}
-	must(t, err)
+	mustTB(t, err)
 	return 0
 }
 

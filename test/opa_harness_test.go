@@ -169,12 +169,7 @@ func newOPAEtc(t testing.TB, hostID string) *opaEtc {
 		[]byte(fmt.Sprintf("ops:x:4711:4711:ops:%[1]s:/bin/sh\ndev:x:4712:4712:dev:%[1]s:/bin/sh\n", home))...), 0o644))
 	mustTB(t, os.WriteFile(filepath.Join(etc, "group"), append(group, []byte("ops:x:4711:\ndev:x:4712:\nwheel2:x:4713:ops\n")...), 0o644))
 	e.setHostID(t, hostID)
-	// as pythoncompat's privateEtc: /etc overlaid, /var/log private
-	e.prefix = []string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
-		`mount -t overlay overlay -o lowerdir=/etc,upperdir="$0/etc",workdir="$0/work" /etc && mount --bind "$0/log" /var/log && exec "$@"`, e.dir}
-	if out, err := exec.Command(e.prefix[0], append(e.prefix[1:], "true")...).CombinedOutput(); err != nil {
-		t.Fatalf("a private /etc (unshare, overlayfs): %v\n%s", err, out)
-	}
+	e.prefix = privateEtc(t, e.dir) // /etc overlaid, /var/log private
 	return e
 }
 
@@ -194,34 +189,11 @@ func (e *opaEtc) setHostID(t testing.TB, hostID string) {
 // returns the output, the exit status and how long it took.
 func (e *opaEtc) pamtester(t testing.TB, s *pamStack, stdin string, items []string, user string, ops ...string) (string, int, time.Duration) {
 	t.Helper()
-	if _, err := exec.LookPath("pamtester"); err != nil {
-		testenv.Missing(t, "pamtester")
-	}
-	var args []string
-	for _, it := range items {
-		args = append(args, "-I", it)
-	}
-	argv := append(append(append(sink.Wrap(), e.prefix...), "pamtester"), append(append(args, "-v", "sshd", user), ops...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = append(os.Environ(), "LD_PRELOAD="+testenv.Library(t, "libpam_wrapper.so"),
-		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
-	cmd.Stdin = strings.NewReader(stdin)
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	took := time.Since(start)
-	if ctx.Err() != nil {
-		t.Fatalf("pamtester %s %v: no end in 60 s\n%s", user, ops, out)
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("pamtester: %v", err)
-	}
-	return string(out), code, took
+	out, code := compatPamtester(ctx, t, s, e.prefix, stdin, items, "sshd", user, ops...)
+	return out, code, time.Since(start)
 }
 
 // newOPAStack is newPAMStack for benchmarks too: the module in auth of

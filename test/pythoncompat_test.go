@@ -152,7 +152,7 @@ func compatCommand(ctx context.Context, prefix []string, name string, args ...st
 
 // compatPamtester is pamtester through pam_wrapper with the stack's
 // services, inside prefix, typing stdin at the prompts.
-func compatPamtester(ctx context.Context, t *testing.T, s *pamStack, prefix []string, stdin string, items []string, service, user string, ops ...string) (string, int) {
+func compatPamtester(ctx context.Context, t testing.TB, s *pamStack, prefix []string, stdin string, items []string, service, user string, ops ...string) (string, int) {
 	t.Helper()
 	if _, err := exec.LookPath("pamtester"); err != nil {
 		testenv.Missing(t, "pamtester")
@@ -163,7 +163,7 @@ func compatPamtester(ctx context.Context, t *testing.T, s *pamStack, prefix []st
 	}
 	args = append(append(args, "-v", service, user), ops...)
 	cmd := compatCommand(ctx, prefix, "pamtester", args...)
-	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t),
+	cmd.Env = append(os.Environ(), "LD_PRELOAD="+testenv.Library(t, "libpam_wrapper.so"),
 		"PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc, "PAM_WRAPPER_USE_SYSLOG=1")
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
@@ -176,10 +176,10 @@ func compatPamtester(ctx context.Context, t *testing.T, s *pamStack, prefix []st
 // privateEtc returns a command prefix giving a private mount namespace:
 // /etc overlaid with dir/etc (files the scripts read from fixed paths),
 // /var/log on dir/log, and each of binds (target=source).
-func privateEtc(t *testing.T, dir string, binds ...string) []string {
+func privateEtc(t testing.TB, dir string, binds ...string) []string {
 	t.Helper()
 	for _, d := range []string{"etc", "work", "log"} {
-		must(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+		mustTB(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
 	}
 	script := `mount -t overlay overlay -o lowerdir=/etc,upperdir="$0/etc",workdir="$0/work" /etc && mount --bind "$0/log" /var/log`
 	for _, b := range binds {
