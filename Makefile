@@ -189,19 +189,14 @@ uninstall:
 # removal takes the module's lines out of /etc/pam.d first. Debian puts
 # systemd units in /lib, Fedora in /usr/lib; the PAM module goes where
 # each keeps them.
-DEB_PAMDIR := /lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security
-RPM_PAMDIR := /usr/$(if $(filter 64,$(shell getconf LONG_BIT)),lib64,lib)/security
-PACKAGE = BUILD=$(BUILD) VERSION=$(VERSION) NFPM=$(NFPM_BIN)
-
-deb: build nfpm-tool
+deb: PAMDIR := /lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security
+deb: UNITDIR := /lib/systemd/system
+rpm: PAMDIR := /usr/$(if $(filter 64,$(shell getconf LONG_BIT)),lib64,lib)/security
+rpm: UNITDIR := /usr/lib/systemd/system
+deb rpm: build nfpm-tool
 	$(call ensure-debs,$(PKG_DEBS))
-	$(PACKAGE) INSTALLED_BASE="$(subst $(PAMDIR),$(DEB_PAMDIR),$(INSTALLED_BASE:$(UNITDIR)/%=/lib/systemd/system/%))" \
-	  INSTALLED_NOTIFIER="$(INSTALLED_NOTIFIER)" installer/dist/nfpm/package.sh deb
-
-rpm: build nfpm-tool
-	$(call ensure-debs,$(PKG_DEBS))
-	$(PACKAGE) INSTALLED_BASE="$(subst $(PAMDIR),$(RPM_PAMDIR),$(INSTALLED_BASE:$(UNITDIR)/%=/usr/lib/systemd/system/%))" \
-	  INSTALLED_NOTIFIER="$(INSTALLED_NOTIFIER)" installer/dist/nfpm/package.sh rpm
+	BUILD=$(BUILD) VERSION=$(VERSION) NFPM=$(NFPM_BIN) INSTALLED_BASE="$(INSTALLED_BASE)" \
+	  INSTALLED_NOTIFIER="$(INSTALLED_NOTIFIER)" installer/dist/nfpm/package.sh $@
 
 clean:
 	rm -rf $(BUILD)

@@ -27,12 +27,19 @@ trap 'rm -rf "$work"' EXIT
 		"$(LC_ALL=C date -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}" -R)"
 } | gzip -9n > "$BUILD/changelog.gz"
 
-# binaries of a file list: what the dynamic linker loads
+# is_binary: whether a file of the lists is an ELF object (stripped,
+# and what the dependencies are read from)
+is_binary() {
+	case $1 in *.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-notifier) return 0 ;; esac
+	return 1
+}
+
+# binaries of a file list
 binaries() {
 	for f in $1; do
 		rest=${f#*:}
 		src=${rest%%:*}
-		case $src in *.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-notifier) echo "$src" ;; esac
+		if is_binary "$src"; then echo "$src"; fi
 	done
 }
 
@@ -72,15 +79,13 @@ yaml() {
 		rest=${f#*:}
 		src=${rest%%:*}
 		mode=${rest##*:}
-		case $src in
-		*.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-notifier)
+		if is_binary "$src"; then
 			# as dh_strip does; the build keeps its symbols
 			mkdir -p "$work/files"
 			strip --strip-unneeded --remove-section=.comment --remove-section=.note \
 				-o "$work/files/$(basename "$dst")" "$src"
 			src=$work/files/$(basename "$dst")
-			;;
-		esac
+		fi
 		case $dst in
 		*/man/man?/*)
 			mkdir -p "$work/files"
