@@ -272,6 +272,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/share/man/man8/pam_accesscontrol.8", "usr/share/man/man5/pam-accesscontrol.conf.5",
 		"usr/share/bash-completion/completions/pam-accesscontrol",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
+		"usr/lib/systemd/system/pam-accesscontrol-deliver.path",
 		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("not installed: %s", f)
@@ -298,13 +299,47 @@ func TestMakeInstall(t *testing.T) {
 	}
 }
 
+// TestSystemdUnits: systemd's own checker finds nothing to say about the
+// units as make install puts them in place (in a scratch root, with the
+// host's targets and slices beside them, so that the helper they run is
+// there too).
+func TestSystemdUnits(t *testing.T) {
+	testenv.Root(t)
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		testenv.Missing(t, "systemd-analyze (systemd)")
+	}
+	dest := t.TempDir()
+	if out, err := exec.Command("make", "--no-print-directory", "-C", "..", "install", "DESTDIR="+dest, "BUILD="+buildDir).CombinedOutput(); err != nil {
+		t.Fatalf("make install: %v\n%s", err, out)
+	}
+	units := filepath.Join(dest, "usr/lib/systemd/system")
+	ours, _ := filepath.Glob(filepath.Join(units, "pam-accesscontrol-*"))
+	if len(ours) != 5 {
+		t.Fatalf("units installed: %v, want the socket, two services, the timer and the path unit", ours)
+	}
+	host, _ := filepath.Glob("/lib/systemd/system/*.target")
+	slices, _ := filepath.Glob("/lib/systemd/system/*.slice")
+	for _, f := range append(host, slices...) {
+		data, err := os.ReadFile(f)
+		if err == nil {
+			must(t, os.WriteFile(filepath.Join(units, filepath.Base(f)), data, 0o644))
+		}
+	}
+	out, err := exec.Command("systemd-analyze", append([]string{"verify", "--root=" + dest, "--man=no"}, ours...)...).CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
 // TestManPages: every man page formats without a warning.
 func TestManPages(t *testing.T) {
 	if _, err := exec.LookPath("groff"); err != nil {
 		testenv.Missing(t, "groff")
 	}
 	pages, _ := filepath.Glob("../installer/dist/*.[1-8]")
-	if len(pages) < 3 {
+	more, _ := filepath.Glob("../notifier/*.[1-8]")
+	pages = append(pages, more...)
+	if len(pages) < 4 {
 		t.Fatalf("man pages: %v", pages)
 	}
 	for _, page := range pages {

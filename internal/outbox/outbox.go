@@ -122,7 +122,10 @@ func Deliver(dir string, send Send, deadline time.Time) (Report, error) {
 	if err := CheckDir(dir); err != nil {
 		return rep, err
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	// read-only: closing it is no write to the outbox, which systemd's
+	// path unit would take for a new item (IN_CLOSE_WRITE) and start
+	// another deliverer for
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return rep, err
 	}

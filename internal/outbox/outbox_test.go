@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func put(t *testing.T, dir string, it Item) {
@@ -144,5 +146,60 @@ func TestUnsafeOutbox(t *testing.T) {
 	os.Symlink(dir, link)
 	if err := Put(link, Item{Kind: Syslog, Body: []byte("x")}); err == nil {
 		t.Error("an outbox that is a symbolic link: Put took it")
+	}
+}
+
+// TestDeliverOnlyRemoves: a delivery run changes the outbox only by
+// removing what it sent or dropped. systemd's path unit starts a deliverer
+// at each change (PathChanged: created, written and closed, moved in,
+// attributes): a run that wrote anything there would start the next one,
+// for ever.
+func TestDeliverOnlyRemoves(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "outbox")
+	put(t, dir, Item{Kind: Syslog, Dest: "udp://up", Body: []byte("1")})
+	put(t, dir, Item{Kind: Mail, Dest: "down:25", Body: []byte("2")})
+	fd, err := syscall.InotifyInit1(syscall.IN_NONBLOCK | syscall.IN_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	// what systemd watches for PathChanged=, but IN_DELETE
+	const changed = syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF | syscall.IN_ATTRIB | syscall.IN_CLOSE_WRITE |
+		syscall.IN_CREATE | syscall.IN_MOVED_FROM | syscall.IN_MOVED_TO
+	if _, err := syscall.InotifyAddWatch(fd, dir, changed|syscall.IN_DELETE); err != nil {
+		t.Fatal(err)
+	}
+	events := func() (changes, deletes int) {
+		buf := make([]byte, 64*1024)
+		n, _ := syscall.Read(fd, buf)
+		for off := 0; off+syscall.SizeofInotifyEvent <= n; {
+			ev := (*syscall.InotifyEvent)(unsafe.Pointer(&buf[off]))
+			if ev.Mask&changed != 0 {
+				changes++
+			}
+			if ev.Mask&syscall.IN_DELETE != 0 {
+				deletes++
+			}
+			off += syscall.SizeofInotifyEvent + int(ev.Len)
+		}
+		return
+	}
+	send := func(it Item) error {
+		if it.Dest == "down:25" {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	for run := 1; run <= 2; run++ { // the first makes the lock file
+		if _, err := Deliver(dir, send, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		changes, deletes := events()
+		if run == 2 && (changes != 0 || deletes != 0) {
+			t.Errorf("a run with nothing sent: %d changes, %d removals; want none", changes, deletes)
+		}
+		if run == 1 && deletes != 1 {
+			t.Errorf("the first run: %d removals, want 1 (what it sent)", deletes)
+		}
 	}
 }

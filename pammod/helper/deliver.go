@@ -29,9 +29,10 @@ const (
 
 // startDeliverer runs the deliverer of outbox as its own process, in its
 // own session, with nothing of the helper's: the helper exits at once and
-// the module does not wait for the network. "" is no outbox.
+// the module does not wait for the network. "" is no outbox; nothing is
+// started where systemd's path unit does it (delivery.go).
 func startDeliverer(outbox string, log *logging.Logger) {
-	if outbox == "" {
+	if outbox == "" || (systemdHost{root: "/"}).startsDeliverer(outbox) {
 		return
 	}
 	self, err := os.Executable()
