@@ -2,7 +2,10 @@
 // autostart), as the desktop user, and answers the PAM helper's ASK
 // requests: it owns org.pamaccesscontrol.Notifier.u<UID> on the system bus
 // and shows each request in a window of its own with Allow and Deny and a
-// countdown. Closing the window or letting the countdown run out denies.
+// countdown, or, where the desktop's notification server offers actions
+// (GNOME Shell, KDE Plasma, dunst, mako), in a notification of the desktop
+// with Allow and Deny (desktopnotify). Closing or dismissing it, or
+// letting the countdown run out, denies.
 // When an approved login ends it shows a desktop notification. It keeps
 // running with no window open.
 package main
@@ -20,6 +23,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
+	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/desktopnotify"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/ui"
 )
 
@@ -42,8 +46,12 @@ func main() {
 	if err != nil {
 		fail("connecting to the system bus: %v", err)
 	}
+	p := &prompter{app: a}
+	if session, err := dbus.ConnectSessionBus(); err == nil {
+		p.notify = &desktopnotify.Asker{Conn: session} // else: windows only
+	}
 	uid := uint32(os.Getuid())
-	if err := dbusapi.Serve(conn, uid, &prompter{app: a}); err != nil {
+	if err := dbusapi.Serve(conn, uid, p); err != nil {
 		fail("%v (is another notifier running in this session?)", err)
 	}
 	go func() {
@@ -61,10 +69,22 @@ func fail(format string, args ...any) {
 // prompter shows requests; godbus runs each call in its own goroutine, and
 // every window is made and changed on Fyne's goroutine (fyne.Do).
 type prompter struct {
-	app fyne.App
+	app    fyne.App
+	notify *desktopnotify.Asker // nil without a session bus
 }
 
+// Ask asks in the desktop's notification where its server can show
+// buttons, else in a window of the notifier's own.
 func (p *prompter) Ask(ctx context.Context, r dbusapi.Request) dbusapi.Decision {
+	if p.notify != nil {
+		if d, err := p.notify.Ask(ctx, r); err == nil {
+			return d
+		}
+	}
+	return p.askInWindow(ctx, r)
+}
+
+func (p *prompter) askInWindow(ctx context.Context, r dbusapi.Request) dbusapi.Decision {
 	answers := make(chan dbusapi.Decision, 1)
 	var w fyne.Window
 	var prompt *ui.Prompt

@@ -61,46 +61,9 @@ func startXvfb(t *testing.T) string {
 func TestNotifierUnderXvfb(t *testing.T) {
 	w, _ := askWorldWithout(t, "SSH ASK GROUP g\nASK_TIMEOUT:30\n")
 	display := startXvfb(t)
-	session, err := testbus.StartBus() // the desktop's session bus, for notifications and the tray
-	must(t, err)
-	t.Cleanup(session.Stop)
-
-	// a notification server on the session bus: Debian's python3-dbusmock,
-	// which remembers the calls it gets
-	if exec.Command("/usr/bin/python3", "-c", "import dbusmock").Run() != nil {
-		testenv.Missing(t, "python3-dbusmock")
-	}
-	notifications := exec.Command("/usr/bin/python3", "-m", "dbusmock", "--session", "-t", "notification_daemon")
-	notifications.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+session.Address)
-	notifications.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	must(t, notifications.Start())
-	t.Cleanup(func() { notifications.Process.Kill(); notifications.Wait() })
-
-	home := t.TempDir()
-	notifier := exec.Command(filepath.Join(buildDir, "pam-accesscontrol-notifier"))
-	notifier.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SYSTEM_BUS_ADDRESS="+w.bus.Address,
-		"DBUS_SESSION_BUS_ADDRESS="+session.Address, "HOME="+home, "LANG=C.UTF-8")
-	logf, err := os.Create(filepath.Join(home, "notifier.log"))
-	must(t, err)
-	notifier.Stdout, notifier.Stderr = logf, logf
-	notifier.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	must(t, notifier.Start())
-	t.Cleanup(func() { notifier.Process.Kill(); notifier.Wait() })
-	w.logind.SetPIDSession(uint32(notifier.Process.Pid), "2") // it runs in the desktop session
-	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", w.bus.Address)
-	for i := 0; ; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := dbusapi.Ping(ctx, 0)
-		cancel()
-		if err == nil {
-			break
-		}
-		if i == 100 {
-			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("the notifier did not come up: %v\n%s", err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// the default capabilities of dbusmock's server: no actions, so the
+	// notifier asks in a window of its own
+	session, notifier := startRealNotifier(t, w, display, "")
 
 	for _, tt := range []struct {
 		user, button string
@@ -131,16 +94,18 @@ func TestNotifierUnderXvfb(t *testing.T) {
 	bus, err := dbus.Connect(session.Address)
 	must(t, err)
 	defer bus.Close()
+	// (the notifier also asks the server for its capabilities at each
+	// question: the last Notify is the logout's)
 	for i := 0; ; i++ {
-		var calls []struct {
-			When   uint64
-			Method string
-			Args   []dbus.Variant
+		var notifies [][]dbus.Variant
+		calls := mockCalls(t, bus)
+		for _, c := range calls {
+			if c.Method == "Notify" {
+				notifies = append(notifies, c.Args)
+			}
 		}
-		err := bus.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").
-			Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls)
-		if err == nil && len(calls) > 0 && calls[len(calls)-1].Method == "Notify" {
-			args := calls[len(calls)-1].Args
+		if len(notifies) > 0 {
+			args := notifies[len(notifies)-1]
 			if len(args) < 5 || args[4].Value() != "u01 from 192.0.2.44 logged out (sshd)." {
 				t.Fatalf("notification %v", args)
 			}
@@ -150,10 +115,157 @@ func TestNotifierUnderXvfb(t *testing.T) {
 			var names []string
 			bus.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
 			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", notifier.Process.Pid))
-			t.Fatalf("no notification of u01's logout (%v, %d calls); names %v; env %q", err, len(calls), names,
+			t.Fatalf("no notification of u01's logout (%d calls); names %v; env %q", len(calls), names,
 				grep(strings.Split(string(env), "\x00"), "DBUS"))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startRealNotifier starts the built notifier on display, in root's
+// desktop session of w, with a session bus whose notification server is
+// Debian's python3-dbusmock (which remembers the calls it gets) with the
+// capabilities caps ("" for its defaults), and waits until it answers on
+// the system bus.
+func startRealNotifier(t *testing.T, w *numberWorld, display, caps string) (*testbus.Bus, *exec.Cmd) {
+	t.Helper()
+	session, err := testbus.StartBus() // the desktop's session bus, for notifications and the tray
+	must(t, err)
+	t.Cleanup(session.Stop)
+	if exec.Command("/usr/bin/python3", "-c", "import dbusmock").Run() != nil {
+		testenv.Missing(t, "python3-dbusmock")
+	}
+	args := []string{"-m", "dbusmock", "--session", "-t", "notification_daemon"}
+	if caps != "" {
+		args = append(args, "-p", `{"capabilities": "`+caps+`"}`)
+	}
+	notifications := exec.Command("/usr/bin/python3", args...)
+	notifications.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+session.Address)
+	notifications.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	must(t, notifications.Start())
+	t.Cleanup(func() { notifications.Process.Kill(); notifications.Wait() })
+	waitForName(t, session.Address, "org.freedesktop.Notifications")
+
+	home := t.TempDir()
+	notifier := exec.Command(filepath.Join(buildDir, "pam-accesscontrol-notifier"))
+	notifier.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SYSTEM_BUS_ADDRESS="+w.bus.Address,
+		"DBUS_SESSION_BUS_ADDRESS="+session.Address, "HOME="+home, "LANG=C.UTF-8")
+	logf, err := os.Create(filepath.Join(home, "notifier.log"))
+	must(t, err)
+	notifier.Stdout, notifier.Stderr = logf, logf
+	notifier.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	must(t, notifier.Start())
+	t.Cleanup(func() { notifier.Process.Kill(); notifier.Wait() })
+	w.logind.SetPIDSession(uint32(notifier.Process.Pid), "2") // it runs in the desktop session
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", w.bus.Address)
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := dbusapi.Ping(ctx, 0)
+		cancel()
+		if err == nil {
+			break
+		}
+		if i == 100 {
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("the notifier did not come up: %v\n%s", err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return session, notifier
+}
+
+// waitForName waits until name has an owner on the bus at addr.
+func waitForName(t *testing.T, addr, name string) {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	must(t, err)
+	defer conn.Close()
+	for i := 0; i < 200; i++ {
+		var has bool
+		if conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has) == nil && has {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("nobody owns %s", name)
+}
+
+// mockCalls are the calls dbusmock's notification server got.
+func mockCalls(t *testing.T, bus *dbus.Conn) []struct {
+	When   uint64
+	Method string
+	Args   []dbus.Variant
+} {
+	t.Helper()
+	var calls []struct {
+		When   uint64
+		Method string
+		Args   []dbus.Variant
+	}
+	must(t, bus.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications").
+		Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls))
+	return calls
+}
+
+// TestNotifierNotificationActions: where the desktop's notification server
+// offers actions, the real notifier asks in a notification (critical, with
+// Deny and Allow, the time left) and no window of its own; the desktop
+// owner's Allow lets the login in, a dismissal keeps it out.
+func TestNotifierNotificationActions(t *testing.T) {
+	w, _ := askWorldWithout(t, "SSH ASK GROUP g\nASK_TIMEOUT:30\n")
+	display := startXvfb(t)
+	session, _ := startRealNotifier(t, w, display, "actions body")
+	bus, err := dbus.Connect(session.Address)
+	must(t, err)
+	defer bus.Close()
+	mock := bus.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+
+	for _, tt := range []struct {
+		user, signal, sig string
+		arg               any
+		in                bool
+	}{
+		{"u01", "ActionInvoked", "us", "allow", true},
+		{"u02", "NotificationClosed", "uu", uint32(2), false}, // dismissed
+		{"u03", "ActionInvoked", "us", "deny", false},
+	} {
+		result := make(chan bool, 1)
+		go func() { result <- sshLogin(t, w, tt.user, "192.0.2.45", "acct_mgmt") }()
+		// the question: the newest notification that replaces none; the
+		// mock numbers those 1, 2, 3…
+		var id uint32
+		for i := 0; id == 0; i++ {
+			n := uint32(0)
+			for _, c := range mockCalls(t, bus) {
+				if c.Method != "Notify" || c.Args[1].Value().(uint32) != 0 {
+					continue
+				}
+				n++
+				if strings.Contains(c.Args[4].Value().(string), tt.user+" wants to log in from 192.0.2.45 through sshd.") {
+					id = n
+					if hints := c.Args[6].Value().(map[string]dbus.Variant); hints["urgency"].Value() != byte(2) {
+						t.Errorf("%s: not critical: %v", tt.user, hints)
+					}
+				}
+			}
+			if i == 100 {
+				t.Fatalf("%s: no notification asked", tt.user)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if out, _ := onDisplay(display, "xdotool", "search", "--onlyvisible", "--name", ui.Title).Output(); strings.TrimSpace(string(out)) != "" {
+			t.Errorf("%s: a window was shown as well", tt.user)
+		}
+		must(t, mock.Call("org.freedesktop.DBus.Mock.EmitSignal", 0, "org.freedesktop.Notifications", tt.signal, tt.sig,
+			[]any{id, tt.arg}).Err)
+		select {
+		case in := <-result:
+			if in != tt.in {
+				t.Errorf("%s after %s %v: logged in %v, want %v", tt.user, tt.signal, tt.arg, in, tt.in)
+			}
+		case <-time.After(40 * time.Second):
+			t.Fatalf("%s: the login did not finish after %s", tt.user, tt.signal)
+		}
 	}
 }
 
