@@ -65,6 +65,10 @@ type Settings struct {
 	Debug       bool
 	AskTimeout  time.Duration
 	AskFallback Verdict // Open or Close
+	// AskRemember (ASK_REMEMBER:hours) lets the desktop owner allow an SSH
+	// login's user and host for that long; 0, the default, offers no such
+	// answer
+	AskRemember time.Duration
 	MailServer  string  // MAILSERVER: the SMTP relay, host[:port]
 	MailFrom    string  // MAIL_FROM: the sender of mails; "" for the original's pam-accesscontrol@localhost
 	// MAIL_TLS:STARTTLS: the relay must encrypt, with a certificate that

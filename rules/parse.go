@@ -105,10 +105,13 @@ func stripComment(line string) string {
 func isBlank(r rune) bool   { return r == ' ' || r == '\t' }
 func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
+// maxAskRememberHours bounds ASK_REMEMBER: a week.
+const maxAskRememberHours = 168
+
 // settingKeys are the known KEY:VALUE keys, in the order the
 // documentation lists them.
 var settingKeys = []string{
-	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "HOST_NAMES", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
+	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "ASK_REMEMBER", "HOST_NAMES", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
 	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
 	"SYSLOG_TIMEOUT", "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK",
 	"OPA_CACHE", "OPA_PULL_FILES",
@@ -143,6 +146,17 @@ func (p *parser) parseSetting(pos Pos, field string) {
 		if v, ok := p.openClose(pos, key, upper, value); ok {
 			s.AskFallback = v
 		}
+	case "ASK_REMEMBER":
+		if upper == "OFF" {
+			s.AskRemember = 0
+			return
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 || n > maxAskRememberHours {
+			p.cfg.problem(pos, Ignored, "ASK_REMEMBER must be OFF or a whole number of hours from 1 to %d, not %q", maxAskRememberHours, value)
+			return
+		}
+		s.AskRemember = time.Duration(n) * time.Hour
 	case "HOST_NAMES":
 		switch upper {
 		case "TRUST":

@@ -21,10 +21,12 @@ const (
 	NamePrefix = "org.pamaccesscontrol.Notifier"
 	// Path is the notifier's object.
 	Path = "/org/pamaccesscontrol/Notifier"
-	// Interface has Ask, Inform and Ping.
+	// Interface has Ask, AskRemember (version 2), Inform and Ping.
 	Interface = "org.pamaccesscontrol.Notifier1"
-	// Version is what Ping answers.
-	Version = "1"
+	// Version is what Ping answers: "2" has AskRemember. A notifier
+	// started before an upgrade may answer "1" for as long as its session
+	// lasts: it is asked without the offer.
+	Version = "2"
 )
 
 // BusName is the name the notifier of uid owns (a name element cannot start
@@ -38,6 +40,9 @@ const (
 	Allow   Decision = "allow"
 	Deny    Decision = "deny"
 	Timeout Decision = "timeout"
+	// AllowRemember allows this login, and the user's from the same host
+	// for the hours the request offered (ASK_REMEMBER).
+	AllowRemember Decision = "allow-remember"
 )
 
 // Request is one login waiting for the desktop owner.
@@ -46,6 +51,9 @@ type Request struct {
 	RHost   string
 	Service string
 	Timeout uint32 // seconds
+	// Remember, when not 0, offers the owner to allow the user from the
+	// host for that many hours (ASK_REMEMBER).
+	Remember uint32
 }
 
 // Event is a notice for the desktop owner.
@@ -82,7 +90,11 @@ func Clean(s string) string {
 	return b.String()
 }
 
+// RememberLabel names the answer that allows the user from the host for
+// hours, on the notifier's button and in the desktop's notification.
+func RememberLabel(hours uint32) string { return fmt.Sprintf("Allow for %d h", hours) }
+
 // Cleaned returns the request with every string Clean.
 func (r Request) Cleaned() Request {
-	return Request{User: Clean(r.User), RHost: Clean(r.RHost), Service: Clean(r.Service), Timeout: r.Timeout}
+	return Request{User: Clean(r.User), RHost: Clean(r.RHost), Service: Clean(r.Service), Timeout: r.Timeout, Remember: r.Remember}
 }

@@ -50,6 +50,8 @@ func (p *fakePrompter) Ask(ctx context.Context, r Request) Decision {
 		return Allow
 	case "deny-me":
 		return Deny
+	case "remember-me":
+		return AllowRemember
 	}
 	<-ctx.Done()
 	return Timeout
@@ -335,5 +337,77 @@ func TestNobodyCaller(t *testing.T) {
 	reply, err = conn.RequestName(BusName(1234), dbus.NameFlagDoNotQueue)
 	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 		t.Errorf("any user may own a notifier name (the client checks its uid): %v %v", reply, err)
+	}
+}
+
+// oldNotifier is a notifier of before ASK_REMEMBER (version 1): Ask and
+// Ping only.
+type oldNotifier struct{ asked chan string }
+
+func (o oldNotifier) Ask(user, rhost, service string, timeout uint32) (string, *dbus.Error) {
+	o.asked <- user
+	return string(Allow), nil
+}
+func (oldNotifier) Ping() (string, *dbus.Error) { return "1", nil }
+
+// TestAskRemember: the offer to allow a host for hours goes to a notifier
+// that knows it, and its answer comes back; a notifier that says it
+// without the offer has said nothing; one of before the offer is asked
+// without it.
+func TestAskRemember(t *testing.T) {
+	testenv.Root(t)
+	needBus(t)
+	newBus := func() string {
+		bus, err := testbus.StartBus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(bus.Stop)
+		return bus.Address
+	}
+	addr := newBus()
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", addr)
+	p := &fakePrompter{}
+	serve(t, addr, 0, p)
+	o, _ := desktopOf(t, addr, 0, os.Getpid())
+	if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "remember-me", RHost: "10.0.0.5", Service: "sshd", Timeout: 5, Remember: 8}); err != nil || d != AllowRemember {
+		t.Errorf("offered: %v, %v; want allow-remember", d, err)
+	}
+	p.mu.Lock()
+	if last := p.asked[len(p.asked)-1]; last.Remember != 8 {
+		t.Errorf("the notifier was offered %d hours, want 8", last.Remember)
+	}
+	p.mu.Unlock()
+	if d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "remember-me", RHost: "10.0.0.5", Service: "sshd", Timeout: 5}); err != nil || d != Timeout {
+		t.Errorf("not offered, yet said: %v, %v; want timeout", d, err)
+	}
+
+	// a notifier started before the upgrade, on a bus of its own
+	addr = newBus()
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", addr)
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	old := oldNotifier{asked: make(chan string, 1)}
+	if err := conn.Export(old, Path, Interface); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.RequestName(BusName(0), dbus.NameFlagDoNotQueue); err != nil {
+		t.Fatal(err)
+	}
+	o, _ = desktopOf(t, addr, 0, os.Getpid())
+	d, err := Ask(ctxFor(t, 5*time.Second), o, Request{User: "old", RHost: "10.0.0.5", Service: "sshd", Timeout: 5, Remember: 8})
+	if err != nil || d != Allow {
+		t.Errorf("the old notifier: %v, %v; want allow", d, err)
+	}
+	select {
+	case u := <-old.asked:
+		if u != "old" {
+			t.Errorf("the old notifier was asked about %q", u)
+		}
+	default:
+		t.Error("the old notifier's Ask was not called")
 	}
 }

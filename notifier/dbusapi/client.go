@@ -117,15 +117,34 @@ func Ask(ctx context.Context, o Owner, r Request) (Decision, error) {
 		return "", err
 	}
 	defer conn.Close()
+	obj := conn.Object(unique, Path)
+	if r.Remember > 0 {
+		// a notifier of before ASK_REMEMBER is asked without the offer
+		var v string
+		if err := sysbus.Call(ctx, obj, Interface+".Ping", &v); err != nil {
+			return "", err
+		}
+		if v == "1" {
+			r.Remember = 0
+		}
+	}
 	// From here on the question is out: every failure is ErrUnanswered.
 	var answer string
-	err = sysbus.Call(ctx, conn.Object(unique, Path), Interface+".Ask", &answer, r.User, r.RHost, r.Service, r.Timeout)
+	if r.Remember > 0 {
+		err = sysbus.Call(ctx, obj, Interface+".AskRemember", &answer, r.User, r.RHost, r.Service, r.Timeout, r.Remember)
+	} else {
+		err = sysbus.Call(ctx, obj, Interface+".Ask", &answer, r.User, r.RHost, r.Service, r.Timeout)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUnanswered, err)
 	}
 	switch d := Decision(answer); d {
 	case Allow, Deny, Timeout:
 		return d, nil
+	case AllowRemember:
+		if r.Remember > 0 {
+			return d, nil
+		}
 	}
 	return "", fmt.Errorf("%w: the notifier answered %q", ErrUnanswered, answer)
 }

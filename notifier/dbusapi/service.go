@@ -51,16 +51,32 @@ func (s *service) fromRoot(sender dbus.Sender) bool {
 
 // Ask is the D-Bus method; godbus runs each call in its own goroutine.
 func (s *service) Ask(sender dbus.Sender, user, rhost, service string, timeout uint32) (string, *dbus.Error) {
+	return s.ask(sender, Request{User: user, RHost: rhost, Service: service, Timeout: timeout})
+}
+
+// AskRemember is Ask offering to allow the user from the host for hours
+// (version 2).
+func (s *service) AskRemember(sender dbus.Sender, user, rhost, service string, timeout, hours uint32) (string, *dbus.Error) {
+	return s.ask(sender, Request{User: user, RHost: rhost, Service: service, Timeout: timeout, Remember: min(hours, maxRemember)})
+}
+
+// maxRemember bounds the hours a caller may offer (ASK_REMEMBER's own).
+const maxRemember = 168
+
+func (s *service) ask(sender dbus.Sender, r Request) (string, *dbus.Error) {
 	if !s.fromRoot(sender) {
 		return "", errNotRoot
 	}
-	if timeout < 1 || timeout > maxTimeout {
-		timeout = maxTimeout
+	if r.Timeout < 1 || r.Timeout > maxTimeout {
+		r.Timeout = maxTimeout
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout)*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.Timeout)*time.Second)
 	defer cancel()
-	d := s.p.Ask(ctx, Request{User: user, RHost: rhost, Service: service, Timeout: timeout}.Cleaned())
-	if d != Allow && d != Deny {
+	d := s.p.Ask(ctx, r.Cleaned())
+	switch {
+	case d == Allow, d == Deny:
+	case d == AllowRemember && r.Remember > 0:
+	default:
 		d = Timeout // whatever else a prompter says, it is no answer
 	}
 	return string(d), nil

@@ -25,8 +25,9 @@ const (
 	path    = dbus.ObjectPath("/org/freedesktop/Notifications")
 	iface   = "org.freedesktop.Notifications"
 
-	actionAllow = "allow"
-	actionDeny  = "deny"
+	actionAllow    = "allow"
+	actionDeny     = "deny"
+	actionRemember = "allow-remember"
 
 	// Summary is the notification's title.
 	Summary = "Allow this login?"
@@ -103,7 +104,7 @@ func (a Asker) Ask(ctx context.Context, r dbusapi.Request) (dbusapi.Decision, er
 		case <-tick.C:
 			a.notify(ctx, srv, id, r, time.Until(deadline)) // a failed update leaves the old text
 		case s := <-signals:
-			if d, ok := answer(s, srv.owner, id); ok {
+			if d, ok := answer(s, srv.owner, id, r.Remember > 0); ok {
 				return d, nil
 			}
 		}
@@ -111,7 +112,7 @@ func (a Asker) Ask(ctx context.Context, r dbusapi.Request) (dbusapi.Decision, er
 }
 
 // answer reads a signal of the server about notification id.
-func answer(s *dbus.Signal, owner string, id uint32) (dbusapi.Decision, bool) {
+func answer(s *dbus.Signal, owner string, id uint32, offered bool) (dbusapi.Decision, bool) {
 	if s.Sender != owner || s.Path != path || len(s.Body) < 2 {
 		return "", false
 	}
@@ -120,8 +121,11 @@ func answer(s *dbus.Signal, owner string, id uint32) (dbusapi.Decision, bool) {
 	}
 	switch s.Name {
 	case iface + ".ActionInvoked":
-		if key, _ := s.Body[1].(string); key == actionAllow {
+		switch key, _ := s.Body[1].(string); {
+		case key == actionAllow:
 			return dbusapi.Allow, true
+		case key == actionRemember && offered:
+			return dbusapi.AllowRemember, true
 		}
 		return dbusapi.Deny, true // Deny, or a click on the notification itself
 	case iface + ".NotificationClosed":
@@ -137,10 +141,14 @@ func (a Asker) notify(ctx context.Context, srv server, id uint32, r dbusapi.Requ
 		"resident": dbus.MakeVariant(false),
 		"category": dbus.MakeVariant("x-pam-accesscontrol.ask"),
 	}
+	actions := []string{actionDeny, "Deny", actionAllow, "Allow"}
+	if r.Remember > 0 {
+		actions = append(actions, actionRemember, dbusapi.RememberLabel(r.Remember))
+	}
 	var got uint32
 	err := a.Conn.Object(srv.owner, path).CallWithContext(ctx, iface+".Notify", 0,
 		"pam-accesscontrol", id, "dialog-password", Summary, Body(r, left, srv.markup),
-		[]string{actionDeny, "Deny", actionAllow, "Allow"}, hints, int32(0)).Store(&got)
+		actions, hints, int32(0)).Store(&got)
 	return got, err
 }
 

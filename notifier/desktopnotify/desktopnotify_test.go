@@ -248,3 +248,40 @@ func TestBodyEscapesMarkup(t *testing.T) {
 		t.Errorf("local, 29.6 s left: %q", got)
 	}
 }
+
+// TestAskRemember: with ASK_REMEMBER's offer the notification has a third
+// action, and choosing it is the answer; without the offer that key is
+// no yes.
+func TestAskRemember(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		remember uint32
+		want     dbusapi.Decision
+	}{{"offered", 8, dbusapi.AllowRemember}, {"not offered", 0, dbusapi.Deny}} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := startServer(t, "actions body")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			got := make(chan dbusapi.Decision, 1)
+			r := request
+			r.Remember = tt.remember
+			go func() {
+				d, _ := Asker{Conn: m.conn}.Ask(ctx, r)
+				got <- d
+			}()
+			m.waitShown(t)
+			m.emit(t, "ActionInvoked", "us", uint32(1), "allow-remember")
+			if d := <-got; d != tt.want {
+				t.Errorf("answer %q, want %q", d, tt.want)
+			}
+			_, actions, _ := m.notifies(t)
+			want := "deny,Deny,allow,Allow"
+			if tt.remember > 0 {
+				want += ",allow-remember,Allow for 8 h"
+			}
+			if strings.Join(actions[0], ",") != want {
+				t.Errorf("actions %q, want %q", actions[0], want)
+			}
+		})
+	}
+}

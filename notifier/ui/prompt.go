@@ -25,8 +25,11 @@ const Title = "pam-accesscontrol: allow this login?"
 // window's close button, are ignored or deny.
 type Prompt struct {
 	Allow, Deny *widget.Button
-	Countdown   *widget.Label
-	Content     fyne.CanvasObject
+	// Remember allows the user from the host for the hours the request
+	// offers (ASK_REMEMBER); nil when it offers none.
+	Remember  *widget.Button
+	Countdown *widget.Label
+	Content   fyne.CanvasObject
 
 	once   sync.Once
 	answer func(dbusapi.Decision)
@@ -50,8 +53,13 @@ func NewPrompt(r dbusapi.Request, answer func(dbusapi.Decision)) *Prompt {
 	p.Deny = widget.NewButtonWithIcon("Deny", theme.CancelIcon(), func() { p.Answer(dbusapi.Deny) })
 	p.Allow = widget.NewButtonWithIcon("Allow", theme.ConfirmIcon(), func() { p.Answer(dbusapi.Allow) })
 	p.Allow.Importance = widget.HighImportance
+	buttons := []fyne.CanvasObject{p.Deny, p.Allow}
+	if r.Remember > 0 {
+		p.Remember = widget.NewButton(dbusapi.RememberLabel(r.Remember), func() { p.Answer(dbusapi.AllowRemember) })
+		buttons = append(buttons, p.Remember)
+	}
 	p.Content = container.NewBorder(
-		container.NewVBox(who, what), container.NewGridWithColumns(2, p.Deny, p.Allow), nil, nil,
+		container.NewVBox(who, what), container.NewGridWithColumns(len(buttons), buttons...), nil, nil,
 		container.NewVBox(layout.NewSpacer(), p.Countdown, layout.NewSpacer()))
 	p.SetRemaining(time.Duration(r.Timeout) * time.Second)
 	return p
@@ -62,6 +70,9 @@ func (p *Prompt) Answer(d dbusapi.Decision) {
 	p.once.Do(func() {
 		p.Allow.Disable()
 		p.Deny.Disable()
+		if p.Remember != nil {
+			p.Remember.Disable()
+		}
 		p.answer(d)
 	})
 }

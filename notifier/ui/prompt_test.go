@@ -69,3 +69,29 @@ func TestClosedText(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestPromptRemember: the offer of ASK_REMEMBER is a third button, and only
+// when the request makes it.
+func TestPromptRemember(t *testing.T) {
+	a := test.NewTempApp(t)
+	if p := NewPrompt(dbusapi.Request{User: "bob", RHost: "10.0.0.5", Service: "sshd", Timeout: 30}, func(dbusapi.Decision) {}); p.Remember != nil {
+		t.Error("a remember button without the offer")
+	}
+	var got []dbusapi.Decision
+	p := NewPrompt(dbusapi.Request{User: "bob", RHost: "10.0.0.5", Service: "sshd", Timeout: 30, Remember: 8},
+		func(d dbusapi.Decision) { got = append(got, d) })
+	w := a.NewWindow(Title)
+	w.SetContent(p.Content)
+	defer w.Close()
+	if p.Remember == nil || p.Remember.Text != "Allow for 8 h" {
+		t.Fatalf("remember button %+v", p.Remember)
+	}
+	test.Tap(p.Remember)
+	test.Tap(p.Allow)
+	if len(got) != 1 || got[0] != dbusapi.AllowRemember {
+		t.Errorf("answers %v, want [allow-remember]", got)
+	}
+	if !p.Remember.Disabled() || !p.Allow.Disabled() {
+		t.Error("buttons still enabled after the answer")
+	}
+}

@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 )
 
 // DefaultRunDir keeps per-login state between PAM calls.
-const DefaultRunDir = "/run/pam-accesscontrol"
+const DefaultRunDir = loginstate.DefaultDir
 
 // DefaultSpoolDir keeps the audit events and mails still to be sent: on
 // disk, so that what a receiver that was down missed survives a reboot.

@@ -29,12 +29,16 @@ type Store struct {
 	wallClock bool
 }
 
+// DefaultDir is the run directory of an installed module (rundir=).
+const DefaultDir = "/run/pam-accesscontrol"
+
 // The kinds of state, one subdirectory each.
 const (
 	decisionsDir = "decisions"
 	approvedDir  = "approved"
 	pendingDir   = "pending"
 	pinsDir      = "pins"
+	grantsDir    = "granted"
 	lockSuffix   = ".lock"
 	numberLock   = "number" + lockSuffix
 )

@@ -530,3 +530,57 @@ func BenchmarkDecision(b *testing.B) {
 		}
 	}
 }
+
+func TestGrants(t *testing.T) {
+	s, c := openTest(t)
+	g := Grant{OwnerUID: 1000, OwnerName: "root", User: "alice", RHost: "192.0.2.1", Until: c.now().Add(8 * time.Hour), LoginID: "L1"}
+	if err := s.AddGrant(g); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name        string
+		uid         uint32
+		user, rhost string
+		maxAge      time.Duration
+		want        bool
+	}{
+		{"the owner, the user, the host", 1000, "alice", "192.0.2.1", 8 * time.Hour, true},
+		{"another desktop owner", 1001, "alice", "192.0.2.1", 8 * time.Hour, false},
+		{"another user", 1000, "bob", "192.0.2.1", 8 * time.Hour, false},
+		{"another host", 1000, "alice", "192.0.2.2", 8 * time.Hour, false},
+		{"ASK_REMEMBER off now", 1000, "alice", "192.0.2.1", 0, false},
+		{"ASK_REMEMBER lowered below its age", 1000, "alice", "192.0.2.1", time.Minute, true},
+	} {
+		if _, ok := s.Granted(tt.uid, tt.user, tt.rhost, tt.maxAge); ok != tt.want {
+			t.Errorf("%s: granted %v, want %v", tt.name, ok, tt.want)
+		}
+	}
+	c.add(2 * time.Minute)
+	if _, ok := s.Granted(1000, "alice", "192.0.2.1", time.Minute); ok {
+		t.Error("granted past a lowered ASK_REMEMBER")
+	}
+	if _, ok := s.Granted(1000, "alice", "192.0.2.1", 8*time.Hour); !ok {
+		t.Error("not granted within its hours")
+	}
+	if err := s.AddGrant(Grant{OwnerUID: 1000, User: "bob", RHost: "", Until: c.now().Add(time.Hour)}); err == nil {
+		t.Error("a grant for any host was kept")
+	}
+	s.AddGrant(Grant{OwnerUID: 1000, User: "bob", RHost: "192.0.2.9", Until: c.now().Add(time.Hour)})
+	if all, err := s.Grants(); err != nil || len(all) != 2 || all[0].User != "bob" {
+		t.Errorf("Grants = %+v, %v; want bob's (ends first), then alice's", all, err)
+	}
+	revoked, err := s.RevokeGrants(func(g Grant) bool { return g.User == "alice" })
+	if err != nil || len(revoked) != 1 || revoked[0].User != "alice" {
+		t.Errorf("RevokeGrants = %+v, %v", revoked, err)
+	}
+	if _, ok := s.Granted(1000, "alice", "192.0.2.1", 8*time.Hour); ok {
+		t.Error("granted after its revocation")
+	}
+	c.add(8 * time.Hour)
+	if _, ok := s.Granted(1000, "bob", "192.0.2.9", 168*time.Hour); ok {
+		t.Error("granted past its Until")
+	}
+	if all, _ := s.Grants(); len(all) != 0 {
+		t.Errorf("expired grants listed: %+v", all)
+	}
+}
