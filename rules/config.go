@@ -69,8 +69,8 @@ type Settings struct {
 	// login's user and host for that long; 0, the default, offers no such
 	// answer
 	AskRemember time.Duration
-	MailServer  string  // MAILSERVER: the SMTP relay, host[:port]
-	MailFrom    string  // MAIL_FROM: the sender of mails; "" for the original's pam-accesscontrol@localhost
+	MailServer  string // MAILSERVER: the SMTP relay, host[:port]
+	MailFrom    string // MAIL_FROM: the sender of mails; "" for the original's pam-accesscontrol@localhost
 	// MAIL_TLS:STARTTLS: the relay must encrypt, with a certificate that
 	// chains to MAIL_CA (the system's CAs when ""); off: plain SMTP, as the
 	// original spoke
