@@ -24,6 +24,8 @@ var verbs = []struct {
 	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", runPamConfigure},
 	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", runPamClean},
 	{"migrate-python", "[--interpreter PATH] [--dry-run] [SERVICE…]  run pam_python.so scripts through pam-accesscontrol's interpreter= instead", runMigratePython},
+	{"ask-grants", "[--rundir DIR]  the hosts desktop owners allowed for hours (ASK_REMEMBER)", runAskGrants},
+	{"ask-revoke", "--user USER | --host HOST | --all [--rundir DIR] [--conf FILE]  take such grants back", runAskRevoke},
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   [--ruser USER] [--tty TTY] [--opa-answer KEY=VALUE]…\n" +
 		"                   decide one login and show why", runExplain},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -381,4 +382,64 @@ func TestAskUnanswered(t *testing.T) {
 			t.Errorf("nobody was asked, yet a line says %q:\n%s", dbusapi.ErrUnanswered.Error(), strings.Join(all, "\n"))
 		}
 	})
+}
+
+// TestAskRemember (issue 17): with ASK_REMEMBER the desktop owner's "Allow
+// for 8 h" lets the user in from that host without a question, through the
+// real module, helper, system bus and notifier protocol; another host is
+// asked; pam-accesscontrol ask-revoke takes the grant back, and the next
+// login is asked again; each step is in the audit trail.
+func TestAskRemember(t *testing.T) {
+	base := "SSH ASK GROUP g\nASK_TIMEOUT:2\nASK_REMEMBER:8\n"
+	w, p := askWorld(t, base)
+	audit := filepath.Join(w.dir, "audit.jsonl")
+	must(t, os.WriteFile(w.rules, []byte(base+"AUDIT_LOG:"+audit+"\n"), 0o644))
+	runDir := filepath.Join(w.dir, "run")
+
+	p.set(dbusapi.AllowRemember)
+	if !sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt") {
+		t.Fatal("allowed for 8 h, yet refused")
+	}
+	if asked, _ := p.counts(); asked != 1 || p.asked[0].Remember != 8 {
+		t.Fatalf("asked %d times, offered %+v", asked, p.asked)
+	}
+	p.set(dbusapi.Deny)
+	mark := sink.Mark()
+	if !sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt") {
+		t.Fatalf("granted for 8 h, yet refused:\n%s", strings.Join(sink.Since(mark), "\n"))
+	}
+	if asked, _ := p.counts(); asked != 1 {
+		t.Errorf("asked again (%d) within the grant", asked)
+	}
+	if len(grep(sink.Since(mark), `OPEN for "u01"`, `allowed by the desktop owner "root" for this host until`, "(ASK_REMEMBER)")) != 1 {
+		t.Errorf("no decision line naming the grant:\n%s", strings.Join(sink.Since(mark), "\n"))
+	}
+	if sshLogin(t, w, "u01", "10.0.0.6", "acct_mgmt") {
+		t.Error("another host got in by the grant")
+	}
+	if sshLogin(t, w, "u02", "10.0.0.5", "acct_mgmt") {
+		t.Error("another user got in by the grant")
+	}
+
+	out, err := exec.Command(cli, "ask-grants", "--rundir", runDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"u01" from "10.0.0.5": allowed by "root" (uid 0) until`) {
+		t.Errorf("ask-grants: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(cli, "ask-revoke", "--rundir", runDir, "--conf", w.rules, "--user", "u01").CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "revoked:") {
+		t.Fatalf("ask-revoke: %v\n%s", err, out)
+	}
+	asked, _ := p.counts()
+	if sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt") {
+		t.Error("got in after the grant was revoked")
+	}
+	if now, _ := p.counts(); now != asked+1 {
+		t.Errorf("not asked after the revocation (%d questions, were %d)", now, asked)
+	}
+	events := string(mustRead(t, audit))
+	for _, kind := range []string{"ask_grant", "ask_granted", "ask_revoke"} {
+		if !strings.Contains(events, `"event":"`+kind+`"`) {
+			t.Errorf("no %s event in the audit trail:\n%s", kind, events)
+		}
+	}
 }

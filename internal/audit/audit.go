@@ -14,11 +14,17 @@ import (
 
 // Kinds of event.
 const (
-	Decision      = "decision"
-	SessionOpen   = "session_open"
-	SessionClose  = "session_close"
-	AskQuestion   = "ask_question"
-	AskAnswer     = "ask_answer"
+	Decision     = "decision"
+	SessionOpen  = "session_open"
+	SessionClose = "session_close"
+	AskQuestion  = "ask_question"
+	AskAnswer    = "ask_answer"
+	// ASK_REMEMBER: the desktop owner allowed a user from a host for
+	// hours (grant), a login got in by that (granted), an admin took
+	// grants back (revoke)
+	AskGrant      = "ask_grant"
+	AskGranted    = "ask_granted"
+	AskRevoke     = "ask_revoke"
 	ConfigRefused = "config_refused"
 	// OPA gave no usable answer: OPA_FALLBACK decided, or the last OPEN
 	// OPA gave stood (OPA_CACHE); internal/opa names them too.

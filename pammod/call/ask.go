@@ -8,6 +8,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
@@ -47,6 +48,20 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 		return fallback(why)
 	}
 
+	who := logging.Quote(owner.User)
+	remember := c.cfg.Settings.AskRemember
+	if login.RHost == "" {
+		remember = 0 // a grant is for one host
+	}
+	if g, ok := c.store.Granted(owner.UID, login.User, login.RHost, remember); ok {
+		until := g.Until.Format("2006-01-02 15:04")
+		c.auditEvent(audit.Event{Kind: audit.AskGranted, User: login.User, Verdict: rules.Open.String(),
+			Reason: fmt.Sprintf("allowed by %s for this host until %s", owner.User, until)})
+		d.Verdict, d.Reason = rules.Open, fmt.Sprintf("%s; allowed by the desktop owner %s for this host until %s (ASK_REMEMBER)", base, who, until)
+		uid := owner.UID
+		return outcome{Decision: d, approvedBy: &uid}
+	}
+
 	timeout := c.cfg.Settings.AskTimeout
 	c.auditEvent(audit.Event{Kind: audit.AskQuestion, User: login.User, Reason: "asking " + owner.User})
 	// a little longer than the countdown, for the answer to travel, but
@@ -55,13 +70,12 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 	askCtx, cancelAsk := context.WithTimeout(context.Background(), wait)
 	defer cancelAsk()
 	answer, err := c.Asker.Ask(askCtx, owner, dbusapi.Request{User: login.User, RHost: login.RHost,
-		Service: login.Service, Timeout: uint32(timeout / time.Second)})
+		Service: login.Service, Timeout: uint32(timeout / time.Second), Remember: uint32(remember / time.Hour)})
 	said := string(answer)
 	if err != nil {
 		said = "no answer: " + err.Error()
 	}
 	c.auditEvent(audit.Event{Kind: audit.AskAnswer, User: login.User, Verdict: said, Reason: "asked " + owner.User})
-	who := logging.Quote(owner.User)
 	switch {
 	case errors.Is(err, dbusapi.ErrWrongOwner):
 		// an attack, not an absence: never ASK_FALLBACK:OPEN
@@ -74,10 +88,29 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 		d.Verdict, d.Reason = rules.Open, base+"; allowed by the desktop owner "+who
 		uid := owner.UID
 		return outcome{Decision: d, approvedBy: &uid}
+	case answer == dbusapi.AllowRemember && remember > 0:
+		d.Verdict, d.Reason = rules.Open, fmt.Sprintf("%s; allowed by the desktop owner %s, and this host for %d h", base, who, int(remember.Hours()))
+		c.grant(login, owner, remember)
+		uid := owner.UID
+		return outcome{Decision: d, approvedBy: &uid}
 	case answer == dbusapi.Deny:
 		return closed("denied by the desktop owner " + who)
 	}
 	return closed(fmt.Sprintf("the desktop owner %s did not answer in %v", who, timeout))
+}
+
+// grant keeps the owner's "allow this host for hours" (ASK_REMEMBER). A
+// grant that cannot be kept costs the next login a question, not this one
+// its answer.
+func (c *call) grant(login rules.Login, owner logind.Desktop, hours time.Duration) {
+	g := loginstate.Grant{OwnerUID: owner.UID, OwnerName: owner.User, User: login.User, RHost: login.RHost,
+		Until: c.Now().Add(hours), LoginID: c.loginID}
+	if err := c.store.AddGrant(g); err != nil {
+		c.Log.Error("keeping the desktop owner's grant for %s from %s: %v (the next login is asked)", logging.Quote(login.User), logging.Quote(login.RHost), err)
+		return
+	}
+	c.auditEvent(audit.Event{Kind: audit.AskGrant, User: login.User, Verdict: rules.Open.String(),
+		Reason: fmt.Sprintf("%s allowed this host for %d h, until %s", owner.User, int(hours.Hours()), g.Until.Format("2006-01-02 15:04"))})
 }
 
 // rememberApproval keeps an approved login, so that the same user from the

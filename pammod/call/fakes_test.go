@@ -137,6 +137,7 @@ type fakeAsker struct {
 	askErr   error
 	onAsk    func()
 	asked    int
+	last     dbusapi.Request // the last question
 	informed []dbusapi.Event
 }
 
@@ -147,8 +148,9 @@ func (a *fakeAsker) DesktopOwner(context.Context) (logind.Desktop, bool, error) 
 	return *a.owner, true, a.ownerErr
 }
 
-func (a *fakeAsker) Ask(context.Context, logind.Desktop, dbusapi.Request) (dbusapi.Decision, error) {
+func (a *fakeAsker) Ask(_ context.Context, _ logind.Desktop, r dbusapi.Request) (dbusapi.Decision, error) {
 	a.asked++
+	a.last = r
 	if a.onAsk != nil {
 		a.onAsk()
 	}

@@ -253,6 +253,66 @@ func TestApprovedLoginsAreNotAskedAgain(t *testing.T) {
 	}
 }
 
+// TestAskRemember: the desktop owner's "allow this host for 8 h" lets the
+// user in from that host without a question, for 8 hours, while that
+// owner is at the desktop; from another host, for another owner, with
+// nobody at the desktop, once ASK_REMEMBER is off or the hours are over,
+// the question is asked (or the fallback decides) as before.
+func TestAskRemember(t *testing.T) {
+	conf := "DEFAULT:CLOSE\nASK_REMEMBER:8\nSSHD ASK GROUP lp\n"
+	h := newHost(t, conf)
+	dora := &logind.Desktop{User: "dora", UID: 1000, Type: "x11"}
+	h.asker = &fakeAsker{owner: dora, answer: dbusapi.AllowRemember}
+	pid := int32(10)
+	login := func(rhost string) int32 {
+		pid++
+		h.proc(pid, 1, 0)
+		return h.call(auth, pid, &fakePAM{user: "carol"}, rhost, 0)
+	}
+	if got := login("192.0.2.7"); got != protocol.PAMSuccess || h.asker.last.Remember != 8 {
+		t.Fatalf("first login: %d, offered %d h", got, h.asker.last.Remember)
+	}
+	if len(h.log.grep("allowed by the desktop owner \"dora\", and this host for 8 h")) != 1 {
+		t.Errorf("no line says the grant:\n%s", strings.Join(h.log.lines, "\n"))
+	}
+	h.asker.answer = dbusapi.Deny
+	h.now = h.now.Add(7 * time.Hour)
+	if got := login("192.0.2.7"); got != protocol.PAMSuccess || h.asker.asked != 1 {
+		t.Fatalf("7 h later, same host: %d, asked %d times; want in without a question", got, h.asker.asked)
+	}
+	if len(h.log.grep("for this host until 2026-11-29 20:00 (ASK_REMEMBER)")) != 1 {
+		t.Errorf("no line says the grant let it in:\n%s", strings.Join(h.log.lines, "\n"))
+	}
+	for _, tt := range []struct {
+		name  string
+		setup func()
+		rhost string
+		asked int // questions so far after it
+	}{
+		{"another host", func() {}, "192.0.2.8", 2},
+		{"another desktop owner", func() { h.asker.owner = &logind.Desktop{User: "erin", UID: 1001} }, "192.0.2.7", 3},
+		{"nobody at the desktop (ASK_FALLBACK:CLOSE)", func() { h.asker.owner = nil }, "192.0.2.7", 3},
+		{"ASK_REMEMBER off now", func() { h.asker.owner = dora; h.write("rules.conf", "DEFAULT:CLOSE\nSSHD ASK GROUP lp\n") }, "192.0.2.7", 4},
+		{"the hours over", func() { h.write("rules.conf", conf); h.now = h.now.Add(2 * time.Hour) }, "192.0.2.7", 5},
+	} {
+		tt.setup()
+		if got := login(tt.rhost); got == protocol.PAMSuccess || h.asker.asked != tt.asked {
+			t.Errorf("%s: %d, asked %d times, want refused after %d", tt.name, got, h.asker.asked, tt.asked)
+		}
+	}
+	// the offer is made only where it can be kept, and only its answer counts
+	h.write("rules.conf", "DEFAULT:CLOSE\nSSHD ASK GROUP lp\n")
+	h.asker.answer = dbusapi.AllowRemember
+	if got := login("192.0.2.9"); got == protocol.PAMSuccess || h.asker.last.Remember != 0 {
+		t.Errorf("allow-remember without the offer: %d (offered %d h); want refused", got, h.asker.last.Remember)
+	}
+	h.write("rules.conf", conf)
+	h.asker.answer = dbusapi.Deny
+	if login(""); h.asker.last.Remember != 0 {
+		t.Errorf("offered %d h for no remote host", h.asker.last.Remember)
+	}
+}
+
 func TestPIN(t *testing.T) {
 	tests := []struct {
 		name    string
