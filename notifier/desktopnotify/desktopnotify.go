@@ -33,6 +33,9 @@ const (
 	Summary = "Allow this login?"
 	// refresh is how often the time left is brought up to date.
 	refresh = 5 * time.Second
+	// callTimeout bounds each call to the server: one that hangs must cost
+	// the owner a window, not the whole countdown
+	callTimeout = 2 * time.Second
 )
 
 // ErrNoActions means there is no notification server on the session bus,
@@ -53,6 +56,8 @@ type server struct {
 }
 
 func (a Asker) server(ctx context.Context) (server, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	var owner string
 	if err := a.Conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner); err != nil {
 		return server{}, fmt.Errorf("%w (%v)", ErrNoActions, err)
@@ -136,6 +141,8 @@ func answer(s *dbus.Signal, owner string, id uint32, offered bool) (dbusapi.Deci
 
 // notify shows the question, or brings notification id (not 0) up to date.
 func (a Asker) notify(ctx context.Context, srv server, id uint32, r dbusapi.Request, left time.Duration) (uint32, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	hints := map[string]dbus.Variant{
 		"urgency":  dbus.MakeVariant(byte(2)), // critical: it stays until answered
 		"resident": dbus.MakeVariant(false),

@@ -285,3 +285,24 @@ func TestAskRemember(t *testing.T) {
 		})
 	}
 }
+
+// TestHungServer: a notification server that does not answer costs a
+// couple of seconds, then the notifier asks in its window: the countdown
+// is not spent waiting for it.
+func TestHungServer(t *testing.T) {
+	m := startServer(t, "actions body")
+	if err := m.mock.Call("org.freedesktop.DBus.Mock.AddMethod", 0, iface, "GetCapabilities", "", "as",
+		"import time\ntime.sleep(20)\nret = ['actions']").Err; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := Asker{Conn: m.conn}.Ask(ctx, request)
+	if !errors.Is(err, ErrNoActions) {
+		t.Errorf("a hung server: %v, want ErrNoActions", err)
+	}
+	if took := time.Since(start); took > callTimeout+time.Second {
+		t.Errorf("took %v", took)
+	}
+}

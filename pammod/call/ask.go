@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
@@ -50,8 +51,10 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 
 	who := logging.Quote(owner.User)
 	remember := c.cfg.Settings.AskRemember
-	if login.RHost == "" {
-		remember = 0 // a grant is for one host
+	if net.ParseIP(login.RHost) == nil {
+		// a grant is for one host, by its address: a name is what its
+		// reverse DNS says, which whoever owns the address may choose
+		remember = 0
 	}
 	if g, ok := c.store.Granted(owner.UID, login.User, login.RHost, remember); ok {
 		until := g.Until.Format("2006-01-02 15:04")

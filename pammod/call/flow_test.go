@@ -311,6 +311,9 @@ func TestAskRemember(t *testing.T) {
 	if login(""); h.asker.last.Remember != 0 {
 		t.Errorf("offered %d h for no remote host", h.asker.last.Remember)
 	}
+	if login("trusted.example.org"); h.asker.last.Remember != 0 {
+		t.Errorf("offered %d h for a host name (its reverse DNS could be anyone's)", h.asker.last.Remember)
+	}
 }
 
 func TestPIN(t *testing.T) {
