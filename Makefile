@@ -14,13 +14,13 @@ export PATH := $(dir $(GO)):$(PATH)
 
 # Debian packages, by what needs them.
 BUILD_DEBS := gcc libc6-dev libpam0g-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
-              libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+              libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
 # make deb and make rpm: dpkg-shlibdeps, and rpm for its elfdeps
 PKG_DEBS   := dpkg-dev rpm
 TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
-              libnss-extrausers systemd
+              libnss-extrausers systemd weston
 # Debian packages whose files tests run but that are never installed
 # (test/debfiles.sh): pam-python's source for its own test.py, and
 # libpam-mklocaluser, a pam_python module whose install would add itself
@@ -102,6 +102,8 @@ build: deps-build $(BUILD)/pam_accesscontrol.so
 	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol ./installer
 	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol-helper ./pammod/helper
 	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol-notifier ./notifier
+	@# GLFW is built for X11 or for Wayland: the notifier twice
+	$(GO) build -trimpath -buildmode=pie -tags wayland -o $(BUILD)/pam-accesscontrol-notifier-wayland ./notifier
 
 $(BUILD)/pam_accesscontrol.so: $(SHIM_SRC) pammod/shim.h pammod/pam_accesscontrol.map
 	@mkdir -p $(BUILD)
@@ -156,7 +158,9 @@ INSTALLED_BASE = \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/mail/mail-notification.conf:examples/mail/mail-notification.conf:0644 \
 	$(PREFIX)/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf:examples/mail/login-mail-mapping.conf:0644
 INSTALLED_NOTIFIER = \
-	$(PREFIX)/bin/pam-accesscontrol-notifier:$(BUILD)/pam-accesscontrol-notifier:0755 \
+	$(PREFIX)/bin/pam-accesscontrol-notifier:notifier/pam-accesscontrol-notifier.sh:0755 \
+	$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-notifier-x11:$(BUILD)/pam-accesscontrol-notifier:0755 \
+	$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-notifier-wayland:$(BUILD)/pam-accesscontrol-notifier-wayland:0755 \
 	$(PREFIX)/share/man/man1/pam-accesscontrol-notifier.1:notifier/pam-accesscontrol-notifier.1:0644 \
 	$(PREFIX)/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf:notifier/org.pamaccesscontrol.Notifier.conf:0644 \
 	$(SYSCONF)/xdg/autostart/pam-accesscontrol-notifier.desktop:notifier/pam-accesscontrol-notifier.desktop:0644

@@ -45,8 +45,9 @@ func TestDeb(t *testing.T) {
 		strings.Contains(d, "libgl") || strings.Contains(d, "libx11") {
 		t.Errorf("pam-accesscontrol depends on %q: want libc6 and libpam0g, no GUI library", d)
 	}
-	if d := field(notifier, "Depends"); !strings.Contains(d, "pam-accesscontrol (= ") || !strings.Contains(d, "libgl1") || !strings.Contains(d, "libx11-6") {
-		t.Errorf("pam-accesscontrol-notifier depends on %q: want this pam-accesscontrol, libgl1 and libx11-6", d)
+	if d := field(notifier, "Depends"); !strings.Contains(d, "pam-accesscontrol (= ") || !strings.Contains(d, "libgl1") || !strings.Contains(d, "libx11-6") ||
+		!strings.Contains(d, "libwayland-client0") || !strings.Contains(d, "libxkbcommon0") || !strings.Contains(d, "libxcursor1") {
+		t.Errorf("pam-accesscontrol-notifier depends on %q: want this pam-accesscontrol, what both builds link (libgl1, libx11-6, libwayland-client0) and what GLFW opens (libxkbcommon0, libxcursor1…)", d)
 	}
 	contents, err := exec.Command("dpkg-deb", "-c", base).Output()
 	must(t, err)
@@ -203,7 +204,8 @@ func TestRPM(t *testing.T) {
 	if r := query(base, "--requires"); !strings.Contains(r, "libpam.so.0()(64bit)") || !strings.Contains(r, "libc.so.6()") || strings.Contains(r, "libGL") || strings.Contains(r, "libX11") {
 		t.Errorf("pam-accesscontrol requires:\n%s\nwant libc and libpam, no GUI library", r)
 	}
-	if r := query(notifier, "--requires"); !strings.Contains(r, "pam-accesscontrol = ") || !strings.Contains(r, "libGL.so.1") || !strings.Contains(r, "libX11.so.6") {
+	if r := query(notifier, "--requires"); !strings.Contains(r, "pam-accesscontrol = ") || !strings.Contains(r, "libGL.so.1") || !strings.Contains(r, "libX11.so.6") ||
+		!strings.Contains(r, "libxkbcommon.so.0()(64bit)") {
 		t.Errorf("pam-accesscontrol-notifier requires:\n%s\nwant this pam-accesscontrol, libGL and libX11", r)
 	}
 	if c := query(base, "--configfiles"); !strings.Contains(c, "/etc/pam-accesscontrol.d/pam-accesscontrol.conf") {
@@ -267,7 +269,8 @@ func TestMakeInstall(t *testing.T) {
 	}
 	make("install")
 	for _, f := range []string{"usr/sbin/pam-accesscontrol", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper",
-		"usr/bin/pam-accesscontrol-notifier", "usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf",
+		"usr/bin/pam-accesscontrol-notifier", "usr/libexec/pam-accesscontrol/pam-accesscontrol-notifier-x11",
+		"usr/libexec/pam-accesscontrol/pam-accesscontrol-notifier-wayland", "usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf",
 		"etc/xdg/autostart/pam-accesscontrol-notifier.desktop", "usr/share/man/man8/pam-accesscontrol.8",
 		"usr/share/man/man8/pam_accesscontrol.8", "usr/share/man/man5/pam-accesscontrol.conf.5",
 		"usr/share/bash-completion/completions/pam-accesscontrol",
@@ -328,6 +331,54 @@ func TestSystemdUnits(t *testing.T) {
 	out, err := exec.Command("systemd-analyze", append([]string{"verify", "--root=" + dest, "--man=no"}, ours...)...).CombinedOutput()
 	if err != nil || len(out) != 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestNotifierLauncher: the installed pam-accesscontrol-notifier starts
+// the Wayland build in a Wayland session and the X11 build otherwise,
+// whether run by its path (the autostart entry) or found in PATH.
+func TestNotifierLauncher(t *testing.T) {
+	testenv.Root(t)
+	dest := t.TempDir()
+	if out, err := exec.Command("make", "--no-print-directory", "-C", "..", "install", "DESTDIR="+dest, "BUILD="+buildDir).CombinedOutput(); err != nil {
+		t.Fatalf("make install: %v\n%s", err, out)
+	}
+	libexec := filepath.Join(dest, "usr/libexec/pam-accesscontrol")
+	for _, build := range []string{"x11", "wayland"} {
+		// a stand-in that says which build started, and with what
+		must(t, os.WriteFile(filepath.Join(libexec, "pam-accesscontrol-notifier-"+build), []byte("#!/bin/sh\necho "+build+" \"$@\"\n"), 0o755))
+	}
+	bin := filepath.Join(dest, "usr/bin")
+	launch := func(byPath bool, env ...string) string {
+		name := filepath.Join(bin, "pam-accesscontrol-notifier")
+		if !byPath {
+			name = "pam-accesscontrol-notifier"
+		}
+		cmd := exec.Command("/bin/sh", "-c", `exec "$0" --x`, name)
+		cmd.Env = append(withoutDisplays(os.Environ()), append(env, "PATH="+bin+":/usr/bin:/bin")...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("the launcher: %v\n%s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	for _, tt := range []struct {
+		name   string
+		byPath bool
+		env    []string
+		want   string
+	}{
+		{"X11 session", true, []string{"DISPLAY=:0"}, "x11 --x"},
+		{"Wayland session", true, []string{"WAYLAND_DISPLAY=wayland-0", "DISPLAY=:0"}, "wayland --x"},
+		{"Wayland session, found in PATH", false, []string{"WAYLAND_DISPLAY=wayland-0"}, "wayland --x"},
+	} {
+		if got := launch(tt.byPath, tt.env...); got != tt.want {
+			t.Errorf("%s: started %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	must(t, os.Remove(filepath.Join(libexec, "pam-accesscontrol-notifier-wayland")))
+	if got := launch(true, "WAYLAND_DISPLAY=wayland-0"); got != "x11 --x" {
+		t.Errorf("no Wayland build: started %q, want the X11 one (XWayland)", got)
 	}
 }
 

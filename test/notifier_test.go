@@ -129,6 +129,13 @@ func TestNotifierUnderXvfb(t *testing.T) {
 // the system bus.
 func startRealNotifier(t *testing.T, w *numberWorld, display, caps string) (*testbus.Bus, *exec.Cmd) {
 	t.Helper()
+	return startNotifier(t, w, "pam-accesscontrol-notifier", []string{"DISPLAY=" + display}, caps)
+}
+
+// startNotifier is startRealNotifier with the build's program binary
+// (the X11 or the Wayland build) and the display server's variables env.
+func startNotifier(t *testing.T, w *numberWorld, binary string, env []string, caps string) (*testbus.Bus, *exec.Cmd) {
+	t.Helper()
 	session, err := testbus.StartBus() // the desktop's session bus, for notifications and the tray
 	must(t, err)
 	t.Cleanup(session.Stop)
@@ -147,8 +154,8 @@ func startRealNotifier(t *testing.T, w *numberWorld, display, caps string) (*tes
 	waitForName(t, session.Address, "org.freedesktop.Notifications")
 
 	home := t.TempDir()
-	notifier := exec.Command(filepath.Join(buildDir, "pam-accesscontrol-notifier"))
-	notifier.Env = append(os.Environ(), "DISPLAY="+display, "DBUS_SYSTEM_BUS_ADDRESS="+w.bus.Address,
+	notifier := exec.Command(filepath.Join(buildDir, binary))
+	notifier.Env = append(append(withoutDisplays(os.Environ()), env...), "DBUS_SYSTEM_BUS_ADDRESS="+w.bus.Address,
 		"DBUS_SESSION_BUS_ADDRESS="+session.Address, "HOME="+home, "LANG=C.UTF-8")
 	logf, err := os.Create(filepath.Join(home, "notifier.log"))
 	must(t, err)
@@ -172,6 +179,18 @@ func startRealNotifier(t *testing.T, w *numberWorld, display, caps string) (*tes
 		time.Sleep(100 * time.Millisecond)
 	}
 	return session, notifier
+}
+
+// withoutDisplays is env without the variables that name a display server:
+// the notifier must find the one the test gives it, and no other.
+func withoutDisplays(env []string) []string {
+	var out []string
+	for _, e := range env {
+		if !strings.HasPrefix(e, "DISPLAY=") && !strings.HasPrefix(e, "WAYLAND_DISPLAY=") && !strings.HasPrefix(e, "XDG_RUNTIME_DIR=") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // waitForName waits until name has an owner on the bus at addr.

@@ -30,7 +30,7 @@ trap 'rm -rf "$work"' EXIT
 # is_binary: whether a file of the lists is an ELF object (stripped,
 # and what the dependencies are read from)
 is_binary() {
-	case $1 in *.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-notifier) return 0 ;; esac
+	case $1 in *.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-notifier | */pam-accesscontrol-notifier-wayland) return 0 ;; esac
 	return 1
 }
 
@@ -60,6 +60,28 @@ depends() {
 		for b in $(binaries "$1"); do readlink -f "$b"; done | "$elfdeps" --requires | sort -u | paste -sd, - | sed 's/,/, /g'
 		;;
 	esac
+}
+
+# dlopened are the libraries the notifier's toolkit (GLFW 3.3: x11_init.c,
+# wl_init.c, egl_context.c) opens at run time, which no linker table names;
+# their packages are found as for linked ones: by who ships the soname.
+dlopened="libX11-xcb.so.1 libXcursor.so.1 libXi.so.6 libXinerama.so.1 libXrandr.so.2 libXrender.so.1 libXxf86vm.so.1
+libEGL.so.1 libwayland-cursor.so.0 libwayland-egl.so.1 libxkbcommon.so.0"
+
+# dlopen_depends lists, comma-separated, the dependencies of dlopened
+dlopen_depends() {
+	out=""
+	for so in $dlopened; do
+		case $format in
+		deb)
+			pkg=$(dpkg -S "*/$so" 2>/dev/null | head -n1 | cut -d: -f1)
+			[ -n "$pkg" ] || { echo "package.sh: no installed package has $so (the notifier opens it)" >&2; exit 1; }
+			;;
+		rpm) pkg="$so()(64bit)" ;;
+		esac
+		out="$out${out:+, }$pkg"
+	done
+	echo "$out"
 }
 
 # yaml writes package $1's nfpm description: the template filled in, then
@@ -101,7 +123,7 @@ yaml() {
 }
 
 base_deps=$(depends "$INSTALLED_BASE")
-notifier_deps=$(depends "$INSTALLED_NOTIFIER")
+notifier_deps="$(depends "$INSTALLED_NOTIFIER"), $(dlopen_depends)"
 case $format in
 deb) self="pam-accesscontrol (= $VERSION)" ;;
 rpm) self="pam-accesscontrol = $VERSION" ;;
