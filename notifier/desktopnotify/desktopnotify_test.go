@@ -65,19 +65,28 @@ func startServer(t *testing.T, caps string) *mockServer {
 	return &mockServer{addr: bus.Address, conn: conn, mock: conn.Object(busName, path)}
 }
 
+// call is one call the mock server got.
+type call struct {
+	At     uint64
+	Method string
+	Args   []dbus.Variant
+}
+
+// calls are the calls the server got, oldest first.
+func (m *mockServer) calls(t *testing.T) []call {
+	t.Helper()
+	var calls []call
+	if err := m.mock.Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls); err != nil {
+		t.Fatal(err)
+	}
+	return calls
+}
+
 // notifies returns the Notify calls the server got: their id argument
 // (replaces_id), body and actions.
 func (m *mockServer) notifies(t *testing.T) (bodies []string, actions [][]string, replaces []uint32) {
 	t.Helper()
-	var calls []struct {
-		At     uint64
-		Method string
-		Args   []dbus.Variant
-	}
-	if err := m.mock.Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range calls {
+	for _, c := range m.calls(t) {
 		if c.Method == "Notify" {
 			replaces = append(replaces, c.Args[1].Value().(uint32))
 			bodies = append(bodies, c.Args[4].Value().(string))
@@ -89,16 +98,8 @@ func (m *mockServer) notifies(t *testing.T) (bodies []string, actions [][]string
 
 // closes counts the CloseNotification calls.
 func (m *mockServer) closes(t *testing.T) int {
-	var calls []struct {
-		At     uint64
-		Method string
-		Args   []dbus.Variant
-	}
-	if err := m.mock.Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls); err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, c := range calls {
+	for _, c := range m.calls(t) {
 		if c.Method == "CloseNotification" {
 			n++
 		}
