@@ -95,7 +95,7 @@ opa-tool: check-go
 CFLAGS  ?= -O2 -g
 SHIM_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SHIM_LDFLAGS := -shared -Wl,--version-script=pammod/pam_accesscontrol.map -Wl,-z,relro,-z,now,-z,noexecstack
-SHIM_SRC := pammod/pam_accesscontrol.c pammod/wire.c pammod/serve.c
+SHIM_SRC := pammod/pam_accesscontrol.c pammod/wire.c pammod/serve.c pammod/authwatch.c
 
 # Go's build cache makes the Go programs cheap to rebuild every time.
 build: deps-build $(BUILD)/pam_accesscontrol.so

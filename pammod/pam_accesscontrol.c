@@ -278,6 +278,7 @@ static int send_call(pam_handle_t *pamh, int sock, int fn, int flags, int argc, 
 	wb_str(&b, item(pamh, PAM_RUSER));
 	wb_str(&b, item(pamh, PAM_TTY));
 	wb_str(&b, login_id(pamh));
+	wb_int(&b, authwatch_outcome(pamh));
 	int r = wire_send(sock, &b, dl, why);
 	wb_free(&b);
 	return r;
@@ -581,6 +582,7 @@ static int run_helper(pam_handle_t *pamh, int fn, int flags, int argc, const cha
 
 PAMAC_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+	authwatch_arm(pamh);
 	return run_helper(pamh, FN_AUTH, flags, argc, argv, NULL);
 }
 

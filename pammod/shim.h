@@ -13,7 +13,7 @@
 /* Built with -fvisibility=hidden: only the six entry points are exported. */
 #define PAMAC_EXPORT __attribute__((visibility("default")))
 
-#define PAMAC_PROTOCOL_VERSION 2
+#define PAMAC_PROTOCOL_VERSION 3
 #define PAMAC_MAX_FRAME (64 * 1024)
 #define PAMAC_MAX_FIELDS 80 /* a conversation of PAM_MAX_NUM_MSG messages is 65 */
 
@@ -85,6 +85,18 @@ void msg_free(struct msg *m);
 const char *login_id(pam_handle_t *pamh);
 /* keep_login_id keeps a copy of id on the handle; a PAM code. */
 int keep_login_id(pam_handle_t *pamh, const char *id);
+
+/* How the application's last pam_authenticate on the handle ended, as
+ * authwatch.c sees it (protocol/messages.go's AuthOutcome: the two must
+ * agree). */
+enum { AUTH_NOT_SEEN = 0, AUTH_SUCCEEDED = 1, AUTH_FAILED = 2, AUTH_UNKNOWN = 3 };
+#define PAMAC_AUTHWATCH_KEY PAMAC_DATA_PREFIX "authwatch"
+
+/* authwatch_arm starts watching the outcome of the handle's
+ * pam_authenticate calls: called from our auth line. */
+void authwatch_arm(pam_handle_t *pamh);
+/* authwatch_outcome is how the last one ended: AUTH_*. */
+int authwatch_outcome(pam_handle_t *pamh);
 
 /* A pam_python script's pam_sm_end runs at pam_end, from the cleanup of
  * this PAM data: the module line's arguments, and the script's module state

@@ -9,7 +9,6 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
@@ -93,37 +92,48 @@ func (c *call) ask(login rules.Login, d rules.Decision) outcome {
 		return outcome{Decision: d, approvedBy: &uid}
 	case answer == dbusapi.AllowRemember && remember > 0:
 		d.Verdict, d.Reason = rules.Open, fmt.Sprintf("%s; allowed by the desktop owner %s, and this host for %d h", base, who, int(remember.Hours()))
-		c.grant(login, owner, remember)
 		uid := owner.UID
-		return outcome{Decision: d, approvedBy: &uid}
+		g := loginstate.Grant{OwnerUID: owner.UID, OwnerName: owner.User, User: login.User, RHost: login.RHost,
+			Until: c.Now().Add(remember), LoginID: c.loginID}
+		return outcome{Decision: d, approvedBy: &uid, grant: &g}
 	case answer == dbusapi.Deny:
 		return closed("denied by the desktop owner " + who)
 	}
 	return closed(fmt.Sprintf("the desktop owner %s did not answer in %v", who, timeout))
 }
 
-// grant keeps the owner's "allow this host for hours" (ASK_REMEMBER). A
-// grant that cannot be kept costs the next login a question, not this one
-// its answer.
-func (c *call) grant(login rules.Login, owner logind.Desktop, hours time.Duration) {
-	g := loginstate.Grant{OwnerUID: owner.UID, OwnerName: owner.User, User: login.User, RHost: login.RHost,
-		Until: c.Now().Add(hours), LoginID: c.loginID}
-	if err := c.store.AddGrant(g); err != nil {
+// keepApproval keeps the desktop owner's Allow of login, once its
+// authentication succeeded: the approval, so that the same user from the
+// same host is not asked again while this login lives, and the owner's
+// "allow this host for hours" (ASK_REMEMBER). One that cannot be kept costs
+// the next login a question, not this one its answer.
+func (c *call) keepApproval(login rules.Login, a loginstate.PendingApproval) {
+	err := c.store.AddApproval(loginstate.Approval{Owner: c.caller, User: login.User, RHost: login.RHost,
+		Service: login.Service, DesktopUID: a.DesktopUID})
+	if err != nil {
+		c.Log.Error("remembering the approval: %v (the next login from there is asked again)", err)
+	}
+	g := a.Grant
+	if g == nil {
+		return
+	}
+	if err := c.store.AddGrant(*g); err != nil {
 		c.Log.Error("keeping the desktop owner's grant for %s from %s: %v (the next login is asked)", logging.Quote(login.User), logging.Quote(login.RHost), err)
 		return
 	}
 	c.auditEvent(audit.Event{Kind: audit.AskGrant, User: login.User, Verdict: rules.Open.String(),
-		Reason: fmt.Sprintf("%s allowed this host for %d h, until %s", owner.User, int(hours.Hours()), g.Until.Format("2006-01-02 15:04"))})
+		Reason: fmt.Sprintf("%s allowed this host for %d h, until %s", g.OwnerName, int(g.Until.Sub(c.Now()).Round(time.Hour).Hours()), g.Until.Format("2006-01-02 15:04"))})
 }
 
-// rememberApproval keeps an approved login, so that the same user from the
-// same host is not asked again while its session lives.
-func (c *call) rememberApproval(login rules.Login, uid uint32) {
-	err := c.store.AddApproval(loginstate.Approval{Owner: c.caller, User: login.User, RHost: login.RHost,
-		Service: login.Service, DesktopUID: uid})
-	if err != nil {
-		c.Log.Error("remembering the approval: %v (the next login from there is asked again)", err)
+// dropApproval forgets the desktop owner's Allow that an unconfirmed
+// decision holds: its authentication failed, and the login that gets in
+// now (by key) is not the one they allowed.
+func (c *call) dropApproval(d loginstate.Decision) {
+	if d.Approval == nil {
+		return
 	}
+	c.Log.Info("%s: the desktop owner's Allow for %s from %s is not kept: the authentication it was given in did not succeed",
+		c.req.Fn, logging.Quote(d.User), logging.Quote(d.RHost))
 }
 
 // informClosed tells the desktop owner who approved a login that the last

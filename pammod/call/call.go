@@ -98,6 +98,9 @@ type Deps struct {
 	PINs     PINSender
 	// Identify names the login of the process pid (loginstate.Identifier).
 	Identify func(pid int32, handle string) (loginstate.Login, error)
+	// Alive says whether a process still runs (loginstate.Identifier):
+	// the approval of a login counts only while that login's process does.
+	Alive func(loginstate.Process) bool
 	// Now is the clock; nil for the wall clock, which the run directory's
 	// records then keep as their files' own mtime (no utimensat a record).
 	Now func() time.Time

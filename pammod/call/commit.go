@@ -18,8 +18,16 @@ func (c *call) commit(login rules.Login, o outcome) int32 {
 	if o.Verdict.Pending() { // never left pending: nothing opens but OPEN
 		o.Verdict, o.Reason = rules.Close, o.Reason+"; left unanswered"
 	}
+	// an Allow made while a password is checked waits for the check to
+	// succeed (confirm); one made later is kept now
+	var pending *loginstate.PendingApproval
+	confirmed := c.req.Fn != protocol.FnAuthenticate
 	if o.approvedBy != nil && o.Verdict == rules.Open {
-		c.rememberApproval(login, *o.approvedBy)
+		pending = &loginstate.PendingApproval{DesktopUID: *o.approvedBy, Grant: o.grant}
+		if confirmed {
+			c.keepApproval(login, *pending)
+			pending = nil
+		}
 	}
 	c.logDecision(login, o)
 	c.auditEvent(audit.Event{Kind: audit.Decision, User: login.User, Auth: string(login.Auth),
@@ -27,7 +35,7 @@ func (c *call) commit(login rules.Login, o outcome) int32 {
 	c.mark("log")
 	err := c.store.SaveDecision(loginstate.Decision{Owner: c.caller, Config: c.cfg.Fingerprint, User: login.User,
 		Service: login.Service, RHost: login.RHost, Auth: string(login.Auth), Verdict: o.Verdict.String(),
-		Source: o.Source(), LoginID: c.loginID})
+		Source: o.Source(), LoginID: c.loginID, Confirmed: confirmed, Approval: pending})
 	if err != nil {
 		c.Log.Error("keeping the decision for later phases: %v (they will decide again)", err)
 	}

@@ -74,12 +74,12 @@ func (s liveSessions) Sessions(ctx context.Context) ([]rules.Session, error) {
 	return live, nil
 }
 
-// approvals is rules.Approvals: an approval counts while its sshd session
-// lives.
+// approvals is rules.Approvals: an approval counts while its own login
+// lives, and logind lists its sshd session.
 type approvals struct{ c *call }
 
 func (a approvals) Approved(ctx context.Context, user, rhost string) (bool, error) {
-	return a.c.store.Approved(user, rhost, func() (bool, error) {
+	return a.c.store.Approved(user, rhost, a.c.alive, func() (bool, error) {
 		if a.c.Sessions == nil {
 			return false, nil
 		}
@@ -92,3 +92,7 @@ func (a approvals) Approved(ctx context.Context, user, rhost string) (bool, erro
 		}), nil
 	})
 }
+
+// alive says whether a login's process still runs; without a way to tell,
+// none does.
+func (c *call) alive(p loginstate.Process) bool { return c.Alive != nil && c.Alive(p) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
@@ -17,11 +18,14 @@ import (
 // what the verdict and reason became once a person answered.
 type outcome struct {
 	rules.Decision
-	approvedBy *uint32 // the desktop owner who allowed an ASK login
+	approvedBy *uint32           // the desktop owner who allowed an ASK login
+	grant      *loginstate.Grant // and allowed its host for hours (ASK_REMEMBER)
 }
 
 // decide gives the login its one decision: made by the earliest phase that
-// runs the module and reused by the later ones.
+// runs the module and reused by the later ones, as far as they are the same
+// login: a decision made while a password was checked stands for a later
+// phase only once that check is known to have succeeded (kinds).
 func (c *call) decide() int32 {
 	user, err := c.user()
 	if err != nil {
@@ -47,28 +51,42 @@ func (c *call) decide() int32 {
 			handleID = id
 			return id
 		}})
+	login := rules.Login{Service: c.req.Service.S, User: user, RHost: c.req.RHost.S, Auth: rules.AuthNone,
+		RUser: c.req.RUser.S, TTY: c.req.TTY.S}
+	kinds := c.kinds(login, d, found)
 	c.mark("items")
 	if found {
-		return c.reuse(d)
+		switch {
+		case c.req.Fn == protocol.FnAuthenticate || d.Confirmed && kinds.only(rules.AuthKind(d.Auth)):
+			return c.reuse(d)
+		case c.confirms(d) && kinds.has(rules.AuthKind(d.Auth)):
+			code := c.confirm(d)
+			if code != protocol.PAMSuccess || kinds.only(rules.AuthKind(d.Auth)) {
+				return code
+			}
+			kinds = kinds.without(rules.AuthKind(d.Auth)) // and it must pass as the other kind too
+		default:
+			c.Log.Info("%s: the decision %s of an earlier phase was made during an authentication that %s; deciding again",
+				c.req.Fn, d.Verdict, c.authFate())
+			c.dropApproval(d)
+		}
+		handleID = d.LoginID
 	}
 
 	c.setLoginID(handleID)
 	if fatal, refused := cfg.Fatal(); refused {
 		c.auditEvent(audit.Event{Kind: audit.ConfigRefused, User: user, Reason: fatal.String()})
 	}
-	login := rules.Login{Service: c.req.Service.S, User: user, RHost: c.req.RHost.S, Auth: rules.AuthNone,
-		RUser: c.req.RUser.S, TTY: c.req.TTY.S}
-	if login.IsSSHD() {
-		// An sshd login whose first call here is not auth had no PAM
-		// authentication: public key, certificate, GSSAPI.
-		login.Auth = rules.AuthKey
-		if c.req.Fn == protocol.FnAuthenticate {
-			login.Auth = rules.AuthPassword
+	code := int32(protocol.PAMSuccess)
+	for _, kind := range kinds {
+		login.Auth = kind
+		o := c.complete(login, c.evaluate(login))
+		c.mark("decide")
+		if code = c.commit(login, o); code != protocol.PAMSuccess {
+			break // the login must pass as every kind it may be
 		}
 	}
-	o := c.complete(login, c.evaluate(login))
-	c.mark("decide")
-	return c.commit(login, o)
+	return code
 }
 
 // reuse answers with the decision of an earlier phase of this login, and
@@ -85,6 +103,32 @@ func (c *call) reuse(d loginstate.Decision) int32 {
 		}
 		c.mark("record")
 	}
+	return c.verdictCode(d)
+}
+
+// confirm takes a decision of an auth phase whose authentication is now
+// known to have succeeded: it stands for this phase and the later ones,
+// and the desktop owner's Allow made with it is kept.
+func (c *call) confirm(d loginstate.Decision) int32 {
+	c.setLoginID(d.LoginID)
+	c.Log.Debug("%s: %s login of %s: the authentication of the earlier decision %s (%s) succeeded",
+		c.req.Fn, c.req.Service.S, logging.Quote(d.User), d.Verdict, d.Source)
+	if d.Approval != nil && d.Verdict == rules.Open.String() {
+		if c.req.Auth == protocol.AuthUnknown && strings.EqualFold(d.Service, "sshd") {
+			c.dropApproval(d) // maybe the key let this login in, not the approved password
+		} else {
+			c.keepApproval(rules.Login{Service: d.Service, User: d.User, RHost: d.RHost}, *d.Approval)
+		}
+	}
+	d.Owner, d.Confirmed, d.Approval = c.caller, true, nil
+	if err := c.store.SaveDecision(d); err != nil {
+		c.Log.Error("keeping the confirmed decision: %v (later phases will decide again)", err)
+	}
+	c.mark("record")
+	return c.verdictCode(d)
+}
+
+func (c *call) verdictCode(d loginstate.Decision) int32 {
 	if d.Verdict == rules.Open.String() {
 		return protocol.PAMSuccess
 	}

@@ -31,6 +31,12 @@ type fakePAM struct {
 	convErr  error
 	env      map[string]string // the PAM environment
 	reads    int               // LoginID calls: each a round trip to a version 1 module
+	// auth is how the application's last pam_authenticate on the handle
+	// ended, as the module reports it: callAs keeps it as libpam would for
+	// a stack of the module alone, or after a module that refuses the
+	// password when wrongPassword is set.
+	auth          protocol.AuthOutcome
+	wrongPassword bool
 }
 
 func (p *fakePAM) GetUser() (string, error) { return p.user, nil }
@@ -71,7 +77,7 @@ func (p *fakePAM) GetEnv(name string) (string, bool, error) {
 
 // fork is the handle as a forked child sees it: a copy.
 func (p *fakePAM) fork() *fakePAM {
-	return &fakePAM{user: p.user, loginID: p.loginID}
+	return &fakePAM{user: p.user, loginID: p.loginID, auth: p.auth, env: p.env}
 }
 
 type fakeLog struct {
@@ -241,12 +247,29 @@ func (h *host) call(fn protocol.Fn, pid int32, pam *fakePAM, rhost string, flags
 
 func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost string, flags int32) Result {
 	req := protocol.Call{Version: protocol.Version, Fn: fn, Flags: flags, PID: pid, Handle: "0x5555",
-		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost)}
+		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost), Auth: pam.auth}
 	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), Spool: filepath.Join(h.dir, "spool"), LogDir: h.dir, Timeout: 20 * time.Second,
 		insecureSkipOwnerCheck: true}
-	return Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Sessions: h.sessions,
-		Asker: h.asker, PINs: h.mail, Identify: h.identify, Now: func() time.Time { return h.now },
+	r := Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Sessions: h.sessions,
+		Asker: h.asker, PINs: h.mail, Identify: h.identify, Alive: h.alive, Now: func() time.Time { return h.now },
 		Configs: h.configs, Phases: h.phases})
+	if fn == protocol.FnAuthenticate {
+		pam.auth = protocol.AuthSucceeded
+		if r.Code != protocol.PAMSuccess || pam.wrongPassword {
+			pam.auth = protocol.AuthFailed
+		}
+	}
+	return r
+}
+
+// alive: a process runs while h.procs has it.
+func (h *host) alive(p loginstate.Process) bool {
+	for _, l := range h.procs {
+		if l.Self == p {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *host) store() *loginstate.Store {

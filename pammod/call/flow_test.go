@@ -142,8 +142,11 @@ func TestSSHDForkReusesTheDecision(t *testing.T) {
 	if n := len(child.said) + len(monitor.said); n != 1 {
 		t.Errorf("asked %d times: %q %q", n, child.said, monitor.said)
 	}
-	if n := len(h.log.grep("reusing the decision")); n != 2 {
-		t.Errorf("%d reuses, want 2 (account, session)", n)
+	if n := len(h.log.grep("the authentication of the earlier decision OPEN")); n != 1 {
+		t.Errorf("%d confirmations, want 1 (account)", n)
+	}
+	if n := len(h.log.grep("reusing the decision")); n != 1 {
+		t.Errorf("%d reuses, want 1 (session)", n)
 	}
 	if child.loginID == "" || child.loginID != monitor.loginID {
 		t.Errorf("one login, ids %q and %q", child.loginID, monitor.loginID)
@@ -239,6 +242,9 @@ func TestApprovedLoginsAreNotAskedAgain(t *testing.T) {
 	if got := h.call(auth, 10, first, "192.0.2.7", 0); got != protocol.PAMSuccess {
 		t.Fatal(got)
 	}
+	if got := h.call(account, 10, first, "192.0.2.7", 0); got != protocol.PAMSuccess {
+		t.Fatal(got)
+	}
 	h.sessions.list = []rules.Session{{User: "carol", Service: "sshd", RHost: "192.0.2.7", Class: "user", State: "active"}}
 	h.asker.answer = dbusapi.Deny
 	if got := h.call(auth, 20, &fakePAM{user: "carol"}, "192.0.2.7", 0); got != protocol.PAMSuccess || h.asker.asked != 1 {
@@ -267,7 +273,11 @@ func TestAskRemember(t *testing.T) {
 	login := func(rhost string) int32 {
 		pid++
 		h.proc(pid, 1, 0)
-		return h.call(auth, pid, &fakePAM{user: "carol"}, rhost, 0)
+		pam := &fakePAM{user: "carol"}
+		if got := h.call(auth, pid, pam, rhost, 0); got != protocol.PAMSuccess {
+			return got
+		}
+		return h.call(account, pid, pam, rhost, 0) // the password was right: the grant is kept
 	}
 	if got := login("192.0.2.7"); got != protocol.PAMSuccess || h.asker.last.Remember != 8 {
 		t.Fatalf("first login: %d, offered %d h", got, h.asker.last.Remember)

@@ -13,7 +13,8 @@ import (
 
 // TestPhases: a decision's call reports its four phases in order; a phase
 // that reuses a decision only finds it (and files it for itself when it
-// came from the process a fork away).
+// came from the process a fork away); account, the first phase after the
+// authentication succeeded, files it as confirmed.
 func TestPhases(t *testing.T) {
 	h := newHost(t, "SSHD OPEN USER alice\n")
 	var got []string
@@ -34,7 +35,7 @@ func TestPhases(t *testing.T) {
 		want []string
 	}{
 		{auth, 11, child, []string{"items", "decide", "log", "record"}},
-		{account, 11, child, []string{"items"}},
+		{account, 11, child, []string{"items", "record"}},
 		{open, 10, monitor, []string{"items", "record"}},
 	} {
 		got = nil

@@ -8,6 +8,7 @@ import (
 
 // openSession audits a session the rules let open, and mails about it.
 func (c *call) openSession() {
+	c.store.MoveApprovals(c.caller) // this process holds the login now
 	c.auditEvent(audit.Event{Kind: audit.SessionOpen})
 	c.mailSession(mail.NewSession)
 }

@@ -27,6 +27,7 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			Asker:    desktop{lc},
 			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
 			Identify: by.ids.Identify,
+			Alive:    by.ids.Alive,
 			Configs:  by.configs,
 			Phases:   by.phases,
 		})

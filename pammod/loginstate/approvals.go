@@ -33,11 +33,13 @@ func (s *Store) AddApproval(a Approval) error {
 	return s.write(dir, randomName(), a, a.At)
 }
 
-// Approved reports whether user has an approved login from rhost whose
-// session is live (liveSession asks logind, once, and only when such an
-// approval exists). Approvals older than ApprovalTTL whose session is gone
-// are removed: their session ended without telling us.
-func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (bool, error) {
+// Approved reports whether user has an approved login from rhost that
+// still lives: its own process (the one that holds its session, see
+// MoveApprovals) runs, and logind lists a live session of that user from
+// that host (liveSession asks logind, once, and only when such an approval
+// exists). An approval whose process is gone is removed: its login ended
+// without telling us; so is one older than ApprovalTTL with no session.
+func (s *Store) Approved(user, rhost string, alive func(Process) bool, liveSession func() (bool, error)) (bool, error) {
 	dir := filepath.Join(s.dir, approvedDir)
 	names, err := records(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -53,6 +55,10 @@ func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (
 		if read(dir, name, &a) != nil || a.User != user || a.RHost != rhost {
 			continue
 		}
+		if !alive(a.Owner.Self) {
+			os.Remove(filepath.Join(dir, name))
+			continue
+		}
 		if !asked {
 			if live, err = liveSession(); err != nil {
 				return false, err
@@ -66,6 +72,26 @@ func (s *Store) Approved(user, rhost string, liveSession func() (bool, error)) (
 		approved = approved || live
 	}
 	return approved, nil
+}
+
+// MoveApprovals gives the approvals of caller's login to caller: the
+// process that opens the session (sshd's monitor) holds the login from
+// then on, where the one that was approved (its keyboard-interactive
+// child) is about to exit.
+func (s *Store) MoveApprovals(caller Login) {
+	dir := filepath.Join(s.dir, approvedDir)
+	names, err := records(dir)
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		var a Approval
+		if read(dir, name, &a) != nil || a.Owner.Self == caller.Self || !a.Owner.Serves(caller) {
+			continue
+		}
+		a.Owner = caller
+		s.write(dir, name, a, a.At)
+	}
 }
 
 // ReleaseApproval forgets the approvals of caller's login, whose session

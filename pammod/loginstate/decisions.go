@@ -25,6 +25,22 @@ type Decision struct {
 	Source  string    `json:"source"`
 	LoginID string    `json:"login"` // the correlation id of the audit trail, also kept on the PAM handle
 	At      time.Time `json:"at"`
+	// Confirmed: the login's authentication is known to have succeeded.
+	// A decision made in an auth phase is not, when made: the password may
+	// be wrong, and sshd then lets the same handle log in by key. A later
+	// phase takes it only once the application's pam_authenticate is known
+	// to have succeeded (pammod/call), and then keeps it confirmed.
+	Confirmed bool `json:"confirmed,omitempty"`
+	// Approval is the desktop owner's Allow of an ASK made in an auth
+	// phase: recorded (AddApproval, AddGrant) once the authentication is
+	// confirmed, never when it failed.
+	Approval *PendingApproval `json:"approval,omitempty"`
+}
+
+// PendingApproval is an Allow waiting for its login's authentication.
+type PendingApproval struct {
+	DesktopUID uint32 `json:"desktop_uid"`
+	Grant      *Grant `json:"grant,omitempty"` // ASK_REMEMBER's "allow this host for hours"
 }
 
 // Query is what a later phase knows of its login, to find its decision.

@@ -216,17 +216,49 @@ func TestPruneAtMostEveryMinute(t *testing.T) {
 	}
 }
 
+func everyoneAlive(Process) bool { return true }
+
+// TestApprovalOfItsOwnLogin: an approval counts while the login it let in
+// lives, not while any session of that user from that host does: a
+// leftover of a login that ended without telling us (a crash, no
+// close_session) lets nobody in, even beside another live session of
+// theirs. The session's process takes the approval over from the approved
+// one (sshd's keyboard-interactive child, which exits).
+func TestApprovalOfItsOwnLogin(t *testing.T) {
+	s, _ := openTest(t)
+	running := map[Process]bool{kbdint: true, monitor: true}
+	alive := func(p Process) bool { return running[p] }
+	liveSession := func() (bool, error) { return true, nil } // another session of carol's from h lives
+	s.AddApproval(Approval{Owner: at(kbdint, monitor), User: "carol", RHost: "h", Service: "sshd", DesktopUID: 1000})
+	if ok, _ := s.Approved("carol", "h", alive, liveSession); !ok {
+		t.Fatal("the approved login's own process runs: not approved")
+	}
+	s.MoveApprovals(at(brother, monitor)) // a sibling takes nothing over
+	s.MoveApprovals(at(monitor, Process{}))
+	delete(running, kbdint) // the child exits once the monitor holds the session
+	if ok, _ := s.Approved("carol", "h", alive, liveSession); !ok {
+		t.Fatal("the session's process took the approval over, yet it no longer counts")
+	}
+	delete(running, monitor) // the approved login ended without a close_session
+	if ok, _ := s.Approved("carol", "h", alive, liveSession); ok {
+		t.Fatal("a leftover approval of a login that ended counts beside another session of that user from that host")
+	}
+	if names, _ := records(filepath.Join(s.Dir(), approvedDir)); len(names) != 0 {
+		t.Errorf("the leftover approval was not removed: %v", names)
+	}
+}
+
 func TestApprovals(t *testing.T) {
 	s, c := openTest(t)
 	s.AddApproval(Approval{Owner: at(kbdint, monitor), User: "carol", RHost: "192.0.2.9", Service: "sshd", DesktopUID: 1000})
 	check := func(user, rhost string, live, want bool) {
 		t.Helper()
-		got, err := s.Approved(user, rhost, func() (bool, error) { return live, nil })
+		got, err := s.Approved(user, rhost, everyoneAlive, func() (bool, error) { return live, nil })
 		if err != nil || got != want {
 			t.Fatalf("Approved(%s, %s, live=%v) = %v, %v; want %v", user, rhost, live, got, err, want)
 		}
 	}
-	if _, err := s.Approved("nobody", "h", func() (bool, error) { t.Fatal("logind asked with no approval"); return false, nil }); err != nil {
+	if _, err := s.Approved("nobody", "h", everyoneAlive, func() (bool, error) { t.Fatal("logind asked with no approval"); return false, nil }); err != nil {
 		t.Fatal(err)
 	}
 	check("carol", "192.0.2.9", true, true)
@@ -404,7 +436,7 @@ func TestReadersLeaveFilesBeingWritten(t *testing.T) {
 	if ps, err := s.PendingUsers(func(string) bool { return false }); err != nil || len(ps) != 1 {
 		t.Fatalf("pending %v, %v", ps, err)
 	}
-	if ok, err := s.Approved("alice", "h", func() (bool, error) { return true, nil }); err != nil || !ok {
+	if ok, err := s.Approved("alice", "h", everyoneAlive, func() (bool, error) { return true, nil }); err != nil || !ok {
 		t.Fatalf("approved %v, %v", ok, err)
 	}
 	s.ReleaseApproval(at(brother, monitor))

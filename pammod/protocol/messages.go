@@ -14,7 +14,11 @@ import (
 // the handle holds) and in the result (what the handle is to keep), where
 // version 1 asked for it with a get data and a set data request, two round
 // trips a call.
-const Version = 2
+//
+// Version 3 adds how the application's last pam_authenticate on the handle
+// ended (AuthOutcome), which the module learns from libpam: a decision made
+// in an authentication that failed must not stand for a later phase.
+const Version = 3
 
 // OldestVersion is the oldest module a helper serves: after an upgrade a
 // process that loaded the old module (gdm, a long-running sshd) still calls
@@ -101,6 +105,37 @@ type Call struct {
 	// LoginID (version 2) is the login's correlation id that the handle
 	// holds from an earlier phase; invalid when it holds none.
 	LoginID Opt
+	// Auth (version 3) is how the application's last pam_authenticate on
+	// this handle ended; AuthUnknown from an older module.
+	Auth AuthOutcome
+}
+
+// AuthOutcome is how the application's last pam_authenticate on a handle
+// ended, as the module saw it through libpam's fail-delay callback
+// (pammod/authwatch.c: the two must agree).
+type AuthOutcome int32
+
+const (
+	// AuthNotSeen: no pam_authenticate on this handle ran our auth line.
+	AuthNotSeen AuthOutcome = iota
+	AuthSucceeded
+	AuthFailed
+	// AuthUnknown: one ran it, but how it ended cannot be known (another
+	// handle of the process holds the watch, the application replaced the
+	// callback, it is still under way, or an older module says nothing).
+	AuthUnknown
+)
+
+func (a AuthOutcome) String() string {
+	switch a {
+	case AuthNotSeen:
+		return "none seen"
+	case AuthSucceeded:
+		return "succeeded"
+	case AuthFailed:
+		return "failed"
+	}
+	return "unknown"
 }
 
 // maxArgs bounds the module arguments a Call may carry.
@@ -116,6 +151,9 @@ func (c Call) Message() Message {
 	f = append(f, OptStr(c.User), OptStr(c.Service), OptStr(c.RHost), OptStr(c.RUser), OptStr(c.TTY))
 	if c.Version >= 2 {
 		f = append(f, OptStr(c.LoginID))
+	}
+	if c.Version >= 3 {
+		f = append(f, Int(int32(c.Auth)))
 	}
 	return Message{Type: MsgCall, Fields: f}
 }
@@ -150,8 +188,15 @@ func ParseCall(m Message) (Call, error) {
 	if c.Version >= 2 {
 		c.LoginID = r.Opt()
 	}
+	c.Auth = AuthUnknown
+	if c.Version >= 3 {
+		c.Auth = AuthOutcome(r.Int())
+	}
 	if err := r.Done(); err != nil {
 		return Call{}, err
+	}
+	if c.Auth < AuthNotSeen || c.Auth > AuthUnknown {
+		return Call{}, frameErr("unknown authentication outcome %d", c.Auth)
 	}
 	if c.Fn < FnAuthenticate || c.Fn > FnEnd {
 		return Call{}, frameErr("unknown PAM function %d", c.Fn)

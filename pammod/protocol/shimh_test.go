@@ -30,6 +30,10 @@ var shimLimits = map[string]int{
 	"PAMAC_PROTOCOL_VERSION": Version,
 	"PAMAC_MAX_FRAME":        MaxFrame,
 	"PAMAC_MAX_FIELDS":       MaxFields,
+	"AUTH_NOT_SEEN":          int(AuthNotSeen),
+	"AUTH_SUCCEEDED":         int(AuthSucceeded),
+	"AUTH_FAILED":            int(AuthFailed),
+	"AUTH_UNKNOWN":           int(AuthUnknown),
 }
 
 // TestShimMessageNames checks that shimMessages names every message type
