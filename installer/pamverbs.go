@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamd"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/sshdconf"
 )
 
 // defaultServices are what pam-configure offers with no service named:
@@ -98,8 +99,24 @@ func runShowPamConfig(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s:%d: warning: %v\n", s, e.Line, e)
 			status = 1
 		}
+		if s == "sshd" && sshdNote(*f.root, stdout) {
+			status = 1
+		}
 	}
 	return status
+}
+
+// sshdNote tells whether sshd runs its PAM lines at all (UsePAM), and
+// that it needs no other setting; true when that is a warning.
+func sshdNote(root string, stdout io.Writer) bool {
+	if root == "" {
+		root = "/"
+	}
+	text, warn := sshdconf.Note(root)
+	if text != "" {
+		fmt.Fprintln(stdout, text)
+	}
+	return warn
 }
 
 // runShowPamInfo is `show-pam-info SERVICE…`: the package that owns each
@@ -153,6 +170,9 @@ func runPamConfigure(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return editServices(f, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
+		if name == "sshd" {
+			sshdNote(*f.root, stdout)
+		}
 		return pamd.Configure(name, text, t.Resolver())
 	}, true)
 }

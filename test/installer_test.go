@@ -217,3 +217,30 @@ func TestMigratePython(t *testing.T) {
 		t.Errorf("clean: exit %d\n%s%s\n%s", code, out, stderr, pamFile(t, root, "otp"))
 	}
 }
+
+// TestSSHDUsePAMNote: show-pam-config and pam-configure say whether sshd
+// runs its PAM lines at all; with UsePAM no (or OpenSSH's default) no rule
+// applies to sshd logins, which show-pam-config reports as a warning.
+func TestSSHDUsePAMNote(t *testing.T) {
+	root := scratchRoot(t)
+	config := filepath.Join(root, "etc/ssh/sshd_config")
+	must(t, os.MkdirAll(filepath.Dir(config), 0o755))
+	for _, tt := range []struct {
+		config, say string
+		warn        bool
+	}{
+		{"Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n", "sshd: UsePAM yes (/etc/ssh/sshd_config:2)", false},
+		{"UsePAM no\n", "sshd: warning: UsePAM no (/etc/ssh/sshd_config:1)", true},
+		{"PasswordAuthentication yes\n", "sshd's default is no", true},
+	} {
+		must(t, os.WriteFile(config, []byte(tt.config), 0o644))
+		out, _, code := runCLI(t, root, nil, "show-pam-config", "--root", root, "sshd")
+		if !strings.Contains(out, tt.say) || (code != 0) != tt.warn {
+			t.Errorf("%q: show-pam-config exit %d, want a warning: %v\n%s", tt.config, code, tt.warn, out)
+		}
+		out, _, _ = runCLI(t, root, nil, "pam-configure", "--root", root, "--dry-run", "sshd")
+		if !strings.Contains(out, tt.say) {
+			t.Errorf("%q: pam-configure does not say %q:\n%s", tt.config, tt.say, out)
+		}
+	}
+}
