@@ -111,7 +111,7 @@ func (c *call) reuse(d loginstate.Decision) int32 {
 // and the desktop owner's Allow made with it is kept.
 func (c *call) confirm(d loginstate.Decision) int32 {
 	c.setLoginID(d.LoginID)
-	c.Log.Debug("%s: %s login of %s: the authentication of the earlier decision %s (%s) succeeded",
+	c.Log.Debug("%s: %s login of %s: reusing the decision %s of an earlier phase (%s): its authentication succeeded",
 		c.req.Fn, c.req.Service.S, logging.Quote(d.User), d.Verdict, d.Source)
 	if d.Approval != nil && d.Verdict == rules.Open.String() {
 		if c.req.Auth == protocol.AuthUnknown && strings.EqualFold(d.Service, "sshd") {

@@ -142,11 +142,11 @@ func TestSSHDForkReusesTheDecision(t *testing.T) {
 	if n := len(child.said) + len(monitor.said); n != 1 {
 		t.Errorf("asked %d times: %q %q", n, child.said, monitor.said)
 	}
-	if n := len(h.log.grep("the authentication of the earlier decision OPEN")); n != 1 {
+	if n := len(h.log.grep("its authentication succeeded")); n != 1 {
 		t.Errorf("%d confirmations, want 1 (account)", n)
 	}
-	if n := len(h.log.grep("reusing the decision")); n != 1 {
-		t.Errorf("%d reuses, want 1 (session)", n)
+	if n := len(h.log.grep("reusing the decision")); n != 2 {
+		t.Errorf("%d reuses, want 2 (account, session)", n)
 	}
 	if child.loginID == "" || child.loginID != monitor.loginID {
 		t.Errorf("one login, ids %q and %q", child.loginID, monitor.loginID)

@@ -30,7 +30,9 @@ func (k authKinds) without(a rules.AuthKind) authKinds {
 //   - account and session: a decision of this login that a phase confirmed
 //     says it; otherwise the module's word on how the application's last
 //     pam_authenticate on the handle ended: succeeded is a password login,
-//     failed or none a key login, unknown both;
+//     failed or none a key login, unknown both (a module older than that
+//     word, loaded before an upgrade: the earlier phase's decision, as
+//     before);
 //   - session, too: sshd's SSH_AUTH_INFO_0, the methods that succeeded
 //     (complete only by then: sshd runs account before it records the
 //     last one). It can only add a kind, so whoever plants it in the PAM
@@ -45,6 +47,10 @@ func (c *call) kinds(login rules.Login, d loginstate.Decision, found bool) authK
 	var k authKinds
 	switch {
 	case found && d.Confirmed:
+		k = authKinds{rules.AuthKind(d.Auth)}
+	case c.req.Auth == protocol.AuthNotTold && found:
+		// a module loaded before an upgrade: its phases are taken in
+		// their order, as it was built for (skew never denies)
 		k = authKinds{rules.AuthKind(d.Auth)}
 	case c.req.Auth == protocol.AuthSucceeded:
 		k = authKinds{rules.AuthPassword}
@@ -74,6 +80,9 @@ func (c *call) kinds(login rules.Login, d loginstate.Decision, found bool) authK
 func (c *call) confirms(d loginstate.Decision) bool {
 	if c.req.Fn == protocol.FnAuthenticate || d.Confirmed {
 		return false
+	}
+	if c.req.Auth == protocol.AuthNotTold {
+		return true
 	}
 	if !strings.EqualFold(d.Service, "sshd") {
 		return c.req.Auth != protocol.AuthFailed

@@ -106,7 +106,7 @@ type Call struct {
 	// holds from an earlier phase; invalid when it holds none.
 	LoginID Opt
 	// Auth (version 3) is how the application's last pam_authenticate on
-	// this handle ended; AuthUnknown from an older module.
+	// this handle ended; AuthNotTold from an older module.
 	Auth AuthOutcome
 }
 
@@ -116,18 +116,23 @@ type Call struct {
 type AuthOutcome int32
 
 const (
+	// AuthNotTold: an older module (protocol 1 and 2), which cannot tell.
+	// Only a process that loaded it before an upgrade calls with it.
+	AuthNotTold AuthOutcome = -1
 	// AuthNotSeen: no pam_authenticate on this handle ran our auth line.
-	AuthNotSeen AuthOutcome = iota
+	AuthNotSeen AuthOutcome = iota - 1
 	AuthSucceeded
 	AuthFailed
 	// AuthUnknown: one ran it, but how it ended cannot be known (another
 	// handle of the process holds the watch, the application replaced the
-	// callback, it is still under way, or an older module says nothing).
+	// callback, or it is still under way).
 	AuthUnknown
 )
 
 func (a AuthOutcome) String() string {
 	switch a {
+	case AuthNotTold:
+		return "not told (an older module)"
 	case AuthNotSeen:
 		return "none seen"
 	case AuthSucceeded:
@@ -188,14 +193,14 @@ func ParseCall(m Message) (Call, error) {
 	if c.Version >= 2 {
 		c.LoginID = r.Opt()
 	}
-	c.Auth = AuthUnknown
+	c.Auth = AuthNotTold
 	if c.Version >= 3 {
 		c.Auth = AuthOutcome(r.Int())
 	}
 	if err := r.Done(); err != nil {
 		return Call{}, err
 	}
-	if c.Auth < AuthNotSeen || c.Auth > AuthUnknown {
+	if c.Version >= 3 && (c.Auth < AuthNotSeen || c.Auth > AuthUnknown) {
 		return Call{}, frameErr("unknown authentication outcome %d", c.Auth)
 	}
 	if c.Fn < FnAuthenticate || c.Fn > FnEnd {

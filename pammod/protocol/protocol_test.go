@@ -372,3 +372,26 @@ func TestLoginIDByVersion(t *testing.T) {
 		helperEnd.Close()
 	}
 }
+
+// TestCallAuthOutcome: version 3 carries how the last pam_authenticate
+// ended; an older module's call says nothing of it (AuthNotTold), and an
+// outcome the module cannot have sent is a malformed call.
+func TestCallAuthOutcome(t *testing.T) {
+	for _, a := range []AuthOutcome{AuthNotSeen, AuthSucceeded, AuthFailed, AuthUnknown} {
+		c := Call{Version: Version, Fn: FnAcctMgmt, PID: 1, Handle: "0x1", Auth: a}
+		got, err := ParseCall(c.Message())
+		if err != nil || got.Auth != a {
+			t.Errorf("%s: parsed %s, %v", a, got.Auth, err)
+		}
+	}
+	old := Call{Version: 2, Fn: FnAcctMgmt, PID: 1, Handle: "0x1", Auth: AuthSucceeded}
+	if got, err := ParseCall(old.Message()); err != nil || got.Auth != AuthNotTold {
+		t.Errorf("version 2: %s, %v; want %s", got.Auth, err, AuthNotTold)
+	}
+	for _, bad := range []AuthOutcome{-1, 4, 99} {
+		c := Call{Version: Version, Fn: FnAcctMgmt, PID: 1, Handle: "0x1", Auth: bad}
+		if _, err := ParseCall(c.Message()); err == nil {
+			t.Errorf("outcome %d accepted", bad)
+		}
+	}
+}
