@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -131,11 +132,15 @@ func TestAsk(t *testing.T) {
 }
 
 // TestAskOnce: only the first live sshd session of a user from a host is
-// asked about; when the last approved one closes, the owner is told.
+// asked about; when the last approved one closes, the owner is told. An
+// approval counts while its own login lives: one that ended without a
+// close_session (killed) lets nobody in, even while logind lists another
+// session of that user from that host.
 func TestAskOnce(t *testing.T) {
 	w, p := askWorld(t, "SSH ASK GROUP g\nASK_TIMEOUT:2\n")
 	p.set(dbusapi.Allow)
-	if !sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt", "open_session") {
+	first := heldLogin(t, w.pamStack, "u01", "10.0.0.5")
+	if first == nil {
 		t.Fatal("refused")
 	}
 	// logind now lists the session that login opened
@@ -148,6 +153,16 @@ func TestAskOnce(t *testing.T) {
 	if asked, told := p.counts(); asked != 1 || told != 0 {
 		t.Fatalf("asked %d, told %d; want asked once, told nothing while the approved session lives", asked, told)
 	}
+	// the approved login ends without a word; logind still lists a
+	// session of u01 from that host
+	first.Process.Kill()
+	first.Wait()
+	if sshLogin(t, w, "u01", "10.0.0.5", "acct_mgmt") {
+		t.Fatal("a leftover approval of a login that ended let the next one in without a question")
+	}
+	if asked, _ := p.counts(); asked != 2 {
+		t.Fatalf("asked %d times, want 2: the login after the approved one ended is asked", asked)
+	}
 	if sshLogin(t, w, "u01", "10.0.0.6", "acct_mgmt") {
 		t.Fatal("another host must be asked (and was denied)")
 	}
@@ -157,8 +172,8 @@ func TestAskOnce(t *testing.T) {
 		t.Fatal("refused")
 	}
 	asked, told := p.counts()
-	if asked != 3 || told != 1 {
-		t.Fatalf("asked %d, told %d; want 3 and 1", asked, told)
+	if asked != 4 || told != 1 {
+		t.Fatalf("asked %d, told %d; want 4 and 1", asked, told)
 	}
 	p.mu.Lock()
 	e := p.told[0]
@@ -442,4 +457,32 @@ func TestAskRemember(t *testing.T) {
 			t.Errorf("no %s event in the audit trail:\n%s", kind, events)
 		}
 	}
+}
+
+// heldLogin is a login of user from rhost that stays (phasedriver's held:
+// account and open_session in a process that lives until killed); nil
+// when it was refused.
+func heldLogin(t *testing.T, s *pamStack, user, rhost string) *exec.Cmd {
+	t.Helper()
+	driver := buildOnce(t, "phasedriver", "cc", "-Wall", "-Werror", "-o", "OUT", "phasedriver/phasedriver.c", "-lpam")
+	all := append(sink.Wrap(), driver, s.svc, "sshd", user, "held", rhost)
+	cmd := exec.Command(all[0], all[1:]...)
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("held login: %v", err)
+	}
+	if strings.TrimSpace(line) != "held 0" {
+		return nil
+	}
+	return cmd
 }

@@ -4,9 +4,13 @@
  * installer/pamd.
  *
  *   phasedriver CONFDIR SERVICE USER auth|account|session
+ *   phasedriver CONFDIR SERVICE USER held RHOST
  *
  * Prints "PHASE CODE" and exits 0 when the phase returned; prompts are
  * answered with nothing. alarm() bounds the run.
+ *
+ * held is a login that stays: account and open_session from RHOST, "held
+ * CODE", then, once standard input ends, close_session and "closed CODE".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +28,8 @@ static int quiet(int n, const struct pam_message **msg, struct pam_response **re
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: phasedriver CONFDIR SERVICE USER auth|account|session\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: phasedriver CONFDIR SERVICE USER auth|account|session|held [RHOST]\n");
 		return 2;
 	}
 	alarm(60);
@@ -41,6 +45,20 @@ int main(int argc, char **argv)
 		rc = pam_authenticate(h, 0);
 	} else if (strcmp(phase, "account") == 0) {
 		rc = pam_acct_mgmt(h, 0);
+	} else if (strcmp(phase, "held") == 0 && argc == 6) {
+		alarm(0);
+		pam_set_item(h, PAM_RHOST, argv[5]);
+		rc = pam_acct_mgmt(h, 0);
+		if (rc == PAM_SUCCESS)
+			rc = pam_open_session(h, 0);
+		printf("held %d\n", rc);
+		fflush(stdout);
+		if (rc == PAM_SUCCESS) {
+			while (getchar() != EOF)
+				;
+			rc = pam_close_session(h, 0);
+			printf("closed %d\n", rc);
+		}
 	} else if (strcmp(phase, "session") == 0) {
 		rc = pam_open_session(h, 0);
 		if (rc == PAM_SUCCESS)
