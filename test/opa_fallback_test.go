@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,6 +158,52 @@ func TestOPACache(t *testing.T) {
 	must(t, os.WriteFile(s.rules, []byte(opaRules(o.URL, "OPA_AUTHZ:fleet/authz", "OPA_TIMEOUT:1", "OPA_CACHE:4", "# changed")), 0o644))
 	if code, out := login("ops", "192.0.2.10"); code != 1 {
 		t.Errorf("a changed config took the old config's cached OPEN: %d\n%s", code, out)
+	}
+}
+
+// TestOPACachePrompt plays a user whose policy asks for a one-time
+// password in OPA's display cycle: logged in once with OPA up (OTP
+// answered, OPEN, cached), they log in again while OPA hangs. The cached
+// OPEN must not stand in for the prompt: OPA_FALLBACK decides (CLOSE),
+// and the line says why.
+func TestOPACachePrompt(t *testing.T) {
+	o := fleetOPA(t)
+	etc := newOPAEtc(t, "frontend")
+	s := newPAMStack(t, "")
+	audit := filepath.Join(s.dir, "audit.jsonl")
+	must(t, os.WriteFile(s.rules, []byte(opaRules(o.URL, "OPA_AUTHZ:otp/authz", "OPA_DISPLAY:otp/display",
+		"OPA_TIMEOUT:1", "OPA_CACHE:60", "AUDIT_LOG:"+audit)), 0o644))
+	login := func(stdin string) (int, string) {
+		t.Helper()
+		mark := sink.Mark()
+		out, code, _ := etc.pamtester(t, s, stdin, []string{"rhost=192.0.2.10"}, "ops", "authenticate")
+		return code, out + strings.Join(sink.Since(mark), "\n")
+	}
+	if code, out := login("999999\n"); code != 1 || !strings.Contains(out, "One-time password:") {
+		t.Fatalf("OPA up, a wrong OTP: %d\n%s", code, out)
+	}
+	if code, out := login("424242\n"); code != 0 || !strings.Contains(out, "One-time password:") {
+		t.Fatalf("OPA up, the OTP: %d\n%s", code, out)
+	}
+	o.stop(t)
+	defer o.cont(t)
+	code, out := login("")
+	if code != 1 || strings.Contains(out, "stands (OPA_CACHE") {
+		t.Fatalf("OPA hanging: the cached OPEN stood in for the OTP prompt: %d\n%s", code, out)
+	}
+	if lines := grep(strings.Split(out, "\n"), "OPA for \"ops\""); len(lines) != 1 ||
+		!strings.Contains(lines[0], "does not stand in: it was given after OPA's display cycle asked") ||
+		!strings.Contains(lines[0], "OPA_FALLBACK:CLOSE") {
+		t.Errorf("want one line saying why the cached OPEN did not stand in:\n%s", out)
+	}
+	events, _ := os.ReadFile(audit)
+	if strings.Contains(string(events), `"event":"opa_cache"`) || !strings.Contains(string(events), `"event":"opa_fallback"`) ||
+		strings.Contains(string(events), "424242") {
+		t.Errorf("audit trail:\n%s", events)
+	}
+	runDir := filepath.Join(s.dir, "run")
+	if data, err := exec.Command("grep", "-r", "424242", runDir).CombinedOutput(); len(data) > 0 {
+		t.Errorf("the OTP is kept in the run directory: %v %s", err, data)
 	}
 }
 

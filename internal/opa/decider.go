@@ -17,12 +17,27 @@ import (
 // (LemonLDAP::NG's offline mode). The product keeps it in the run
 // directory (pammod/loginstate); nil is no cache.
 type Cache interface {
-	// LastOpen returns when OPA last answered OPEN for k, if within ttl.
-	LastOpen(k CacheKey, ttl time.Duration) (time.Time, bool)
-	SaveOpen(k CacheKey) error
+	// LastOpen returns the OPEN OPA last gave for k, if within ttl.
+	LastOpen(k CacheKey, ttl time.Duration) (CachedOpen, bool)
+	// SaveOpen keeps OPA's OPEN for k; noPrompts says that the display
+	// cycle before it asked the user nothing.
+	SaveOpen(k CacheKey, noPrompts bool) error
 	// Forget drops k's OPEN: OPA answered something else, and a CLOSE
 	// must never be taken back into an OPEN by the cache.
 	Forget(k CacheKey) error
+}
+
+// CachedOpen is a cached OPEN: when OPA gave it, and whether the login it
+// was given for was asked nothing by OPA's display cycle. Only such an
+// OPEN stands in while OPA is out: one given after the user answered
+// OPA's prompts (an OTP, say) would let a later login in without anyone
+// checking its answers. The answers themselves are never kept.
+type CachedOpen struct {
+	At time.Time
+	// NoPrompts: the display cycle asked nothing (or there is none). A
+	// record that does not say so, such as one kept by an older version,
+	// does not stand in.
+	NoPrompts bool
 }
 
 // CacheKey is whose OPEN a cached record is: under the same config (its
@@ -145,6 +160,9 @@ type exchange struct {
 	// prompted: the user answered a prompt, so the login's own deadline
 	// may have run out while they typed
 	prompted bool
+	// asked: OPA's display cycle asked this login for an answer (however
+	// it was given), which only OPA's authz cycle can check
+	asked bool
 }
 
 func (x *exchange) note(format string, args ...any) {
@@ -199,7 +217,10 @@ func (x *exchange) remember(opt string) {
 	k := x.key()
 	var err error
 	if opt == "OPEN" {
-		err = d.Cache.SaveOpen(k)
+		// an OPEN given after OPA's prompts is kept too, marked so: it
+		// replaces an earlier OPEN that was given without them, which
+		// must not stand in now that the policy asks
+		err = d.Cache.SaveOpen(k, !x.asked)
 	} else {
 		err = d.Cache.Forget(k)
 	}
@@ -248,7 +269,22 @@ func (x *exchange) failed(ctx context.Context, err error) (rules.OPAAnswer, erro
 	reason := x.in.Scrub(fmt.Sprintf("OPA gave no usable answer (%v)", err))
 	x.note("%s", reason)
 	if d.Cache != nil && s.Cache > 0 {
-		if at, ok := d.Cache.LastOpen(x.key(), s.Cache); ok {
+		c, ok := d.Cache.LastOpen(x.key(), s.Cache)
+		switch {
+		case ok && x.asked:
+			// the user answered OPA's prompts just now, and nobody
+			// checked the answers: an OPEN from before is no check
+			reason += fmt.Sprintf("; the OPEN OPA gave at %s does not stand in: OPA's display cycle asked this login "+
+				"for an answer that only OPA can check", c.At.Format(time.RFC3339))
+			x.note("offline cache: not used, OPA's prompts were answered and nobody checked the answers")
+		case ok && !c.NoPrompts:
+			// OPA would have prompted (it did for the cached OPEN): the
+			// cache does not skip the prompt
+			reason += fmt.Sprintf("; the OPEN OPA gave at %s does not stand in: it was given after OPA's display "+
+				"cycle asked for an answer, which this login was not asked", c.At.Format(time.RFC3339))
+			x.note("offline cache: not used, the cached OPEN was given after OPA's prompts")
+		case ok:
+			at := c.At
 			why := fmt.Sprintf("%s; the OPEN OPA gave at %s stands (OPA_CACHE:%d)", reason,
 				at.Format(time.RFC3339), int(s.Cache/time.Second))
 			if d.Log != nil {
@@ -259,8 +295,9 @@ func (x *exchange) failed(ctx context.Context, err error) (rules.OPAAnswer, erro
 			}
 			x.note("offline cache: %s", why)
 			return rules.OPAAnswer{Option: rules.OptOpen, Why: why, Trace: x.trace}, nil
+		default:
+			x.note("offline cache: no OPEN from OPA for this user, service and remote host within %v", s.Cache)
 		}
-		x.note("offline cache: no OPEN from OPA for this user, service and remote host within %v", s.Cache)
 	}
 	why := fmt.Sprintf("%s; OPA_FALLBACK:%s", reason, s.Fallback)
 	if d.Log != nil {
@@ -306,6 +343,7 @@ func (x *exchange) display(ctx context.Context) error {
 			}
 			x.d.Converse(style, m.Message) // a message that cannot be shown is not a reason to refuse
 		case StylePromptEchoOn, StylePromptEchoOff:
+			x.asked = true
 			if x.d.Answers != nil {
 				x.in.setResponse(m.Key, x.d.Answers[m.Key], m.Style == StylePromptEchoOff)
 				shown = append(shown, fmt.Sprintf("%s %q → %s (answered by --opa-answer)", m.Style, m.Message, m.Key))

@@ -37,16 +37,22 @@ func (f *fakeOPA) Query(_ context.Context, path string, input any) (json.RawMess
 }
 
 type memCache struct {
-	open map[CacheKey]time.Time
+	open map[CacheKey]CachedOpen
 	now  time.Time
 }
 
-func (c *memCache) LastOpen(k CacheKey, ttl time.Duration) (time.Time, bool) {
-	at, ok := c.open[k]
-	return at, ok && c.now.Sub(at) < ttl
+func (c *memCache) LastOpen(k CacheKey, ttl time.Duration) (CachedOpen, bool) {
+	o, ok := c.open[k]
+	return o, ok && c.now.Sub(o.At) < ttl
 }
-func (c *memCache) SaveOpen(k CacheKey) error { c.open[k] = c.now; return nil }
-func (c *memCache) Forget(k CacheKey) error   { delete(c.open, k); return nil }
+func (c *memCache) SaveOpen(k CacheKey, noPrompts bool) error {
+	c.open[k] = CachedOpen{At: c.now, NoPrompts: noPrompts}
+	return nil
+}
+func (c *memCache) Forget(k CacheKey) error { delete(c.open, k); return nil }
+
+// unprompted is a cached OPEN at, given without OPA's prompts.
+func unprompted(at time.Time) CachedOpen { return CachedOpen{At: at, NoPrompts: true} }
 
 type memLog struct{ lines []string }
 
@@ -81,7 +87,7 @@ type rig struct {
 func newRig(authz string) *rig {
 	r := &rig{opa: &fakeOPA{results: map[string]string{"display": readmeDisplay, "pull": `{"files":[],"env_vars":["LANG"]}`,
 		"sshd/authz": authz}, errs: map[string]error{}},
-		cache: &memCache{open: map[CacheKey]time.Time{}, now: time.Unix(1e9, 0)}, log: &memLog{}}
+		cache: &memCache{open: map[CacheKey]CachedOpen{}, now: time.Unix(1e9, 0)}, log: &memLog{}}
 	answers := []string{"ramesh", secret}
 	r.d = &Decider{
 		Settings: rules.OPASettings{URL: "http://opa", Authz: "sshd/authz", Display: "display", Pull: "pull",
@@ -141,8 +147,8 @@ func TestDecideCycles(t *testing.T) {
 	if strings.Contains(r.everything(a), secret) || !strings.Contains(r.everything(a), `"secret":"`+Mask+`"`) {
 		t.Errorf("the secret shows, or the masked input does not:\n%s", r.everything(a))
 	}
-	if _, ok := r.cache.open[CacheKey{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}]; !ok {
-		t.Errorf("OPEN not cached: %v", r.cache.open)
+	if c, ok := r.cache.open[CacheKey{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}]; !ok || c.NoPrompts {
+		t.Errorf("OPEN not cached, or cached as given without prompts: %v", r.cache.open)
 	}
 }
 
@@ -175,8 +181,8 @@ func TestDecideFailures(t *testing.T) {
 		{"garbage allow", `{"allow":"yes"}`, nil, rules.Close, false, rules.OptClose, "opa_fallback CLOSE"},
 		{"undefined authz", "", nil, rules.Close, false, rules.OptClose, "opa_fallback CLOSE"},
 		{"garbage display", `{"allow":true}`, nil, rules.Close, false, rules.OptClose, "opa_fallback CLOSE"},
-		{"down, cached OPEN stands", "", map[string]error{"sshd/authz": down}, rules.Close, true, rules.OptOpen, "opa_cache OPEN"},
-		{"pull down, cached OPEN stands", "", map[string]error{"pull": down}, rules.Close, true, rules.OptOpen, "opa_cache OPEN"},
+		{"down, cached OPEN stands", "", map[string]error{"sshd/authz": down, "display": down}, rules.Close, true, rules.OptOpen, "opa_cache OPEN"},
+		{"pull down, cached OPEN stands", "", map[string]error{"pull": down, "display": down}, rules.Close, true, rules.OptOpen, "opa_cache OPEN"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(tt.authz)
@@ -191,7 +197,7 @@ func TestDecideFailures(t *testing.T) {
 			}
 			r.d.Settings.Fallback = tt.fallback
 			if tt.cached {
-				r.cache.open[CacheKey{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}] = r.cache.now.Add(-30 * time.Second)
+				r.cache.open[CacheKey{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}] = unprompted(r.cache.now.Add(-30 * time.Second))
 			}
 			a, err := r.decide(t)
 			if err != nil || a.Option != tt.want {
@@ -212,7 +218,7 @@ func TestDecideFailures(t *testing.T) {
 func TestCacheRules(t *testing.T) {
 	key := CacheKey{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}
 	r := newRig(`{"allow":false}`)
-	r.cache.open[key] = r.cache.now
+	r.cache.open[key] = unprompted(r.cache.now)
 	if a, _ := r.decide(t); a.Option != rules.OptClose {
 		t.Fatalf("%+v", a)
 	}
@@ -228,31 +234,132 @@ func TestCacheRules(t *testing.T) {
 		t.Fatalf("after a CLOSE, OPA down: %+v", a)
 	}
 	for _, other := range []CacheKey{
+		key, // the control: the same key's OPEN stands
 		{Config: "fp", User: "dev", Service: "sshd", RHost: "192.0.2.7", Auth: "password"},
 		{Config: "fp", User: "ops", Service: "sudo", RHost: "192.0.2.7", Auth: "password"},
 		{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.8", Auth: "password"},
 		{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "key"},
 		{Config: "old", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"},
 	} {
-		r3 := newRig("")
-		delete(r3.opa.results, "sshd/authz")
-		r3.cache.open[other] = r3.cache.now
-		if a, _ := r3.decide(t); a.Option != rules.OptClose {
-			t.Errorf("%+v's OPEN stood for %+v", other, key)
+		r3 := downRig()
+		r3.cache.open[other] = unprompted(r3.cache.now)
+		if a, _ := r3.decide(t); (a.Option == rules.OptOpen) != (other == key) {
+			t.Errorf("%+v's OPEN for %+v: %+v", other, key, a)
 		}
 	}
-	r4 := newRig("")
-	delete(r4.opa.results, "sshd/authz")
-	r4.cache.open[key] = r4.cache.now.Add(-2 * time.Minute)
+	r4 := downRig()
+	r4.cache.open[key] = unprompted(r4.cache.now.Add(-2 * time.Minute))
 	if a, _ := r4.decide(t); a.Option != rules.OptClose {
 		t.Error("an OPEN older than OPA_CACHE stood")
 	}
-	r5 := newRig("")
-	delete(r5.opa.results, "sshd/authz")
-	r5.cache.open[key] = r5.cache.now
+	r5 := downRig()
+	r5.cache.open[key] = unprompted(r5.cache.now)
 	r5.d.Settings.Cache = 0
 	if a, _ := r5.decide(t); a.Option != rules.OptClose {
 		t.Error("OPA_CACHE off, and the cached OPEN stood")
+	}
+}
+
+// downRig is a rig whose OPA is out: every cycle's query fails.
+func downRig() *rig {
+	r := newRig("")
+	for _, path := range []string{"display", "pull", "sshd/authz"} {
+		r.opa.errs[path] = errors.New("connection refused")
+	}
+	return r
+}
+
+// TestCacheNoSkippedPrompt plays the user whose policy asks for an OTP
+// (OPA's display cycle), logging in while OPA is out: a cached OPEN must
+// not stand in for the prompt nobody asked, nor for answers nobody
+// checked. Only an OPEN given without prompts stands in.
+func TestCacheNoSkippedPrompt(t *testing.T) {
+	key := CacheKey{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}
+	otpDisplay := `{"display_spec":[{"message":"OTP: ","style":"prompt_echo_off","key":"otp"}]}`
+	infoDisplay := `{"display_spec":[{"message":"Welcome.","style":"info"}]}`
+
+	// OPA up, its display cycle asks for the OTP: OPEN, cached as
+	// given after prompts
+	up := newRig(`{"allow":true}`)
+	up.opa.results["display"] = otpDisplay
+	if a, err := up.decide(t); err != nil || a.Option != rules.OptOpen {
+		t.Fatalf("OPA up: %+v %v", a, err)
+	}
+	if c, ok := up.cache.open[key]; !ok || c.NoPrompts {
+		t.Fatalf("cached %+v %v, want an OPEN marked as given after prompts", c, ok)
+	}
+
+	for _, tt := range []struct {
+		name      string
+		display   string // "" OPA's display query fails too
+		cached    CachedOpen
+		fallback  rules.Verdict
+		want      rules.Option
+		event     string
+		why       string
+		converses bool // the user is prompted
+	}{
+		{"OPA out, the cached OPEN was given after the OTP prompt", "", up.cache.open[key], rules.Close,
+			rules.OptClose, "opa_fallback CLOSE", "does not stand in: it was given after OPA's display cycle asked", false},
+		{"OPA out, a record that does not say (an older version's)", "", CachedOpen{At: up.cache.now}, rules.Close,
+			rules.OptClose, "opa_fallback CLOSE", "does not stand in", false},
+		{"display asks for the OTP, authz out, an OPEN from before without prompts", otpDisplay, unprompted(up.cache.now),
+			rules.Close, rules.OptClose, "opa_fallback CLOSE", "does not stand in: OPA's display cycle asked this login", true},
+		{"OPA_FALLBACK:OPEN is the admin's to choose", "", up.cache.open[key], rules.Open,
+			rules.OptOpen, "opa_fallback OPEN", "OPA_FALLBACK:OPEN", false},
+		{"display shows only a message, authz out, an OPEN without prompts", infoDisplay, unprompted(up.cache.now),
+			rules.Close, rules.OptOpen, "opa_cache OPEN", "stands (OPA_CACHE:60)", false},
+		{"OPA out, an OPEN without prompts", "", unprompted(up.cache.now), rules.Close,
+			rules.OptOpen, "opa_cache OPEN", "stands (OPA_CACHE:60)", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := downRig()
+			if tt.display != "" {
+				delete(r.opa.errs, "display")
+				r.opa.results["display"] = tt.display
+			}
+			r.d.Settings.Fallback = tt.fallback
+			r.cache.open[key] = tt.cached
+			a, err := r.decide(t)
+			if err != nil || a.Option != tt.want {
+				t.Fatalf("%+v %v, want %v", a, err, tt.want)
+			}
+			if len(r.events) != 1 || !strings.HasPrefix(r.events[0], tt.event) || !strings.Contains(r.events[0], tt.why) {
+				t.Errorf("events %q, want one %q saying %q", r.events, tt.event, tt.why)
+			}
+			if n := len(r.log.lines); n != 1 || !strings.Contains(r.log.lines[0], tt.why) {
+				t.Errorf("want one log line saying %q:\n%s", tt.why, strings.Join(r.log.lines, "\n"))
+			}
+			prompted := false
+			for _, said := range r.said {
+				prompted = prompted || strings.Contains(said, "OTP")
+			}
+			if prompted != tt.converses {
+				t.Errorf("prompted %v, want %v: %q", prompted, tt.converses, r.said)
+			}
+			if strings.Contains(r.everything(a), secret) {
+				t.Errorf("the answer shows:\n%s", r.everything(a))
+			}
+		})
+	}
+
+	// the policy stops prompting: its next OPEN stands in; it starts
+	// again: its OPEN replaces the record, which stands in no more
+	r := newRig(`{"allow":true}`)
+	delete(r.opa.results, "display")
+	if a, _ := r.decide(t); a.Option != rules.OptOpen || !r.cache.open[key].NoPrompts {
+		t.Fatalf("no display: %+v, cached %+v", a, r.cache.open[key])
+	}
+	r.opa.results["display"] = otpDisplay
+	if a, _ := r.decide(t); a.Option != rules.OptOpen || r.cache.open[key].NoPrompts {
+		t.Fatalf("OTP display: %+v, cached %+v", a, r.cache.open[key])
+	}
+	// explain's --opa-answer answers are prompts too
+	r = newRig(`{"allow":true}`)
+	r.opa.results["display"] = otpDisplay
+	r.d.Answers = map[string]string{"otp": "123456"}
+	if a, _ := r.decide(t); a.Option != rules.OptOpen || r.cache.open[key].NoPrompts {
+		t.Fatalf("--opa-answer: %+v, cached %+v", a, r.cache.open[key])
 	}
 }
 

@@ -37,9 +37,15 @@ func record(k opa.CacheKey) loginstate.OPAOpen {
 	return loginstate.OPAOpen{Config: k.Config, User: k.User, Service: k.Service, RHost: k.RHost, Auth: k.Auth}
 }
 
-func (c opaCache) LastOpen(k opa.CacheKey, ttl time.Duration) (time.Time, bool) {
-	return c.s.FindOPAOpen(record(k), ttl)
+func (c opaCache) LastOpen(k opa.CacheKey, ttl time.Duration) (opa.CachedOpen, bool) {
+	o, ok := c.s.FindOPAOpen(record(k), ttl)
+	return opa.CachedOpen{At: o.At, NoPrompts: o.NoPrompts}, ok
 }
 
-func (c opaCache) SaveOpen(k opa.CacheKey) error { return c.s.SaveOPAOpen(record(k)) }
-func (c opaCache) Forget(k opa.CacheKey) error   { return c.s.ForgetOPAOpen(record(k)) }
+func (c opaCache) SaveOpen(k opa.CacheKey, noPrompts bool) error {
+	r := record(k)
+	r.NoPrompts = noPrompts
+	return c.s.SaveOPAOpen(r)
+}
+
+func (c opaCache) Forget(k opa.CacheKey) error { return c.s.ForgetOPAOpen(record(k)) }

@@ -19,11 +19,13 @@ import (
 
 // opaStandIn is an OPA for the call flow's unit tests (the integration
 // tests run the real one): pam_authz's README display, a pull of
-// nothing, and an authz that allows the secret "suresh".
+// nothing, and an authz that allows the secret "suresh". With noSecret,
+// the display only greets and authz allows everyone.
 type opaStandIn struct {
-	mu    sync.Mutex
-	down  bool
-	authz []string // inputs received
+	mu       sync.Mutex
+	down     bool
+	noSecret bool
+	authz    []string // inputs received
 }
 
 func (o *opaStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +38,10 @@ func (o *opaStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	switch r.URL.Path {
 	case "/v1/data/display":
+		if o.noSecret {
+			fmt.Fprint(w, `{"result":{"display_spec":[{"message":"Welcome.","style":"info"}]}}`)
+			break
+		}
 		fmt.Fprint(w, `{"result":{"display_spec":[{"message":"Welcome.","style":"info"},`+
 			`{"message":"Secret: ","style":"prompt_echo_off","key":"secret"}]}}`)
 	case "/v1/data/sshd/authz":
@@ -46,7 +52,7 @@ func (o *opaStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} `json:"input"`
 		}
 		json.Unmarshal(body, &in)
-		allow := in.Input.DisplayResponses["secret"] == "suresh"
+		allow := o.noSecret || in.Input.DisplayResponses["secret"] == "suresh"
 		fmt.Fprintf(w, `{"result":{"allow":%v,"errors":["no"]}}`, allow)
 	default:
 		fmt.Fprint(w, `{}`)
@@ -56,6 +62,12 @@ func (o *opaStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (o *opaStandIn) setDown(down bool) {
 	o.mu.Lock()
 	o.down = down
+	o.mu.Unlock()
+}
+
+func (o *opaStandIn) setNoSecret(no bool) {
+	o.mu.Lock()
+	o.noSecret = no
 	o.mu.Unlock()
 }
 
@@ -92,6 +104,23 @@ func TestOPAFlow(t *testing.T) {
 	o.setDown(false)
 	if code, _ := login("suresh"); code != protocol.PAMSuccess {
 		t.Fatal("OPA back")
+	}
+	// the OPEN was given after OPA asked for the secret: with OPA down it
+	// does not stand in for the secret nobody asks
+	o.setDown(true)
+	mark := len(h.log.lines)
+	if code, pam := login("anything"); code != protocol.PAMAuthErr || len(pam.said) != 1 || pam.said[0] != "3 "+deniedMessage {
+		t.Fatalf("OPA down, the cached OPEN given after OPA's prompt: %d, said %q\n%s", code, pam.said, strings.Join(h.log.lines, "\n"))
+	}
+	if got := strings.Join(h.log.lines[mark:], "\n"); !strings.Contains(got, "does not stand in: it was given after OPA's display cycle asked") ||
+		!strings.Contains(got, "OPA_FALLBACK:CLOSE") {
+		t.Errorf("the fallback line does not say why the cached OPEN did not stand in:\n%s", got)
+	}
+	// a policy that asks nothing: its cached OPEN stands in
+	o.setDown(false)
+	o.setNoSecret(true)
+	if code, _ := login("unasked"); code != protocol.PAMSuccess {
+		t.Fatal("OPA back, asking nothing")
 	}
 	o.setDown(true)
 	if code, _ := login("anything"); code != protocol.PAMSuccess {

@@ -27,6 +27,12 @@ type OPAOpen struct {
 	RHost   string    `json:"rhost"`
 	Auth    string    `json:"auth"`
 	At      time.Time `json:"at"`
+	// NoPrompts: OPA's display cycle asked the login that got this OPEN
+	// nothing. Only such an OPEN may stand in for OPA (an OPEN given after
+	// an OTP prompt must not let a later login skip the prompt); a record
+	// without it, as older versions wrote, does not. What the user
+	// answered is never kept.
+	NoPrompts bool `json:"no_prompts"`
 }
 
 // name is the record's file: a hash of everything it is keyed by, so that
@@ -46,7 +52,8 @@ func (o OPAOpen) sameKey(p OPAOpen) bool {
 }
 
 // SaveOPAOpen records that OPA answered OPEN for k now (At is the store's
-// clock). A config with no fingerprint (not read by Load) is not cached.
+// clock), with k.NoPrompts as given. A config with no fingerprint (not
+// read by Load) is not cached.
 func (s *Store) SaveOPAOpen(k OPAOpen) error {
 	if k.Config == "" {
 		return errors.New("a config without a fingerprint is not cached")
@@ -60,17 +67,18 @@ func (s *Store) SaveOPAOpen(k OPAOpen) error {
 	return s.write(dir, k.name(), k, k.At)
 }
 
-// FindOPAOpen returns when OPA last answered OPEN for exactly k, if that
-// is less than ttl ago by the store's clock.
-func (s *Store) FindOPAOpen(k OPAOpen, ttl time.Duration) (time.Time, bool) {
+// FindOPAOpen returns the record of the OPEN OPA last gave for exactly k
+// (when, and whether it was given without prompts), if that is less than
+// ttl ago by the store's clock.
+func (s *Store) FindOPAOpen(k OPAOpen, ttl time.Duration) (OPAOpen, bool) {
 	if k.Config == "" || ttl <= 0 {
-		return time.Time{}, false
+		return OPAOpen{}, false
 	}
 	var o OPAOpen
 	if read(filepath.Join(s.dir, opaDir), k.name(), &o) != nil || !o.sameKey(k) || !s.fresh(o.At, ttl) {
-		return time.Time{}, false
+		return OPAOpen{}, false
 	}
-	return o.At, true
+	return o, true
 }
 
 // ForgetOPAOpen drops k's record: OPA answered something other than OPEN.

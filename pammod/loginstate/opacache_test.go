@@ -23,8 +23,8 @@ func TestOPAOpen(t *testing.T) {
 	if err := s.SaveOPAOpen(k); err != nil {
 		t.Fatal(err)
 	}
-	if at, ok := s.FindOPAOpen(k, time.Hour); !ok || !at.Equal(now) {
-		t.Fatalf("not found: %v %v", at, ok)
+	if o, ok := s.FindOPAOpen(k, time.Hour); !ok || !o.At.Equal(now) || o.NoPrompts {
+		t.Fatalf("not found, or found as given without prompts: %+v %v", o, ok)
 	}
 	for _, other := range []OPAOpen{
 		{Config: "fp2", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"},
@@ -78,5 +78,40 @@ func TestOPAOpen(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, opaDir))
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("cache directory: %v %v", fi.Mode(), err)
+	}
+}
+
+// TestOPAOpenNoPrompts: whether OPA's OPEN was given without prompts is
+// kept with it, the last OPEN's word counts, and a record that does not
+// say (an older version's) is one given after prompts. The answers are
+// not kept.
+func TestOPAOpenNoPrompts(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	dir := filepath.Join(t.TempDir(), "run")
+	s, err := Open(dir, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := OPAOpen{Config: "fp", User: "ops", Service: "sshd", RHost: "192.0.2.7", Auth: "password"}
+	free := k
+	free.NoPrompts = true
+	if err := s.SaveOPAOpen(free); err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := s.FindOPAOpen(k, time.Hour); !ok || !o.NoPrompts {
+		t.Fatalf("an OPEN without prompts: %+v %v", o, ok)
+	}
+	if err := s.SaveOPAOpen(k); err != nil { // the policy prompts now
+		t.Fatal(err)
+	}
+	if o, ok := s.FindOPAOpen(free, time.Hour); !ok || o.NoPrompts {
+		t.Fatalf("the OPEN after prompts did not replace the one without: %+v %v", o, ok)
+	}
+	old := `{"config":"fp","user":"ops","service":"sshd","rhost":"192.0.2.7","auth":"password","at":"2026-12-03T12:00:00Z"}`
+	if err := os.WriteFile(filepath.Join(dir, opaDir, k.name()), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := s.FindOPAOpen(k, time.Hour); !ok || o.NoPrompts {
+		t.Fatalf("an older version's record: %+v %v", o, ok)
 	}
 }
