@@ -22,7 +22,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	conf := fs.String("conf", "", "main config file (default "+rules.DefaultPath+"); drop-ins beside it are read too")
 	service := fs.String("service", "", "PAM service of the login: sshd, login, sddm, gdm-password…")
-	user := fs.String("user", "", "user name, as the login gives it (case-sensitive)")
+	user := fs.String("user", "", "user name, as the login gives it (PAM_USER); rules see the name NSS gives the account")
 	rhost := fs.String("rhost", "", "remote host as PAM_RHOST shows it; empty for a local login")
 	auth := fs.String("auth", "", "for sshd: password (PAM authentication ran) or key (public key, certificate)")
 	sessionsFile := fs.String("sessions", "", "JSON list of live sessions (user, service, rhost, class, state) to use instead of systemd-logind's")
@@ -68,7 +68,13 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	// (explain says what OPA answers now) and with --opa-answer's answers
 	deps.OPA = &opa.Decider{Settings: cfg.Settings.OPA, Config: cfg.Fingerprint, Answers: answers.all(),
 		Groups: deps.Groups, Sessions: deps.Sessions, Log: discard{}}
-	d := rules.Explain(context.Background(), cfg, login, deps)
+	// the module decides about the account NSS finds for the name
+	var d rules.Decision
+	if resolved, err := rules.ResolveUser(nss.Users{}, login); err != nil {
+		d = rules.Decision{Verdict: rules.Close, Err: err, Reason: err.Error()}
+	} else {
+		d = rules.Explain(context.Background(), cfg, resolved, deps)
+	}
 	printExplain(stdout, cfg, d)
 	if n := countIgnored(cfg); n > 0 {
 		fmt.Fprintf(stderr, "note: the config has %d problem(s) that change what it means; run pam-accesscontrol check-my-config\n", n)

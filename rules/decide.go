@@ -135,8 +135,12 @@ type pluginRef struct {
 
 func (e *evaluator) decide() Decision {
 	l := e.login
-	e.step(Pos{}, "login: service %s (rules for %s), user %q, remote host %s, authentication %s",
-		l.Service, l.RuleServices(), l.User, describeHost(l.RHost), l.Auth)
+	e.step(Pos{}, "login: service %s (rules for %s), user %s, remote host %s, authentication %s",
+		l.Service, l.RuleServices(), l.describeUser(), describeHost(l.RHost), l.Auth)
+	if l.PAMUser != "" {
+		e.step(Pos{}, "user %s as given is %s to NSS: rules see %s, and CLOSE rules also %s",
+			quote(l.PAMUser), quote(l.User), quote(l.User), quote(l.PAMUser))
+	}
 	if fatal, ok := e.cfg.Fatal(); ok {
 		return e.fail(fmt.Errorf("config refused: %s", fatal))
 	}
@@ -433,7 +437,7 @@ func (e *evaluator) targetMatches(r *Rule) (matchKind, string, error) {
 	switch r.Target {
 	case TargetUser:
 		for _, n := range r.Names {
-			if n == e.login.User {
+			if e.login.userMatches(r.Option, n) {
 				return matchYes, n, nil
 			}
 		}
@@ -465,9 +469,11 @@ func (e *evaluator) targetMatches(r *Rule) (matchKind, string, error) {
 
 // matchText says in words why a rule's TARGET did or did not match.
 func (e *evaluator) matchText(r *Rule, m matchKind, entry string) string {
-	user, host := quote(e.login.User), describeHost(e.login.RHost)
+	user, host := e.login.describeUser(), describeHost(e.login.RHost)
 	ok := m != matchNo
 	switch {
+	case r.Target == TargetUser && ok && entry != e.login.User:
+		return "user " + user + " is listed by the name as given"
 	case r.Target == TargetUser && ok:
 		return "user " + user + " is listed"
 	case r.Target == TargetUser:

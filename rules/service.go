@@ -16,7 +16,12 @@ const (
 // Login is what one decision is about.
 type Login struct {
 	Service string // PAM_SERVICE, as the application gave it
-	User    string
+	// User is the account's name as NSS gives it (ResolveUser), or
+	// PAM_USER when NSS knows no such user.
+	User string
+	// PAMUser is PAM_USER as the application gave it (what the client
+	// typed), when NSS names the account otherwise; "" when they agree.
+	PAMUser string
 	RHost   string // PAM_RHOST; empty for a local login
 	Auth    AuthKind
 	RUser   string // PAM_RUSER, for plugins

@@ -40,6 +40,7 @@ type Event struct {
 	Phase   string    `json:"phase,omitempty"`
 	Service string    `json:"service,omitempty"`
 	User    string    `json:"user,omitempty"`
+	PAMUser string    `json:"pam_user,omitempty"` // PAM_USER as given, when NSS names the account (User) otherwise
 	RHost   string    `json:"rhost,omitempty"`
 	Auth    string    `json:"auth,omitempty"`
 	Verdict string    `json:"verdict,omitempty"`

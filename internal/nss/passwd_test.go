@@ -59,6 +59,18 @@ func TestFakePasswd(t *testing.T) {
 			t.Errorf("LookupUser(%q, %d, %v) = %+v, %v; want %+v, %v", tt.name, tt.uid, tt.byName, got, err, tt.want, tt.err)
 		}
 	}
+	for _, tt := range []struct {
+		name, want string
+		found      bool
+	}{
+		{"dave", "dave", true},
+		{"nobody-here", "", false},
+		{"dave\x00x", "", false},
+	} {
+		if got, found, err := (Users{}).UserName(tt.name); got != tt.want || found != tt.found || err != nil {
+			t.Errorf("UserName(%q) = %q, %v, %v; want %q, %v", tt.name, got, found, err, tt.want, tt.found)
+		}
+	}
 	if g, err := LookupGroup("lp", 0, true); err != nil || g.Passwd != "x" {
 		t.Errorf("getgrnam lp: %+v %v", g, err)
 	}

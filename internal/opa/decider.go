@@ -120,7 +120,7 @@ func (d *Decider) baseInput(ctx context.Context, r *rules.Rule, l rules.Login) (
 		Sysinfo: Sysinfo{PamUsername: l.User, PamService: l.Service, PamReqUsername: l.RUser,
 			PamReqHostname: l.RHost},
 		AccessControl: Facts{Auth: l.RuleService(), Method: string(l.Auth), TTY: l.TTY,
-			Groups: []string{}, Sessions: []Session{}, Rule: r.Pos.String()},
+			Groups: []string{}, Sessions: []Session{}, Rule: r.Pos.String(), PAMUser: l.PAMUser},
 	}
 	if d.Groups == nil {
 		return nil, fmt.Errorf("groups of %q: no group source", l.User)

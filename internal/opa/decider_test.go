@@ -407,3 +407,25 @@ func TestNotOPAsFailure(t *testing.T) {
 		t.Error("no OPA_URL")
 	}
 }
+
+// TestInputNames: the policy sees the account as NSS names it in
+// sysinfo.pam_username, however the client spelt it, and the name as
+// given under pam_accesscontrol.pam_user when the two differ.
+func TestInputNames(t *testing.T) {
+	r := newRig(`{"allow":true}`)
+	l := opsLogin
+	l.PAMUser = "OPS"
+	if a, err := r.d.Decide(context.Background(), &rules.Rule{}, l); err != nil || a.Option != rules.OptOpen {
+		t.Fatalf("%+v %v", a, err)
+	}
+	var in Input
+	json.Unmarshal([]byte(r.opa.inputs["sshd/authz"]), &in)
+	if in.Sysinfo.PamUsername != "ops" || in.AccessControl.PAMUser != "OPS" || strings.Join(in.AccessControl.Groups, ",") != "ops,wheel" {
+		t.Errorf("input %s", r.opa.inputs["sshd/authz"])
+	}
+	r = newRig(`{"allow":true}`)
+	r.decide(t)
+	if strings.Contains(r.opa.inputs["sshd/authz"], "pam_user\"") {
+		t.Errorf("pam_user sent although the names agree: %s", r.opa.inputs["sshd/authz"])
+	}
+}

@@ -27,7 +27,7 @@ type PullResponses struct {
 
 // Sysinfo is pam_authz's view of the PAM transaction.
 type Sysinfo struct {
-	PamUsername    string `json:"pam_username"`     // PAM_USER
+	PamUsername    string `json:"pam_username"`     // PAM_USER as NSS names the account (see Facts.PAMUser)
 	PamService     string `json:"pam_service"`      // PAM_SERVICE
 	PamReqUsername string `json:"pam_req_username"` // PAM_RUSER
 	PamReqHostname string `json:"pam_req_hostname"` // PAM_RHOST
@@ -48,6 +48,9 @@ type Facts struct {
 	Sessions      []Session `json:"sessions"`
 	SessionsError string    `json:"sessions_error,omitempty"`
 	Rule          string    `json:"rule"` // file:line of the OPA rule that asked
+	// PAMUser is PAM_USER as the application gave it, when NSS names the
+	// account otherwise (sysinfo.pam_username).
+	PAMUser string `json:"pam_user,omitempty"`
 }
 
 // Session is one of the user's live sessions, as logind lists it.

@@ -49,7 +49,7 @@ func Format(e audit.Event) string {
 		headerField(e.Host, 255), logging.Tag, procID, headerField(e.Kind, 32))
 	b.WriteString("[" + SDID)
 	for _, p := range [][2]string{
-		{"login", e.Login}, {"event", e.Kind}, {"phase", e.Phase}, {"service", e.Service}, {"user", e.User},
+		{"login", e.Login}, {"event", e.Kind}, {"phase", e.Phase}, {"service", e.Service}, {"user", e.User}, {"pam_user", e.PAMUser},
 		{"rhost", e.RHost}, {"auth", e.Auth}, {"verdict", e.Verdict}, {"rule", e.Rule}, {"reason", e.Reason},
 	} {
 		if p[1] != "" {
@@ -75,7 +75,11 @@ func message(e audit.Event) string {
 	if e.Verdict != "" {
 		s += " " + e.Verdict
 	}
-	s += fmt.Sprintf(" for %s from %s (service %s", logging.Quote(e.User), logging.Quote(rhost), logging.Quote(e.Service))
+	s += " for " + logging.Quote(e.User)
+	if e.PAMUser != "" {
+		s += " (PAM_USER " + logging.Quote(e.PAMUser) + ")"
+	}
+	s += fmt.Sprintf(" from %s (service %s", logging.Quote(rhost), logging.Quote(e.Service))
 	if e.Auth != "" {
 		s += ", auth " + e.Auth
 	}

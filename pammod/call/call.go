@@ -90,9 +90,12 @@ type Args struct {
 
 // Deps are what a call uses from outside.
 type Deps struct {
-	PAM      PAM
-	Log      Logger
-	Groups   rules.Groups
+	PAM    PAM
+	Log    Logger
+	Groups rules.Groups
+	// Users names the login's user as NSS does (rules.ResolveUser), so
+	// that rules match the account, not the client's spelling of it.
+	Users    rules.Users
 	Sessions rules.Sessions // systemd-logind, or utmp
 	Asker    Asker
 	PINs     PINSender
@@ -141,9 +144,13 @@ type call struct {
 	cfg     *rules.Config // loaded once per call
 	store   *loginstate.Store
 	caller  loginstate.Login
-	loginID string    // the audit trail's correlation id of this login
-	outbox  string    // set when something was put in the outbox
-	marked  time.Time // the end of the last phase (Phases)
+	loginID string // the audit trail's correlation id of this login
+	// account and pamUser are the login's user as NSS names it and as the
+	// application gave it when that differs, once resolved, for the
+	// audit events
+	account, pamUser string
+	outbox           string    // set when something was put in the outbox
+	marked           time.Time // the end of the last phase (Phases)
 	// storeClock is Deps.Now as given: nil tells the store it runs by
 	// the wall clock.
 	storeClock func() time.Time

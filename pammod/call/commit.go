@@ -30,11 +30,12 @@ func (c *call) commit(login rules.Login, o outcome) int32 {
 		}
 	}
 	c.logDecision(login, o)
-	c.auditEvent(audit.Event{Kind: audit.Decision, User: login.User, Auth: string(login.Auth),
+	c.auditEvent(audit.Event{Kind: audit.Decision, User: login.User, PAMUser: login.PAMUser, Auth: string(login.Auth),
 		Verdict: o.Verdict.String(), Rule: o.Source(), Reason: o.Reason})
 	c.mark("log")
+	// the later phases find it by PAM_USER as given
 	err := c.store.SaveDecision(loginstate.Decision{Owner: c.caller, Config: c.cfg.Fingerprint, User: login.User,
-		Service: login.Service, RHost: login.RHost, Auth: string(login.Auth), Verdict: o.Verdict.String(),
+		PAMUser: login.PAMUser, Service: login.Service, RHost: login.RHost, Auth: string(login.Auth), Verdict: o.Verdict.String(),
 		Source: o.Source(), LoginID: c.loginID, Confirmed: confirmed, Approval: pending})
 	if err != nil {
 		c.Log.Error("keeping the decision for later phases: %v (they will decide again)", err)
@@ -59,6 +60,15 @@ func (c *call) tellUser() {
 	}
 }
 
+// userText names a login's user in a log line: as NSS names the
+// account, and as the application gave it when that differs.
+func userText(user, pamUser string) string {
+	if pamUser == "" {
+		return logging.Quote(user)
+	}
+	return logging.Quote(user) + " (PAM_USER " + logging.Quote(pamUser) + ")"
+}
+
 // logDecision writes the one syslog line of this decision, and the
 // original's monthly log line.
 func (c *call) logDecision(login rules.Login, o outcome) {
@@ -69,8 +79,11 @@ func (c *call) logDecision(login rules.Login, o outcome) {
 	fields := logging.Fields{"PAMAC_LOGIN": c.loginID, "PAMAC_VERDICT": o.Verdict.String(), "PAMAC_RULE": o.Source(),
 		"PAMAC_USER": login.User, "PAMAC_RHOST": login.RHost, "PAMAC_SERVICE": login.Service,
 		"PAMAC_AUTH": string(login.Auth), "PAMAC_FUNCTION": c.req.Fn.String()}
+	if login.PAMUser != "" {
+		fields["PAMAC_PAM_USER"] = login.PAMUser
+	}
 	c.Log.Decision(fields, "%s: %s for %s from %s (service %s, auth %s, login %s) by %s: %s",
-		c.req.Fn, o.Verdict, logging.Quote(login.User), logging.Quote(rhost), logging.Quote(login.Service),
+		c.req.Fn, o.Verdict, userText(login.User, login.PAMUser), logging.Quote(rhost), logging.Quote(login.Service),
 		login.Auth, c.loginID, o.Source(), o.Reason)
 	outcome := "access denied"
 	if o.Verdict == rules.Open {

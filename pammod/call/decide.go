@@ -77,6 +77,15 @@ func (c *call) decide() int32 {
 	if fatal, refused := cfg.Fatal(); refused {
 		c.auditEvent(audit.Event{Kind: audit.ConfigRefused, User: user, Reason: fatal.String()})
 	}
+	// the rules decide about the account NSS finds, not the client's
+	// spelling of its name; NSS failing is a CLOSE with its reason
+	resolved, err := rules.ResolveUser(c.Users, login)
+	if err != nil {
+		login.Auth = kinds[0]
+		return c.commit(login, outcome{Decision: rules.Decision{Verdict: rules.Close, Err: err, Reason: err.Error()}})
+	}
+	login = resolved
+	c.account, c.pamUser = login.User, login.PAMUser
 	code := int32(protocol.PAMSuccess)
 	for _, kind := range kinds {
 		login.Auth = kind

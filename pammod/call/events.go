@@ -34,6 +34,12 @@ func (c *call) auditEvent(e audit.Event) {
 	}
 	if e.User == "" {
 		e.User = c.req.User.S
+		if c.account != "" {
+			e.User = c.account
+		}
+	}
+	if e.PAMUser == "" && c.pamUser != "" && e.User == c.account {
+		e.PAMUser = c.pamUser
 	}
 	if e.RHost == "" {
 		e.RHost = c.req.RHost.S
@@ -77,7 +83,7 @@ func (c *call) logEvent(e audit.Event) {
 		rhost = "LOCAL"
 	}
 	line := fmt.Sprintf("%s: %s of %s from %s (service %s, login %s)", c.req.Fn, e.Kind,
-		logging.Quote(e.User), logging.Quote(rhost), logging.Quote(e.Service), e.Login)
+		userText(e.User, e.PAMUser), logging.Quote(rhost), logging.Quote(e.Service), e.Login)
 	if e.Verdict != "" {
 		line += ": " + e.Verdict
 	}

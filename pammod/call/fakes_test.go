@@ -128,6 +128,26 @@ func (g fakeGroups) UserGroups(user string) ([]string, error) {
 	return nil, fmt.Errorf("no user %q", user)
 }
 
+// fakeNSS finds the users of a fakeGroups by name, in any case when fold
+// (as SSSD's AD provider does), and fails with err when set.
+type fakeNSS struct {
+	groups fakeGroups
+	fold   bool
+	err    error
+}
+
+func (n *fakeNSS) UserName(name string) (string, bool, error) {
+	if n.err != nil {
+		return "", false, n.err
+	}
+	for u := range n.groups {
+		if u == name || n.fold && strings.EqualFold(u, name) {
+			return u, true, nil
+		}
+	}
+	return "", false, nil
+}
+
 type fakeSessions struct {
 	list []rules.Session
 	err  error
@@ -190,6 +210,7 @@ type host struct {
 	conf     string
 	log      *fakeLog
 	groups   fakeGroups
+	nss      *fakeNSS // finds groups' users
 	sessions *fakeSessions
 	asker    *fakeAsker
 	mail     *fakeMail
@@ -206,6 +227,7 @@ func newHost(t *testing.T, conf string) *host {
 		groups:   fakeGroups{"alice": {"alice", "admins", "users"}, "bob": {"bob", "users"}, "carol": {"carol", "lp", "users"}},
 		sessions: &fakeSessions{}, asker: &fakeAsker{}, mail: &fakeMail{},
 		now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.Local), procs: map[int32]loginstate.Login{}}
+	h.nss = &fakeNSS{groups: h.groups}
 	h.write("rules.conf", conf)
 	return h
 }
@@ -250,7 +272,7 @@ func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost strin
 		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost), Auth: pam.auth}
 	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), Spool: filepath.Join(h.dir, "spool"), LogDir: h.dir, Timeout: 20 * time.Second,
 		insecureSkipOwnerCheck: true}
-	r := Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Sessions: h.sessions,
+	r := Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Users: h.nss, Sessions: h.sessions,
 		Asker: h.asker, PINs: h.mail, Identify: h.identify, Alive: h.alive, Now: func() time.Time { return h.now },
 		Configs: h.configs, Phases: h.phases})
 	if fn == protocol.FnAuthenticate {

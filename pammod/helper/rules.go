@@ -23,6 +23,7 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			PAM:      rulePAM{conn},
 			Log:      log,
 			Groups:   nss.Groups{},
+			Users:    nss.Users{},
 			Sessions: lc,
 			Asker:    desktop{lc},
 			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},

@@ -16,8 +16,9 @@ const DecisionTTL = 10 * time.Minute
 // Decision is one login's decision, kept for its later phases.
 type Decision struct {
 	Owner   Login     `json:"owner"`
-	Config  string    `json:"config"` // the fingerprint of the config it was decided under
-	User    string    `json:"user"`
+	Config  string    `json:"config"`             // the fingerprint of the config it was decided under
+	User    string    `json:"user"`               // as NSS names the account (rules.ResolveUser)
+	PAMUser string    `json:"pam_user,omitempty"` // PAM_USER as given, when NSS names the account otherwise: the later phases know the login by it
 	Service string    `json:"service"`
 	RHost   string    `json:"rhost"`
 	Auth    string    `json:"auth"`
@@ -47,7 +48,7 @@ type PendingApproval struct {
 type Query struct {
 	Caller  Login
 	Config  string // the fingerprint of the config loaded now
-	User    string
+	User    string // PAM_USER as given
 	Service string
 	RHost   string
 	// HandleID is the correlation id this helper left on the PAM handle in
@@ -104,10 +105,18 @@ func (s *Store) FindDecision(q Query) (Decision, bool) {
 
 func (s *Store) serves(d Decision, q Query) bool {
 	if !d.Owner.Serves(q.Caller) || !s.fresh(d.At, DecisionTTL) || d.Config == "" || d.Config != q.Config ||
-		d.User != q.User || d.Service != q.Service || d.RHost != q.RHost {
+		d.asGiven() != q.User || d.Service != q.Service || d.RHost != q.RHost {
 		return false
 	}
 	return handleMatches(d.Owner, q.Caller, d.LoginID, q.HandleID)
+}
+
+// asGiven is the decided login's PAM_USER.
+func (d Decision) asGiven() string {
+	if d.PAMUser != "" {
+		return d.PAMUser
+	}
+	return d.User
 }
 
 // handleMatches says whether the id on the caller's PAM handle fits a

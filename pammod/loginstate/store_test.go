@@ -146,6 +146,20 @@ func TestDecisions(t *testing.T) {
 	}
 }
 
+// TestDecisionByPAMUser: a decision about the account NSS names alice,
+// for a client that typed ALICE, is found by the later phases, which know
+// the login by PAM_USER ("ALICE"), and by no other spelling.
+func TestDecisionByPAMUser(t *testing.T) {
+	s, _ := openTest(t)
+	s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c", User: "alice", PAMUser: "ALICE", Verdict: "CLOSE", LoginID: "L1"})
+	for user, want := range map[string]bool{"ALICE": true, "alice": false, "Alice": false} {
+		d, ok := s.FindDecision(Query{Caller: at(kbdint, monitor), Config: "c", User: user, HandleID: "L1"})
+		if ok != want || ok && (d.User != "alice" || d.Verdict != "CLOSE") {
+			t.Errorf("PAM_USER %q: found %v %+v, want %v", user, ok, d, want)
+		}
+	}
+}
+
 func TestDecisionOfASiblingIsNotFound(t *testing.T) {
 	// A fork server: one parent, one handle, one child per connection. The
 	// first child decides OPEN; its brothers must decide for themselves.
