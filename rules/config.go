@@ -9,6 +9,7 @@ package rules
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -234,10 +235,34 @@ type Problem struct {
 	Pos      Pos
 	Severity Severity
 	Message  string
+	// Locks is set on an Ignored line that could have kept logins out (a
+	// broken CLOSE, ASK, NUMBER, PIN, PINGPG or OPA rule, or a broken
+	// setting after a permissive one): ignoring it could let in whom it
+	// was written to refuse, so the logins it names are refused until it
+	// is fixed (broken.go). nil for a line that could only have let
+	// logins in, or whose meaning cannot be told.
+	Locks *Lockout
+}
+
+// Label is what the problem does, as check-my-config and the log show
+// it: "error" for a line that refuses logins, else its severity.
+func (p Problem) Label() string {
+	if p.Locks != nil {
+		return "error"
+	}
+	return p.Severity.String()
+}
+
+// Text is the message with, for a line that refuses logins, which ones.
+func (p Problem) Text() string {
+	if p.Locks != nil {
+		return p.Message + "; " + p.Locks.Consequence()
+	}
+	return p.Message
 }
 
 func (p Problem) String() string {
-	return fmt.Sprintf("%s: %s: %s", p.Pos, p.Severity, p.Message)
+	return fmt.Sprintf("%s: %s: %s", p.Pos, p.Label(), p.Text())
 }
 
 // Config is everything read from the main file and its drop-ins, in order.
@@ -254,6 +279,27 @@ type Config struct {
 	// it was made under, and serves no call under another. Empty for a
 	// config that Load did not read.
 	Fingerprint string
+
+	// reported is set once the config's problems were logged (FirstReport).
+	reported atomic.Bool
+}
+
+// FirstReport reports true to its first caller only, for each Config
+// Load or Parse returned: a process logs a config's problems once per
+// load. A daemon serves many logins with one cached Config, and logs them
+// once; a helper run for one call loads the config, and logs them, each
+// call.
+func (c *Config) FirstReport() bool { return !c.reported.Swap(true) }
+
+// Refuses returns the first broken line that refuses this login (Locks),
+// if any.
+func (c *Config) Refuses(l Login) (Problem, bool) {
+	for _, p := range c.Problems {
+		if p.Locks != nil && p.Locks.Matches(l) {
+			return p, true
+		}
+	}
+	return Problem{}, false
 }
 
 // Fatal returns the first problem that refuses the whole config, if any.

@@ -15,8 +15,12 @@ type Decision struct {
 	// Reason says why in one line, for the log.
 	Reason string
 	// Err is set when the decision is CLOSE because something failed
-	// (config refused, NSS or logind error, plugin error).
+	// (config refused, a broken line refusing the login, NSS or logind
+	// error, plugin error).
 	Err error
+	// Broken is the broken config line that refused the login (Problem.
+	// Locks), when one did.
+	Broken *Problem
 	// Trace is every step, filled by Explain only.
 	Trace []Step
 }
@@ -143,6 +147,13 @@ func (e *evaluator) decide() Decision {
 	}
 	if fatal, ok := e.cfg.Fatal(); ok {
 		return e.fail(fmt.Errorf("config refused: %s", fatal))
+	}
+	if p, ok := e.cfg.Refuses(l); ok {
+		// a broken line that could have kept this login out: ignoring it
+		// could let in whom it was written to refuse
+		err := fmt.Errorf("broken config line %s: %s; %s", p.Pos, p.Message, p.Locks.Consequence())
+		e.step(p.Pos, "broken line, failing closed: %s; %s", p.Message, p.Locks.Consequence())
+		return e.finish(Decision{Verdict: Close, Err: err, Reason: err.Error(), Broken: &p})
 	}
 	if e.host.named {
 		e.step(e.cfg.Settings.HostNamesPos, "%s", e.namedHostNote())

@@ -59,6 +59,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	if !opts.NoDropIns {
 		p.loadDropIns(filepath.Join(base, DropInDirName), opts.InsecureSkipOwnerCheck, fp)
 	}
+	p.finish()
 	for _, name := range slices.Sorted(maps.Keys(p.cfg.Plugins)) {
 		path := p.cfg.Plugins[name]
 		if !opts.InsecureSkipOwnerCheck {

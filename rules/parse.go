@@ -28,12 +28,16 @@ type ParseOptions struct {
 func Parse(file string, src []byte, opts ParseOptions) *Config {
 	p := newParser(opts)
 	p.parseFile(file, src)
+	p.finish()
 	return p.cfg
 }
 
 type parser struct {
 	cfg  *Config
 	opts ParseOptions
+	// pending holds, by restricting setting, the problems of its broken
+	// lines since its last valid one (broken.go)
+	pending map[string][]int
 }
 
 func newParser(opts ParseOptions) *parser {
@@ -64,30 +68,40 @@ func (p *parser) parseLine(pos Pos, line string) {
 	if line == "" {
 		return
 	}
+	fields := strings.FieldsFunc(line, isBlank)
 	if !utf8.ValidString(line) {
-		p.cfg.problem(pos, Ignored, "line is not valid UTF-8")
+		p.broken(pos, fields, "line is not valid UTF-8")
 		return
 	}
 	if i := strings.IndexFunc(line, isControl); i >= 0 {
-		p.cfg.problem(pos, Ignored, "control character %q in line", line[i])
+		p.broken(pos, fields, "control character %q in line", line[i])
 		return
 	}
-	fields := strings.FieldsFunc(line, isBlank)
 	switch {
 	case len(fields) == 1 && strings.Contains(fields[0], ":"):
 		p.parseSetting(pos, fields[0])
 	case len(fields) == 4:
 		p.parseRule(pos, fields)
-	case strings.Contains(fields[0], ":") && isSettingKey(fields[0][:strings.IndexByte(fields[0], ':')]):
-		p.cfg.problem(pos, Ignored, "a setting is one word KEY:VALUE with no blanks, like DEFAULT:CLOSE")
+	case settingKey(fields) != "":
+		p.brokenSetting(pos, settingKey(fields), "a setting is one word KEY:VALUE with no blanks, like DEFAULT:CLOSE")
 	case len(fields) == 1:
-		p.cfg.problem(pos, Ignored, "%q is neither a setting (KEY:VALUE) nor a rule (SERVICE OPTION TARGET LIST)", fields[0])
+		p.brokenRule(pos, fields, "%q is neither a setting (KEY:VALUE) nor a rule (SERVICE OPTION TARGET LIST)", fields[0])
 	case len(fields) > 4:
-		p.cfg.problem(pos, Ignored, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d; "+
+		p.brokenRule(pos, fields, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d; "+
 			"list entries are separated by commas without blanks", len(fields))
 	default:
-		p.cfg.problem(pos, Ignored, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d", len(fields))
+		p.brokenRule(pos, fields, "a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has %d", len(fields))
 	}
+}
+
+// broken reports a line that cannot be read at all, as the setting or the
+// rule it looks like.
+func (p *parser) broken(pos Pos, fields []string, format string, args ...any) {
+	if key := settingKey(fields); key != "" || len(fields) == 1 && strings.Contains(fields[0], ":") {
+		p.brokenSetting(pos, key, format, args...)
+		return
+	}
+	p.brokenRule(pos, fields, format, args...)
 }
 
 // stripComment removes a whole-line comment, a trailing comment (a # after
@@ -122,6 +136,20 @@ func isSettingKey(s string) bool { return slices.Contains(settingKeys, strings.T
 func (p *parser) parseSetting(pos Pos, field string) {
 	key, value, _ := strings.Cut(field, ":")
 	key = strings.ToUpper(key)
+	n := len(p.cfg.Problems)
+	p.setSetting(pos, key, value)
+	name, exact := restrictingSetting(key)
+	switch {
+	case name == "":
+	case len(p.cfg.Problems) > n && p.cfg.Problems[n].Severity == Ignored:
+		p.pendSetting(name, n)
+	case exact:
+		p.settled(name)
+	}
+}
+
+// setSetting sets one KEY:VALUE, or reports why it cannot.
+func (p *parser) setSetting(pos Pos, key, value string) {
 	upper := strings.ToUpper(value)
 	s := &p.cfg.Settings
 	switch key {
@@ -421,6 +449,7 @@ var optionKinds = map[string]Option{
 }
 
 func (p *parser) parseRule(pos Pos, f []string) {
+	defer p.lockRule(len(p.cfg.Problems), f)
 	r := &Rule{Pos: pos, Text: strings.Join(f, " ")}
 	if !validServiceName(f[0]) {
 		p.cfg.problem(pos, Ignored, "%q is not a PAM service name or one of ALL, SSH, SSHD-KEY, XDM, TTY", f[0])
@@ -528,8 +557,15 @@ func (p *parser) parseHosts(pos Pos, entries []string) []HostPattern {
 	return hosts
 }
 
-// checkNames warns about list entries that are valid but rarely meant.
+// checkNames warns about list entries that are valid but rarely meant. A
+// name with ':' matches nobody (no user or group name has one): in an OPEN
+// rule that is a warning, in a rule that could keep logins out it is a
+// broken entry (broken.go).
 func (p *parser) checkNames(pos Pos, r *Rule) {
+	colon := Warning
+	if r.Option != OptOpen {
+		colon = Ignored
+	}
 	for _, n := range r.Names {
 		switch {
 		case r.Target == TargetUser && n == AllGroups:
@@ -537,7 +573,9 @@ func (p *parser) checkNames(pos Pos, r *Rule) {
 		case r.Target == TargetGroup && n != AllGroups && strings.EqualFold(n, AllGroups):
 			p.cfg.problem(pos, Warning, "group %q is a group of that name; for every user write ALL in capitals", n)
 		case r.Target == TargetGroup && strings.Contains(n, ":"):
-			p.cfg.problem(pos, Warning, "group %q: group names cannot contain ':'; limits belong in a NUMBER rule", n)
+			p.cfg.problem(pos, colon, "group %q: group names cannot contain ':'; limits belong in a NUMBER rule", n)
+		case r.Target == TargetUser && strings.Contains(n, ":"):
+			p.cfg.problem(pos, colon, "user %q: user names cannot contain ':'; list entries are separated by commas", n)
 		}
 	}
 }

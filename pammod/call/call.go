@@ -205,9 +205,24 @@ func (c *call) loadConfig() *rules.Config {
 		if c.cfg.Settings.Debug {
 			c.Log.SetDebug(true)
 		}
-		for _, p := range c.cfg.Problems {
-			c.Log.Debug("config: %s", p)
+		if c.cfg.FirstReport() {
+			c.reportProblems()
 		}
 	}
 	return c.cfg
+}
+
+// reportProblems logs the config's problems, once per load (a daemon's
+// cached config once, a helper's each call): a line that is ignored or
+// refuses logins at error level, so that an admin finds a mistyped CLOSE
+// line in the log without DEBUG:TRUE; a warning (a line used, maybe not as
+// meant) at debug level.
+func (c *call) reportProblems() {
+	for _, p := range c.cfg.Problems {
+		if p.Severity == rules.Warning {
+			c.Log.Debug("config: %s", p)
+		} else {
+			c.Log.Error("config: %s", p)
+		}
+	}
 }

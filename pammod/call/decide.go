@@ -74,7 +74,8 @@ func (c *call) decide() int32 {
 	}
 
 	c.setLoginID(handleID)
-	if fatal, refused := cfg.Fatal(); refused {
+	fatal, refused := cfg.Fatal()
+	if refused {
 		c.auditEvent(audit.Event{Kind: audit.ConfigRefused, User: user, Reason: fatal.String()})
 	}
 	// the rules decide about the account NSS finds, not the client's
@@ -89,6 +90,9 @@ func (c *call) decide() int32 {
 	code := int32(protocol.PAMSuccess)
 	for _, kind := range kinds {
 		login.Auth = kind
+		if broken, locked := cfg.Refuses(login); locked && !refused {
+			c.auditEvent(audit.Event{Kind: audit.ConfigRefused, User: user, Auth: string(kind), Reason: broken.String()})
+		}
 		o := c.complete(login, c.evaluate(login))
 		c.mark("decide")
 		if code = c.commit(login, o); code != protocol.PAMSuccess {
