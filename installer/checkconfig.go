@@ -82,8 +82,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, p := range problems {
 			report.Problems = append(report.Problems, checkProblem{
-				File: p.Pos.File, Line: p.Pos.Line, Severity: p.Severity.String(),
-				Message: p.Message, Text: lines.get(p.Pos),
+				File: p.Pos.File, Line: p.Pos.Line, Severity: p.Label(),
+				Message: p.Text(), Text: lines.get(p.Pos),
 			})
 		}
 	}
@@ -119,23 +119,50 @@ func printCheck(w io.Writer, r checkReport) {
 		return
 	}
 	fmt.Fprintf(w, "%s, %d problem(s)\n", summary, len(r.Problems))
+	refused, errors := false, map[string]bool{}
+	for _, p := range r.Problems {
+		refused = refused || p.Severity == rules.Fatal.String()
+		if p.Severity == "error" {
+			errors[fmt.Sprintf("%s:%d", p.File, p.Line)] = true
+		}
+	}
+	if refused {
+		fmt.Fprintln(w, "REFUSED: every login is denied until each refused file is fixed")
+	}
+	if len(errors) > 0 {
+		fmt.Fprintf(w, "ERRORS: %d broken line(s) could have kept logins out: the logins each one names are refused until it is fixed\n", len(errors))
+	}
 }
 
 // lintServices reports rules for a PAM service that neither exists on this
 // machine nor is a common one: most likely a typo (SHSD, LOGON).
+// A broken line that refuses the logins of such a service is warned about
+// too: it refuses no login here, and the line may have been meant for
+// another service.
 func lintServices(cfg *rules.Config) []rules.Problem {
 	var out []rules.Problem
-	for _, r := range cfg.Rules {
-		if r.Service.IsCategory() || rules.IsWellKnownService(r.Service.Name) {
-			continue
+	unknown := func(pos rules.Pos, s rules.Service, then string) {
+		if s.IsCategory() || rules.IsWellKnownService(s.Name) {
+			return
 		}
-		name := strings.ToLower(r.Service.Name)
+		name := strings.ToLower(s.Name)
 		if serviceInstalled(name) {
-			continue
+			return
 		}
-		out = append(out, rules.Problem{Pos: r.Pos, Severity: rules.Warning, Message: fmt.Sprintf(
-			"unknown service %q: no /etc/pam.d/%s on this machine and not a common PAM service (a typo?)",
-			r.Service.Name, name)})
+		out = append(out, rules.Problem{Pos: pos, Severity: rules.Warning, Message: fmt.Sprintf(
+			"unknown service %q: no /etc/pam.d/%s on this machine and not a common PAM service (a typo?)%s",
+			s.Name, name, then)})
+	}
+	kept := map[rules.Pos]bool{}
+	for _, r := range cfg.Rules {
+		unknown(r.Pos, r.Service, "")
+		kept[r.Pos] = true
+	}
+	for _, p := range cfg.Problems {
+		if p.Locks != nil && !p.Locks.All && !kept[p.Pos] {
+			unknown(p.Pos, p.Locks.Service, "; so this broken line refuses no login here")
+			kept[p.Pos] = true
+		}
 	}
 	return out
 }

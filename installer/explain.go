@@ -93,6 +93,9 @@ func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
 	switch {
 	case d.Rule != nil:
 		fmt.Fprintf(w, "decided by: %s  %s\n", d.Rule.Pos, d.Rule.Text)
+	case d.Broken != nil:
+		fmt.Fprintf(w, "decided by: %s  %s  (a broken line: %s is refused until it is fixed)\n",
+			d.Broken.Pos, lineCache{}.get(d.Broken.Pos), d.Broken.Locks.Scope())
 	case d.Err != nil:
 		fmt.Fprintln(w, "decided by: an error; the login fails closed")
 	case cfg.Settings.DefaultPos.IsZero():

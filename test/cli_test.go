@@ -57,10 +57,10 @@ func TestCheckBrokenFile(t *testing.T) {
 		"9: ignored: a rule has exactly 4 fields",
 		"10: ignored: unknown option \"OPNE\"",
 		"11: ignored: unknown target \"USR\"",
-		"12: ignored: NUMBER entry \"users\" needs a limit",
-		"13: ignored: NUMBER entry \"users:two\"",
-		"14: ignored: NUMBER limits groups",
-		"15: ignored: HOST entry \"10.0.0.0/33\"",
+		"12: error: NUMBER entry \"users\" needs a limit",
+		"13: error: NUMBER entry \"users:two\"",
+		"14: error: NUMBER limits groups",
+		"15: error: HOST entry \"10.0.0.0/33\"",
 		"15: warning: HOST entry \"10.1.2.3/16\" has host bits set",
 		"16: warning: PIN mails a PIN to the address in",
 		"17: warning: unknown service \"SHSD\"",
@@ -84,8 +84,67 @@ func TestCheckBrokenFile(t *testing.T) {
 	if !strings.Contains(out, "\n    SSHD OPEN USER bob, alice\n") {
 		t.Errorf("the offending line is not shown under its problem:\n%s", out)
 	}
-	if !strings.Contains(out, "1 file(s), 6 rule(s), 18 problem(s)") {
+	if !strings.Contains(out, "1 file(s), 6 rule(s), 18 problem(s)\nERRORS: 4 broken line(s) could have kept logins out") {
 		t.Errorf("summary missing or wrong:\n%s", out)
+	}
+	if n := strings.Count(out, "every SSHD login (sshd with a password or keyboard-interactive) is refused until this line is fixed"); n != 4 {
+		t.Errorf("%d lines say which logins they refuse, want 4 (12 to 15):\n%s", n, out)
+	}
+}
+
+// TestCheckBrokenLinesRefuse (issue 21): check-my-config reports a broken
+// line that could have kept logins out as an error, with file:line and
+// which logins are refused until it is fixed; a broken OPEN line stays
+// "ignored". explain shows the refusal and the line.
+func TestCheckBrokenLinesRefuse(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pam-accesscontrol.conf")
+	must(t, os.WriteFile(conf, []byte("DEFAULT:OPEN\nSSHD CLOSE USER alice bob\nLOGIN OPEN GROUP ALL\nSHHD CLOSE USER x y\n"+
+		"SSHD OPEN USER carol dave\nSSH/D ASK GROUP lp\n"), 0o644))
+	out, _, code := runCLI(t, dir, nil, "check-my-config", conf)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		conf + ":2: error: a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has 5; list entries are separated by commas " +
+			"without blanks; a broken CLOSE rule could have kept logins out: every SSHD login (sshd with a password or keyboard-interactive) " +
+			"is refused until this line is fixed\n    SSHD CLOSE USER alice bob\n",
+		conf + ":4: error: a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has 5; list entries are separated by commas " +
+			"without blanks; a broken CLOSE rule could have kept logins out: every login of service SHHD is refused until this line is fixed\n",
+		conf + `:4: warning: unknown service "SHHD": no /etc/pam.d/shhd on this machine and not a common PAM service (a typo?); ` +
+			"so this broken line refuses no login here\n",
+		conf + ":5: ignored: a rule has exactly 4 fields",
+		conf + `:6: error: "SSH/D" is not a PAM service name or one of ALL, SSH, SSHD-KEY, XDM, TTY; a broken ASK rule could have kept logins out, ` +
+			`and its SERVICE "SSH/D" cannot be read: every login is refused until this line is fixed` + "\n",
+		"ERRORS: 3 broken line(s) could have kept logins out: the logins each one names are refused until it is fixed\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	js, _, _ := runCLI(t, dir, nil, "check-my-config", "--json", conf)
+	var report struct {
+		Problems []struct {
+			Line              int
+			Severity, Message string
+		}
+	}
+	mustTB(t, json.Unmarshal([]byte(js), &report))
+	if p := report.Problems[0]; p.Line != 2 || p.Severity != "error" || !strings.Contains(p.Message, "every SSHD login") {
+		t.Errorf("JSON problem %+v", p)
+	}
+
+	// explain: the sshd login is refused by line 2, the console login
+	// follows the rules
+	must(t, os.WriteFile(conf, []byte("DEFAULT:OPEN\nSSHD CLOSE USER alice bob\nLOGIN OPEN GROUP ALL\n"), 0o644))
+	out, _, code = runCLI(t, dir, nil, "explain", "--conf", conf, "--service", "sshd", "--user", "carol")
+	if code != 1 || !strings.HasPrefix(out, "CLOSE\ndecided by: "+conf+":2  SSHD CLOSE USER alice bob  (a broken line: every SSHD login") ||
+		!strings.Contains(out, conf+":2  broken line, failing closed: ") {
+		t.Errorf("explain sshd: exit %d\n%s", code, out)
+	}
+	out, _, code = runCLI(t, dir, nil, "explain", "--conf", conf, "--service", "login", "--user", "carol")
+	if code != 0 || !strings.HasPrefix(out, "OPEN\ndecided by: "+conf+":3  LOGIN OPEN GROUP ALL") {
+		t.Errorf("explain login: exit %d\n%s", code, out)
 	}
 }
 
