@@ -141,6 +141,7 @@ INSTALLED_BASE = \
 	$(PAMDIR)/pam_accesscontrol.so:$(BUILD)/pam_accesscontrol.so:0644 \
 	$(PREFIX)/libexec/pam-accesscontrol/pam-accesscontrol-helper:$(BUILD)/pam-accesscontrol-helper:0755 \
 	$(PREFIX)/libexec/pam-accesscontrol/remove-pam-lines:installer/dist/remove-pam-lines:0755 \
+	$(PREFIX)/libexec/pam-accesscontrol/check-rules:installer/dist/check-rules:0755 \
 	$(PREFIX)/sbin/pam-accesscontrol:$(BUILD)/pam-accesscontrol:0755 \
 	$(UNITDIR)/pam-accesscontrol-helper.socket:installer/dist/pam-accesscontrol-helper.socket:0644 \
 	$(UNITDIR)/pam-accesscontrol-helper.service:installer/dist/pam-accesscontrol-helper.service:0644 \

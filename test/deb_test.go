@@ -57,8 +57,29 @@ func TestDeb(t *testing.T) {
 		}
 	}
 
-	dpkg("-i", base)
+	if out := dpkg("-i", base); strings.Contains(out, "check-my-config found problems") {
+		t.Errorf("the installation found problems in the default config:\n%s", out)
+	}
 	t.Cleanup(func() { exec.Command("dpkg", "-P", "pam-accesscontrol-notifier", "pam-accesscontrol").Run() })
+	conf := "/etc/pam-accesscontrol.d/pam-accesscontrol.conf"
+	shipped := mustRead(t, conf)
+	// an upgrade over rules with a broken CLOSE line (issue 21) says that
+	// sshd logins are refused until the line is fixed, and succeeds
+	must(t, os.WriteFile(conf, []byte("DEFAULT:OPEN\nSSHD CLOSE USER alice bob\nSSHD OPEN USER carol dave\n"), 0o644))
+	upgrade := dpkg("-i", base)
+	for _, want := range []string{
+		"pam-accesscontrol: check-my-config found problems in the login rules:\n",
+		"  " + conf + ":2: error: a rule has exactly 4 fields (SERVICE OPTION TARGET LIST), this line has 5; list entries are separated " +
+			"by commas without blanks; a broken CLOSE rule could have kept logins out: every SSHD login (sshd with a password or " +
+			"keyboard-interactive) is refused until this line is fixed\n      SSHD CLOSE USER alice bob\n",
+		"  " + conf + ":3: ignored: ",
+		"pam-accesscontrol: the logins each \"error\" line above names are REFUSED until that line is fixed.\n",
+	} {
+		if !strings.Contains(upgrade, want) {
+			t.Errorf("the upgrade's output lacks %q:\n%s", want, upgrade)
+		}
+	}
+	must(t, os.WriteFile(conf, shipped, 0o644))
 	if _, err := os.Stat("/usr/bin/pam-accesscontrol-notifier"); err == nil {
 		t.Error("the server's package installed the notifier")
 	}
@@ -91,7 +112,6 @@ func TestDeb(t *testing.T) {
 		!strings.Contains(string(mustRead(t, filepath.Join(pamCopy, "sshd"))), "pam_accesscontrol.so") {
 		t.Errorf("pam-configure with the module installed: %v\n%s", err, out)
 	}
-	conf := "/etc/pam-accesscontrol.d/pam-accesscontrol.conf"
 	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("SSHD OPEN USER admin\n")...), 0o644))
 
 	// the admin configures the live sshd stack, then removes the package
@@ -217,6 +237,9 @@ func TestRPM(t *testing.T) {
 	if s := query(base, "--scripts"); !strings.Contains(s, "remove-pam-lines") {
 		t.Errorf("the erase scriptlet does not take the PAM lines out:\n%s", s)
 	}
+	if s := query(base, "--scripts"); !strings.Contains(s, "/usr/libexec/pam-accesscontrol/check-rules") {
+		t.Errorf("the install scriptlet does not print check-my-config's findings:\n%s", s)
+	}
 
 	// a scratch root: no dependencies there to check, no scriptlets to run
 	root := t.TempDir()
@@ -268,7 +291,7 @@ func TestMakeInstall(t *testing.T) {
 		}
 	}
 	make("install")
-	for _, f := range []string{"usr/sbin/pam-accesscontrol", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper",
+	for _, f := range []string{"usr/sbin/pam-accesscontrol", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper", "usr/libexec/pam-accesscontrol/check-rules",
 		"usr/bin/pam-accesscontrol-notifier", "usr/libexec/pam-accesscontrol/pam-accesscontrol-notifier-x11",
 		"usr/libexec/pam-accesscontrol/pam-accesscontrol-notifier-wayland", "usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf",
 		"etc/xdg/autostart/pam-accesscontrol-notifier.desktop", "usr/share/man/man8/pam-accesscontrol.8",
