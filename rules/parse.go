@@ -24,7 +24,8 @@ type ParseOptions struct {
 
 // Parse reads one file's text into a new Config. It never fails: every line
 // it cannot use becomes a Problem, and the line is ignored, as the original
-// did.
+// did; one that could have kept logins out also refuses the logins it
+// names (Problem.Locks, broken.go).
 func Parse(file string, src []byte, opts ParseOptions) *Config {
 	p := newParser(opts)
 	p.parseFile(file, src)
