@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 			"OPA_FALLBACK:OPEN\nOPA_CACHE:600\nOPA_PULL_FILES:/etc/host_identity.json,/etc/opa/\nSSHD OPA GROUP ALL\nSSH opa HOST 10.0.0.0/8\n",
 		"OPA_URL:unix:/run/opa.sock\nOPA_URL:ftp://x\nOPA_AUTHZ:a..b\nOPA_CACHE:off\nOPA_PULL_FILES:/\nOPA_TIMEOUT:0\nALL OPA USER x\n",
 		"HOST_NAMES:TRUST\nSSHD OPEN HOST gw.example.com,10.0.0.0/8\nSSHD PIN HOST 10.66.0.0/16\nhost_names:distrust\nSSH ASK HOST gw.example.com.\n",
+		"DEFAULT:OPEN\nSSHD CLOSE USER alice bob\nDEFAULT:CLSOE\nDEFALUT: CLOSE\nCLOSE USER x\nSSH/D ASK GROUP lp\nXDM CLSOE GROUP a:b\nTTY NUMBER GROUP x:\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -49,6 +50,10 @@ func FuzzParse(f *testing.F) {
 			d := rules.Explain(context.Background(), cfg, l, rules.Deps{Groups: groups, Sessions: sessions})
 			if d.Verdict < rules.Close || d.Verdict > rules.PinGPG {
 				t.Fatalf("verdict %d", d.Verdict)
+			}
+			// a broken line that refuses the login is never overruled
+			if p, refused := cfg.Refuses(l); refused && d.Verdict != rules.Close {
+				t.Fatalf("%v under %v", d.Verdict, p)
 			}
 			// a name RHOST lets no login in by a HOST rule unless trusted
 			if _, isAddr := rules.RemoteAddr(l.RHost); l.RHost != "" && !isAddr && !cfg.Settings.TrustHostNames &&
