@@ -38,6 +38,10 @@ type checkProblem struct {
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
 	Text     string `json:"text,omitempty"` // the line as written
+	// Refuses names the logins a broken line refuses until it is fixed
+	// (severity "error"), like "every SSHD login (sshd with a password or
+	// keyboard-interactive)"
+	Refuses string `json:"refuses,omitempty"`
 }
 
 // runCheck is `check-my-config [--json] [FILE…]`: with no FILE the main
@@ -81,10 +85,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			problems = append(problems, mailProblems...)
 		}
 		for _, p := range problems {
-			report.Problems = append(report.Problems, checkProblem{
-				File: p.Pos.File, Line: p.Pos.Line, Severity: p.Label(),
-				Message: p.Text(), Text: lines.get(p.Pos),
-			})
+			cp := checkProblem{File: p.Pos.File, Line: p.Pos.Line, Severity: p.Label(), Message: p.Text(), Text: lines.get(p.Pos)}
+			if p.Locks != nil {
+				cp.Refuses = p.Locks.Scope()
+			}
+			report.Problems = append(report.Problems, cp)
 		}
 	}
 	report.OK = len(report.Problems) == 0

@@ -125,12 +125,13 @@ func TestCheckBrokenLinesRefuse(t *testing.T) {
 	js, _, _ := runCLI(t, dir, nil, "check-my-config", "--json", conf)
 	var report struct {
 		Problems []struct {
-			Line              int
-			Severity, Message string
+			Line                       int
+			Severity, Message, Refuses string
 		}
 	}
 	mustTB(t, json.Unmarshal([]byte(js), &report))
-	if p := report.Problems[0]; p.Line != 2 || p.Severity != "error" || !strings.Contains(p.Message, "every SSHD login") {
+	if p := report.Problems[0]; p.Line != 2 || p.Severity != "error" || !strings.Contains(p.Message, "every SSHD login") ||
+		p.Refuses != "every SSHD login (sshd with a password or keyboard-interactive)" {
 		t.Errorf("JSON problem %+v", p)
 	}
 
