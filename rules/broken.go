@@ -164,25 +164,39 @@ func dropsOne(long, short string) bool {
 
 // restrictingSettings are the settings whose broken line, after a
 // permissive value, may have meant to restrict it. permissive says what
-// stands, and whether it is permissive.
+// stands, and whether it is permissive; opens is the value that could only
+// have let logins in (a broken line that plainly says it, DEFAULT: OPEN,
+// stays ignored), "" when no value is sure to.
 var restrictingSettings = []struct {
 	key        string
+	opens      string
 	permissive func(Settings) (string, bool)
 }{
-	{"DEFAULT", func(s Settings) (string, bool) {
+	{"DEFAULT", "OPEN", func(s Settings) (string, bool) {
 		return fmt.Sprintf("DEFAULT:OPEN (%s)", s.DefaultPos), s.Default == Open
 	}},
-	{"ASK_FALLBACK", func(s Settings) (string, bool) { return "ASK_FALLBACK:OPEN", s.AskFallback == Open }},
-	{"ASK_REMEMBER", func(s Settings) (string, bool) {
+	{"ASK_FALLBACK", "OPEN", func(s Settings) (string, bool) { return "ASK_FALLBACK:OPEN", s.AskFallback == Open }},
+	{"ASK_REMEMBER", "", func(s Settings) (string, bool) {
 		return fmt.Sprintf("ASK_REMEMBER:%d", int(s.AskRemember.Hours())), s.AskRemember > 0
 	}},
-	{"HOST_NAMES", func(s Settings) (string, bool) {
+	{"HOST_NAMES", "TRUST", func(s Settings) (string, bool) {
 		return fmt.Sprintf("HOST_NAMES:TRUST (%s)", s.HostNamesPos), s.TrustHostNames
 	}},
-	{"OPA_FALLBACK", func(s Settings) (string, bool) { return "OPA_FALLBACK:OPEN", s.OPA.Fallback == Open }},
-	{"OPA_CACHE", func(s Settings) (string, bool) {
+	{"OPA_FALLBACK", "OPEN", func(s Settings) (string, bool) { return "OPA_FALLBACK:OPEN", s.OPA.Fallback == Open }},
+	{"OPA_CACHE", "", func(s Settings) (string, bool) {
 		return fmt.Sprintf("OPA_CACHE:%d", int(s.OPA.Cache.Seconds())), s.OPA.Cache > 0
 	}},
+}
+
+// onlyOpens reports whether value, meant for restricting setting name,
+// could only have let logins in.
+func onlyOpens(name, value string) bool {
+	for _, rs := range restrictingSettings {
+		if rs.key == name {
+			return rs.opens != "" && strings.EqualFold(value, rs.opens)
+		}
+	}
+	return false
 }
 
 // restrictingSetting is the restricting setting a KEY names: itself
@@ -205,27 +219,42 @@ func restrictingSetting(key string) (name string, exact bool) {
 }
 
 // settingKey is the setting a line that is no valid setting was meant to
-// be: a known KEY that starts it (as KEY: or, when the line is not a
-// four-field rule, as the bare word), or the restricting KEY that a KEY:
-// is a typing slip of; "" when the line reads as a rule.
-func settingKey(fields []string) string {
-	word, _, colon := strings.Cut(fields[0], ":")
-	key := strings.ToUpper(word)
+// be, and the value it was meant to have: a known KEY that starts it (as
+// KEY: or, when the line is not a four-field rule, as the bare word), or
+// the restricting KEY that a KEY: is a typing slip of; "" when the line
+// reads as a rule.
+func settingKey(fields []string) (key, value string) {
+	word, rest, colon := strings.Cut(fields[0], ":")
+	key = strings.ToUpper(word)
+	value = strings.TrimSpace(rest + " " + strings.Join(fields[1:], " "))
 	if isSettingKey(key) && (colon || len(fields) != 4) {
-		return key
+		return key, value
 	}
 	if name, _ := restrictingSetting(key); colon && name != "" {
-		return name
+		return name, value
 	}
-	return ""
+	return "", ""
 }
 
-// brokenSetting reports a line meant as setting key that cannot be read.
-func (p *parser) brokenSetting(pos Pos, key, format string, args ...any) {
+// brokenSetting reports a line meant as setting key = value that cannot
+// be read.
+func (p *parser) brokenSetting(pos Pos, key, value, format string, args ...any) {
 	p.cfg.problem(pos, Ignored, format, args...)
-	if name, _ := restrictingSetting(key); name != "" {
-		p.pendSetting(name, len(p.cfg.Problems)-1)
+	p.brokenSettingAt(len(p.cfg.Problems)-1, key, value)
+}
+
+// brokenSettingAt notes that problem i is a broken line meant as setting
+// key = value: when key is a restricting setting (or a typing slip of
+// one), finish decides whether it refuses logins.
+func (p *parser) brokenSettingAt(i int, key, value string) {
+	name, _ := restrictingSetting(key)
+	if name == "" || onlyOpens(name, value) {
+		return
 	}
+	if p.pending == nil {
+		p.pending = map[string][]int{}
+	}
+	p.pending[name] = append(p.pending[name], i)
 }
 
 // brokenRule reports a rule-shaped line that cannot be read, refusing the
@@ -250,15 +279,6 @@ func (p *parser) lockRule(from int, fields []string) {
 		}
 		p.cfg.Problems[i].Locks = l
 	}
-}
-
-// pendSetting notes that problem i is a broken line of a restricting
-// setting: finish decides whether it refuses logins.
-func (p *parser) pendSetting(name string, i int) {
-	if p.pending == nil {
-		p.pending = map[string][]int{}
-	}
-	p.pending[name] = append(p.pending[name], i)
 }
 
 // settled notes a valid line of setting key: the broken lines before it

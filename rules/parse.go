@@ -83,8 +83,9 @@ func (p *parser) parseLine(pos Pos, line string) {
 		p.parseSetting(pos, fields[0])
 	case len(fields) == 4:
 		p.parseRule(pos, fields)
-	case settingKey(fields) != "":
-		p.brokenSetting(pos, settingKey(fields), "a setting is one word KEY:VALUE with no blanks, like DEFAULT:CLOSE")
+	case keyOf(fields) != "":
+		key, value := settingKey(fields)
+		p.brokenSetting(pos, key, value, "a setting is one word KEY:VALUE with no blanks, like DEFAULT:CLOSE")
 	case len(fields) == 1:
 		p.brokenRule(pos, fields, "%q is neither a setting (KEY:VALUE) nor a rule (SERVICE OPTION TARGET LIST)", fields[0])
 	case len(fields) > 4:
@@ -98,11 +99,17 @@ func (p *parser) parseLine(pos Pos, line string) {
 // broken reports a line that cannot be read at all, as the setting or the
 // rule it looks like.
 func (p *parser) broken(pos Pos, fields []string, format string, args ...any) {
-	if key := settingKey(fields); key != "" || len(fields) == 1 && strings.Contains(fields[0], ":") {
-		p.brokenSetting(pos, key, format, args...)
+	if key, value := settingKey(fields); key != "" || len(fields) == 1 && strings.Contains(fields[0], ":") {
+		p.brokenSetting(pos, key, value, format, args...)
 		return
 	}
 	p.brokenRule(pos, fields, format, args...)
+}
+
+// keyOf is the setting a line that is no valid setting was meant to be.
+func keyOf(fields []string) string {
+	key, _ := settingKey(fields)
+	return key
 }
 
 // stripComment removes a whole-line comment, a trailing comment (a # after
@@ -139,11 +146,9 @@ func (p *parser) parseSetting(pos Pos, field string) {
 	key = strings.ToUpper(key)
 	n := len(p.cfg.Problems)
 	p.setSetting(pos, key, value)
-	name, exact := restrictingSetting(key)
-	switch {
-	case name == "":
+	switch name, exact := restrictingSetting(key); {
 	case len(p.cfg.Problems) > n && p.cfg.Problems[n].Severity == Ignored:
-		p.pendSetting(name, n)
+		p.brokenSettingAt(n, key, value)
 	case exact:
 		p.settled(name)
 	}

@@ -150,6 +150,11 @@ func TestBrokenSettings(t *testing.T) {
 		{"ASK_REMEMBER:8, then OFF", "DEFAULT:OPEN\nASK_REMEMBER:8\nASK_REMEMBER:OFF\n", 0},
 		{"OPA_CACHE:600, then a bad value", "DEFAULT:OPEN\nOPA_CACHE:600\nOPA_CACHE:never\n", 3},
 		{"a setting that restricts nothing", "DEFAULT:OPEN\nDEBUG:yes\nASK_TIMEOUT:300\nCOLOUR:blue\n", 0},
+		// a broken line that plainly says the permissive value could only open
+		{"DEFAULT:OPEN, then DEFAULT: OPEN", "DEFAULT:OPEN\nDEFAULT: OPEN\n", 0},
+		{"DEFAULT:OPEN, then a slip in the key of OPEN", "DEFAULT:OPEN\nDEFALUT:open\n", 0},
+		{"HOST_NAMES:TRUST, then HOST_NAMES TRUST", "DEFAULT:OPEN\nHOST_NAMES:TRUST\nHOST_NAMES TRUST\n", 0},
+		{"DEFAULT:OPEN, then a value with a blank", "DEFAULT:OPEN\nDEFAULT:OP EN\n", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
