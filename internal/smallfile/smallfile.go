@@ -1,5 +1,5 @@
 // Package smallfile reads and writes the small files a PAM call touches
-// (/proc/PID/stat, the run directory's records, the monthly log) with
+// (/proc/PID/stat, the run directory's records) with
 // plain system calls.
 //
 // os.Open registers every file with the runtime's poller: two fcntl and an
@@ -50,17 +50,6 @@ func Read(path string, limit int) ([]byte, error) {
 // have it write through a planted link.
 func Create(path string, data []byte, perm uint32) error {
 	fd, err := open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, perm)
-	if err != nil {
-		return err
-	}
-	return writeClose(fd, path, data)
-}
-
-// Append adds data at the end of the file at path, made with permissions
-// perm when it is not there. One write of an O_APPEND file: lines of
-// processes that append at once do not interleave.
-func Append(path string, data []byte, perm uint32) error {
-	fd, err := open(path, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC, perm)
 	if err != nil {
 		return err
 	}
