@@ -142,38 +142,36 @@ func openDir(dir string, mkdir bool) (fd int, err error) {
 			continue
 		}
 		shown := join(at, name)
-		var st unix.Stat_t
-		err := unix.Fstatat(top, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		fd, err := openChecked(top, name, shown)
 		if errors.Is(err, unix.ENOENT) && mkdir {
 			if err := unix.Mkdirat(top, name, 0o750); err != nil && !errors.Is(err, unix.EEXIST) {
 				return -1, &fs.PathError{Op: "mkdir", Path: shown, Err: err}
 			}
-			err = unix.Fstatat(top, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			fd, err = openChecked(top, name, shown)
 		}
-		if err != nil {
-			return -1, &fs.PathError{Op: "lstat", Path: shown, Err: err}
-		}
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			if err := linkTrusted(top, at, shown); err != nil {
-				return -1, err
-			}
-			if links++; links > maxLinks {
-				return -1, fmt.Errorf("%s: too many levels of symbolic links", dir)
-			}
-			target, err := readlinkat(top, name)
-			if err != nil {
-				return -1, &fs.PathError{Op: "readlink", Path: shown, Err: err}
-			}
-			if strings.HasPrefix(target, "/") {
-				for _, fd := range stack[1:] {
-					unix.Close(fd)
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+			var st unix.Stat_t
+			if e := unix.Fstatat(top, name, &st, unix.AT_SYMLINK_NOFOLLOW); e == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				if err := linkTrusted(top, at, shown); err != nil {
+					return -1, err
 				}
-				stack, where = stack[:1], where[:1]
+				if links++; links > maxLinks {
+					return -1, fmt.Errorf("%s: too many levels of symbolic links", dir)
+				}
+				target, err := readlinkat(top, name)
+				if err != nil {
+					return -1, &fs.PathError{Op: "readlink", Path: shown, Err: err}
+				}
+				if strings.HasPrefix(target, "/") {
+					for _, fd := range stack[1:] {
+						unix.Close(fd)
+					}
+					stack, where = stack[:1], where[:1]
+				}
+				names = append(strings.Split(target, "/"), names...)
+				continue
 			}
-			names = append(strings.Split(target, "/"), names...)
-			continue
 		}
-		fd, err := openChecked(top, name, shown)
 		if err != nil {
 			return -1, err
 		}
@@ -182,17 +180,15 @@ func openDir(dir string, mkdir bool) (fd int, err error) {
 	return stack[len(stack)-1], nil
 }
 
-// openChecked opens the directory name in dirfd, never through a link,
+// openChecked opens the directory name in dirfd, never through a link
+// (a link is an error with ELOOP or ENOTDIR, for the caller to look at),
 // and refuses one that is not root's or that anyone may write to without
-// the sticky bit.
+// the sticky bit. O_PATH: only looked at, and used to open what is in it.
 func openChecked(dirfd int, name, shown string) (int, error) {
 	fd, err := retry(func() (int, error) {
-		return unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return unix.Openat(dirfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	})
-	switch {
-	case errors.Is(err, unix.ELOOP):
-		return -1, fmt.Errorf("%s became a symbolic link while it was opened: refused", shown)
-	case err != nil:
+	if err != nil {
 		return -1, &fs.PathError{Op: "open", Path: shown, Err: err}
 	}
 	var st unix.Stat_t
