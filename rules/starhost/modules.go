@@ -24,6 +24,9 @@ import (
 func predeclared() starlark.StringDict {
 	mods := starlark.NewDict(len(moduleNames))
 	d := starlark.StringDict{"catch": starlark.NewBuiltin("catch", catch), "open": starlark.NewBuiltin("open", openFile)}
+	for name, b := range sizedBuiltins { // memory.go
+		d[name] = b
+	}
 	for name, m := range hostModules {
 		mods.SetKey(starlark.String(name), m)
 		if name != "os.path" {
@@ -46,7 +49,8 @@ func (runModule) Freeze() {}
 
 func predeclaredName(name string) bool {
 	_, isModule := hostModules[name]
-	return isModule || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
+	_, isSized := sizedBuiltins[name]
+	return isModule || isSized || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
 }
 
 // hostModules are shared by all runs: nothing in them can change.
@@ -416,7 +420,7 @@ func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []st
 func isLimit(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "too many steps") || strings.Contains(msg, "time limit") ||
-		strings.Contains(msg, "cancelled")
+		strings.Contains(msg, "cancelled") || strings.Contains(msg, "memory limit")
 }
 
 // maxOpen bounds what open() reads.
