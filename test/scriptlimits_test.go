@@ -3,6 +3,7 @@ package test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -45,5 +46,30 @@ func TestPluginOpensFIFO(t *testing.T) {
 	must(t, os.WriteFile(motd, []byte("open\n"), 0o644))
 	if out, code := s.pamtester(t, nil, "sshd", "root", "authenticate"); code != 0 {
 		t.Fatalf("with a file: exit %d\n%s", code, out)
+	}
+}
+
+// TestScriptMemoryBombs: a pam_python script that allocates without end,
+// through the real module, ends in PAM_SERVICE_ERR with a line saying it
+// went past its memory limit, not in a helper the kernel kills for
+// memory (or a machine out of it).
+func TestScriptMemoryBombs(t *testing.T) {
+	for name, body := range map[string]string{
+		"doubling":    "    s = \"x\"\n    for i in range(64):\n        s = s + s\n",
+		"list(range)": "    l = list(range(1 << 40))\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bomb.py")
+			must(t, os.WriteFile(path, []byte("def pam_sm_authenticate(pamh, flags, argv):\n"+body+"    return 0\n"), 0o644))
+			s := scriptStack(t, path)
+			mark := sink.Mark()
+			out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate")
+			if code == 0 || !strings.Contains(out, "Error in service module") {
+				t.Fatalf("exit %d:\n%s", code, out)
+			}
+			if !waitLine(mark, "pam-accesscontrol[", "bomb.py", "its memory limit (256 MiB)") {
+				t.Errorf("no line about the memory limit: %q", sink.Since(mark))
+			}
+		})
 	}
 }
