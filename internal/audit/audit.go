@@ -8,8 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
 )
 
 // Kinds of event.
@@ -58,17 +59,13 @@ func NewLoginID() string {
 }
 
 // AppendFile adds events to a JSON-lines file (mode 0640), one write each,
-// so concurrent helpers never interleave a line.
+// so concurrent helpers never interleave a line. Missing directories are
+// made (0750). The file is root's log in a directory others may share:
+// rootdir.AppendLog refuses a link, a hard link, a FIFO or someone else's
+// file planted there.
 func AppendFile(path string, events ...Event) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	host, _ := os.Hostname()
+	lines := make([][]byte, 0, len(events))
 	for _, e := range events {
 		if e.Host == "" {
 			e.Host = host
@@ -77,9 +74,7 @@ func AppendFile(path string, events ...Event) error {
 		if err != nil {
 			return err
 		}
-		if _, err := f.Write(append(line, '\n')); err != nil {
-			return err
-		}
+		lines = append(lines, append(line, '\n'))
 	}
-	return nil
+	return rootdir.AppendLog(path, 0o640, true, lines...)
 }

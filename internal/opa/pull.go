@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -41,35 +41,19 @@ func PullFile(path string, allowed []string) (any, error) {
 		}
 		return nil, fmt.Errorf("%q is not allowed: %s is not under OPA_PULL_FILES (%s)", path, shown, strings.Join(allowed, ","))
 	}
-	// O_NOFOLLOW: real has no links left, and none may be put there now;
-	// O_NONBLOCK: a FIFO planted there must not hang the login
-	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", path, unwrapPath(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case !fi.Mode().IsRegular() || !ok:
-		return nil, fmt.Errorf("%q is not a regular file", path)
-	case st.Uid != 0:
-		return nil, fmt.Errorf("%q is owned by uid %d, not root", path, st.Uid)
-	case fi.Mode().Perm()&0o022 != 0:
-		return nil, fmt.Errorf("%q is writable by group or others (mode %04o)", path, fi.Mode().Perm())
-	}
-	if err := rules.CheckTrusted(real); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxPullFile+1))
+	// noFollow: real has no links left, and none may be put there now;
+	// a FIFO planted there must not hang the login (smallfile.ReadRegular)
+	data, err := smallfile.ReadRegular(real, MaxPullFile, true, func(st *syscall.Stat_t) error {
+		switch {
+		case st.Uid != 0:
+			return fmt.Errorf("%q is owned by uid %d, not root", path, st.Uid)
+		case st.Mode&0o022 != 0:
+			return fmt.Errorf("%q is writable by group or others (mode %04o)", path, st.Mode&0o7777)
+		}
+		return rules.CheckTrusted(real)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if len(data) > MaxPullFile {
-		return nil, fmt.Errorf("%q is larger than %d KiB", path, MaxPullFile>>10)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -16,10 +16,14 @@ import (
 type Limits struct {
 	Steps uint64        // Starlark execution steps
 	Time  time.Duration // wall clock, not counting time spent waiting for the user
+	// Memory is how far the process's heap may grow while the run lasts,
+	// in bytes; 0 is DefaultLimits' (memory.go says how it is kept)
+	Memory uint64
 }
 
-// DefaultLimits are pam_python.md's: 10 M steps, 5 s.
-var DefaultLimits = Limits{Steps: 10_000_000, Time: 5 * time.Second}
+// DefaultLimits are pam_python.md's: 10 M steps, 5 s; and 256 MiB, many
+// times what a script that reads a 1 MiB file needs.
+var DefaultLimits = Limits{Steps: 10_000_000, Time: 5 * time.Second, Memory: 256 << 20}
 
 // maxSource bounds a script file.
 const maxSource = 1 << 20
@@ -91,6 +95,7 @@ type Run struct {
 	thread  *starlark.Thread
 	Globals starlark.StringDict
 	clock   *clock
+	memory  *memoryWatch
 }
 
 // Start runs the script's top level.
@@ -102,12 +107,17 @@ func (s *Script) StartWith(h *Host, extra starlark.StringDict) (*Run, error) {
 	if limits.Steps == 0 {
 		limits = DefaultLimits
 	}
+	if limits.Memory == 0 {
+		limits.Memory = DefaultLimits.Memory
+	}
 	r := &Run{thread: &starlark.Thread{Name: s.Name}}
 	r.thread.SetMaxExecutionSteps(limits.Steps)
 	r.thread.Print = func(_ *starlark.Thread, msg string) { h.log(logInfo, msg) }
 	r.clock = startClock(r.thread, limits.Time)
+	r.memory = watchMemory(r.thread, limits.Memory)
 	r.thread.SetLocal(hostKey, h)
 	r.thread.SetLocal(clockKey, r.clock)
+	r.thread.SetLocal(memoryKey, limits.Memory)
 	pre := predeclared()
 	for k, v := range extra {
 		pre[k] = v
@@ -131,8 +141,11 @@ func (r *Run) Call(name string, args ...starlark.Value) (starlark.Value, error) 
 	return v, explain(err)
 }
 
-// Stop ends the run's clock.
-func (r *Run) Stop() { r.clock.stop() }
+// Stop ends the run's clock and its memory watch.
+func (r *Run) Stop() {
+	r.clock.stop()
+	r.memory.stop()
+}
 
 // ErrNoFunction: the script does not define what was called.
 var ErrNoFunction = errors.New("not defined")

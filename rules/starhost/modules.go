@@ -3,7 +3,6 @@ package starhost
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
 )
 
 // predeclared is what every script sees: the host modules under their
@@ -24,6 +24,9 @@ import (
 func predeclared() starlark.StringDict {
 	mods := starlark.NewDict(len(moduleNames))
 	d := starlark.StringDict{"catch": starlark.NewBuiltin("catch", catch), "open": starlark.NewBuiltin("open", openFile)}
+	for name, b := range sizedBuiltins { // memory.go
+		d[name] = b
+	}
 	for name, m := range hostModules {
 		mods.SetKey(starlark.String(name), m)
 		if name != "os.path" {
@@ -46,7 +49,8 @@ func (runModule) Freeze() {}
 
 func predeclaredName(name string) bool {
 	_, isModule := hostModules[name]
-	return isModule || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
+	_, isSized := sizedBuiltins[name]
+	return isModule || isSized || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
 }
 
 // hostModules are shared by all runs: nothing in them can change.
@@ -416,14 +420,18 @@ func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []st
 func isLimit(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "too many steps") || strings.Contains(msg, "time limit") ||
-		strings.Contains(msg, "cancelled")
+		strings.Contains(msg, "cancelled") || strings.Contains(msg, "memory limit")
 }
 
 // maxOpen bounds what open() reads.
 const maxOpen = 1 << 20
 
 // open(path, mode="r") reads a file, whole, for read() and readlines():
-// scripts may read configuration, never write.
+// scripts may read configuration, never write. Only a regular file (a
+// symbolic link to one is followed, as an OPA pull does), at most maxOpen
+// bytes: a FIFO planted where an old script reads under /tmp would block
+// the call, and in the daemon strand a thread; /dev/zero would never end
+// (smallfile.ReadRegular).
 func openFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var path string
 	mode := "r"
@@ -433,17 +441,11 @@ func openFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw [
 	if mode != "r" && mode != "rt" {
 		return nil, fmt.Errorf("open: mode %q: files are read-only here", mode)
 	}
-	f, err := os.Open(path)
+	data, err := smallfile.ReadRegular(path, maxOpen, false, nil)
 	if err != nil {
-		return nil, fmt.Errorf("IOError: %v", err)
+		return nil, fmt.Errorf("IOError: open: %v", err)
 	}
-	defer f.Close()
-	data := make([]byte, maxOpen+1)
-	n, _ := io.ReadFull(f, data)
-	if n > maxOpen {
-		return nil, fmt.Errorf("open: %s is larger than %d KiB", path, maxOpen>>10)
-	}
-	text := string(data[:n])
+	text := string(data)
 	read := starlark.NewBuiltin("read", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 		return starlark.String(text), nil
 	})

@@ -22,6 +22,9 @@ var jsonModule = &starlarkstruct.Module{Name: "json", Members: func() starlark.S
 	for k, v := range starjson.Module.Members {
 		m[k] = v
 	}
+	for _, k := range []string{"encode", "encode_indent", "indent", "decode"} {
+		m[k] = boundedJSON(k) // jsonbound.go
+	}
 	m["dumps"] = starlark.NewBuiltin("json.dumps", jsonDumps)
 	m["loads"] = starlark.NewBuiltin("json.loads", jsonLoads)
 	return m
@@ -327,6 +330,9 @@ func jsonLoads(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw 
 	var s string
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "s", &s); err != nil {
 		return nil, err
+	}
+	if len(s) > maxJSONDecode {
+		return nil, fmt.Errorf("ValueError: %s: the text is more than %d MiB", b.Name(), maxJSONDecode>>20)
 	}
 	decode := starjson.Module.Members["decode"].(*starlark.Builtin)
 	v, err := decode.CallInternal(t, starlark.Tuple{starlark.String(s)}, nil)
