@@ -123,6 +123,9 @@ func (s *Script) StartWith(h *Host, extra starlark.StringDict) (*Run, error) {
 		pre[k] = v
 	}
 	g, err := s.prog.Init(r.thread, pre)
+	if err == nil {
+		err = r.memory.check()
+	}
 	if err != nil {
 		r.Stop()
 		return nil, explain(err)
@@ -138,6 +141,9 @@ func (r *Run) Call(name string, args ...starlark.Value) (starlark.Value, error) 
 		return nil, fmt.Errorf("%w: %s", ErrNoFunction, name)
 	}
 	v, err := starlark.Call(r.thread, fn, args, nil)
+	if err == nil {
+		err = r.memory.check()
+	}
 	return v, explain(err)
 }
 

@@ -1,6 +1,7 @@
 package starhost
 
 import (
+	"errors"
 	"fmt"
 	"runtime/metrics"
 	"sync"
@@ -46,18 +47,18 @@ const memoryKey = "pamac.memory"
 
 // memoryWatch cancels a run's thread whose heap grows past its bound.
 type memoryWatch struct {
-	done chan struct{}
-	once sync.Once
+	thread *starlark.Thread
+	limit  uint64
+	sample []metrics.Sample
+	mu     sync.Mutex
+	low    uint64 // the least the heap was since the run began
+	done   chan struct{}
+	once   sync.Once
 }
 
 func watchMemory(t *starlark.Thread, limit uint64) *memoryWatch {
-	w := &memoryWatch{done: make(chan struct{})}
-	sample := []metrics.Sample{{Name: heapMetric}}
-	heap := func() uint64 {
-		metrics.Read(sample)
-		return sample[0].Value.Uint64()
-	}
-	low := heap()
+	w := &memoryWatch{thread: t, limit: limit, sample: []metrics.Sample{{Name: heapMetric}}, done: make(chan struct{})}
+	w.low = w.heap()
 	go func() {
 		tick := time.NewTicker(memoryPoll)
 		defer tick.Stop()
@@ -67,15 +68,34 @@ func watchMemory(t *starlark.Thread, limit uint64) *memoryWatch {
 				return
 			case <-tick.C:
 			}
-			h := heap()
-			low = min(low, h)
-			if h-low > limit {
-				t.Cancel("used more than " + memoryLimit(limit))
+			if w.check() != nil {
 				return
 			}
 		}
 	}()
 	return w
+}
+
+func (w *memoryWatch) heap() uint64 {
+	metrics.Read(w.sample)
+	return w.sample[0].Value.Uint64()
+}
+
+// check samples the heap now, and cancels the run when it is past the
+// bound. The ticker calls it while the run lasts; the run calls it as it
+// returns (Run.Call, StartWith), so what a run allocated in its last steps,
+// between two ticks, is seen too however busy the machine is.
+func (w *memoryWatch) check() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h := w.heap()
+	w.low = min(w.low, h)
+	if h-w.low > w.limit {
+		reason := "used more than " + memoryLimit(w.limit)
+		w.thread.Cancel(reason)
+		return errors.New(reason)
+	}
+	return nil
 }
 
 func (w *memoryWatch) stop() { w.once.Do(func() { close(w.done) }) }
