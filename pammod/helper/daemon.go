@@ -214,7 +214,11 @@ func listenAt(path string) (*net.UnixListener, error) {
 		return nil, err
 	}
 	os.Remove(path) // a stale socket of an earlier daemon
+	// born root's only: no moment in which the mode is the umask's (the
+	// daemon is starting, no other goroutine makes files yet)
+	old := syscall.Umask(0o177)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
 	if err != nil {
 		return nil, err
 	}
