@@ -518,3 +518,43 @@ func TestDaemonDrain(t *testing.T) {
 		t.Errorf("after the daemon: exit %d\n%s", code, out)
 	}
 }
+
+// TestModuleIgnoresNonRootDaemon: a local user who listens where the
+// module looks for the daemon, and lets every login in, is not asked: the
+// module checks that root serves the socket, says so, and runs its own
+// helper, whose rules refuse.
+func TestModuleIgnoresNonRootDaemon(t *testing.T) {
+	rogue := buildOnce(t, "roguedaemon", "go", "build", "-o", "OUT", "./roguedaemon")
+	s := newPAMStack(t, pamRules)
+	dir := filepath.Join(s.dir, "rogue")
+	must(t, os.Mkdir(dir, 0o777))
+	must(t, os.Chmod(dir, 0o777))
+	for d := s.dir; d != "/" && d != "/tmp"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755) // let nobody reach its directory
+	}
+	socket := filepath.Join(dir, "helper.sock")
+	cmd := exec.Command(rogue, socket)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	must(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rogue daemon did not listen")
+		}
+	}
+	line := s.moduleLine("socket=" + socket)
+	s.service(t, "sshd", "auth required "+line+"\naccount required "+line+"\n")
+	mark := sink.Mark()
+	if out, code := s.pamtester(t, nil, "sshd", "bob", "authenticate"); code == 0 {
+		t.Fatalf("uid 65534's daemon let bob in:\n%s", out)
+	}
+	if len(grep(sink.Since(mark), "is served by uid 65534, not root: ignoring it")) != 1 {
+		t.Errorf("no line says the socket was ignored:\n%s", strings.Join(sink.Since(mark), "\n"))
+	}
+	if out, code := s.pamtester(t, nil, "sshd", "alice", "authenticate", "acct_mgmt"); code != 0 {
+		t.Errorf("alice, whom the rules let in, through the module's own helper: exit %d\n%s", code, out)
+	}
+}
