@@ -5,73 +5,40 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer/localpeertest"
 )
 
-// asUser runs fn on a thread of its own whose file system uid is uid, so
-// that the sockets fn makes and accepts are that user's, as if another
-// process of that user made them. The thread is never given back: it ends
-// with fn's goroutine. Root only.
-func asUser(t *testing.T, uid int, fn func()) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to make sockets of another user")
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // not unlocked: the thread ends with us
-		if err := syscall.Setfsuid(uid); err == nil {
-			fn()
-		}
-	}()
-	<-done
-}
-
-// serveTCP listens on addr as uid and accepts on that user's thread,
+// serveTCP listens on addr, as uid (-1: as this process), and accepts,
 // writing "hi" to every connection; accept false listens and never
 // accepts. It returns the listener's address.
 func serveTCP(t *testing.T, uid int, network, addr string, accept bool) string {
 	t.Helper()
-	lc := make(chan net.Listener, 1)
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
-		if uid >= 0 {
-			if err := syscall.Setfsuid(uid); err != nil {
-				errc <- err
-				return
-			}
+	var l net.Listener
+	if uid >= 0 {
+		l = localpeertest.Listen(t, uid, network, addr)
+	} else {
+		var err error
+		if l, err = net.Listen(network, addr); err != nil {
+			t.Skipf("listening on %s %s: %v", network, addr, err)
 		}
-		l, err := net.Listen(network, addr)
-		if err != nil {
-			errc <- err
-			return
-		}
-		lc <- l
-		if !accept {
-			return // the listener stays open until the test closes it
-		}
-		for {
-			c, err := l.Accept() // on this thread: accepted as uid
-			if err != nil {
-				return
-			}
-			c.Write([]byte("hi"))
-			defer c.Close()
-		}
-	}()
-	select {
-	case err := <-errc:
-		t.Skipf("listening on %s %s: %v", network, addr, err)
-	case l := <-lc:
 		t.Cleanup(func() { l.Close() })
-		return l.Addr().String()
 	}
-	return ""
+	if accept {
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Write([]byte("hi"))
+				t.Cleanup(func() { c.Close() })
+			}
+		}()
+	}
+	return l.Addr().String()
 }
 
 // TestRealTCP: the kernel's own tables, with real listeners: ours passes,
@@ -105,6 +72,9 @@ func TestRealTCP(t *testing.T) {
 
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to listen as another user")
+	}
+	if err := dial(serveTCP(t, 0, "tcp", "127.0.0.1:0", true)); err != nil {
+		t.Errorf("root's listener: %v", err)
 	}
 	var nr *NotRootError
 	for _, accept := range []bool{true, false} {
@@ -155,12 +125,7 @@ func TestRealUDP(t *testing.T) {
 	if err := check(free); err == nil {
 		t.Error("a port nobody has bound passes")
 	}
-	var theirs net.PacketConn
-	asUser(t, 65534, func() { theirs, err = net.ListenPacket("udp", "127.0.0.1:0") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer theirs.Close()
+	theirs := localpeertest.ListenPacket(t, 65534, "udp", "127.0.0.1:0")
 	var nr *NotRootError
 	if err := check(theirs.LocalAddr().String()); !errors.As(err, &nr) || nr.UID != 65534 {
 		t.Errorf("uid 65534's socket: %v", err)
