@@ -125,10 +125,8 @@ func startSMTPAs(t *testing.T, cred *syscall.Credential) *smtpSink {
 	must(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	must(t, os.Chmod(dir, 0o755))
-	maildir := filepath.Join(dir, "Maildir")
-	must(t, os.Mkdir(maildir, 0o755))
-	must(t, os.Chown(maildir, int(cred.Uid), int(cred.Gid)))
-	return startSMTPWith(t, cred, maildir)
+	must(t, os.Chown(dir, int(cred.Uid), int(cred.Gid))) // aiosmtpd makes the Maildir
+	return startSMTPWith(t, cred, filepath.Join(dir, "Maildir"))
 }
 
 func (m *smtpSink) port() string {
