@@ -128,6 +128,7 @@ func (k Checker) CheckTCP(ctx context.Context, c net.Conn) error {
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
+	wait := time.Until(deadline).Round(100 * time.Millisecond)
 	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
 		peer, found, err := k.peer(ctx, local, remote)
 		switch {
@@ -143,7 +144,7 @@ func (k Checker) CheckTCP(ctx context.Context, c net.Conn) error {
 			if !found {
 				return fmt.Errorf("tcp %s is on this host, but no socket of it answers our connection in the kernel's tables", remote)
 			}
-			return fmt.Errorf("tcp %s on this host did not accept our connection in time, so who holds it is unknown", remote)
+			return fmt.Errorf("tcp %s on this host did not accept our connection within %v, so who holds it is unknown", remote, wait)
 		}
 		t := time.NewTimer(delay)
 		select {

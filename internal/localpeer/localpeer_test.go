@@ -86,7 +86,7 @@ func TestCheckTCP(t *testing.T) {
 			tcp: []sock{{opa, client, stateEstablished, 0, 12}}},
 		{name: "another host: not looked at", conn: tcpConn("192.0.2.1:40000", "198.51.100.7:8181")},
 		{name: "root's end, not accepted yet, never accepted", conn: tcpConn(client, opa),
-			tcp: []sock{listener(0), ourEnd, {opa, client, stateEstablished, 0, 0}}, want: "did not accept our connection in time"},
+			tcp: []sock{listener(0), ourEnd, {opa, client, stateEstablished, 0, 0}}, want: "did not accept our connection within 200ms"},
 		{name: "an old connection's TIME_WAIT (uid 0) is nobody's", conn: tcpConn(client, opa),
 			tcp: []sock{{opa, client, stateTimeWait, 0, 0}}, want: "no socket of it answers"},
 		{name: "a listener is not the server end", conn: tcpConn(client, opa),
