@@ -10,7 +10,8 @@
 // For TCP the socket checked is the far end of our own connection, the one
 // the server accepted: its owner is who accept()ed it (the listener's
 // owner before that, on recent kernels), and no other socket can stand in
-// for it. Checking "a listener on that port is root's" would not do: a
+// for it; sock_diag finds it by its addresses (the tables when netlink is
+// not there). Checking "a listener on that port is root's" would not do: a
 // listener found after the connect may not be the one that took it. A
 // connection not yet accepted is waited for (a server must accept before
 // it can answer), within the caller's deadline. For UDP there is no
@@ -45,7 +46,10 @@ const MaxWait = 5 * time.Second
 // Checker checks the far ends of connections against the kernel's tables.
 // The zero value checks the running system.
 type Checker struct {
-	// Proc is where the proc file system is; "/proc" when empty.
+	// Proc, when set, is where the proc file system is, and only its
+	// tables are read (tests give fake ones). When empty, the server end
+	// of a TCP connection is asked of the kernel through sock_diag, and
+	// /proc's tables read when that cannot answer.
 	Proc string
 	// Self is the uid trusted beside root; the effective uid when nil.
 	Self *uint32
@@ -129,7 +133,7 @@ func (k Checker) CheckTCP(ctx context.Context, c net.Conn) error {
 		deadline = dl
 	}
 	wait := time.Until(deadline).Round(100 * time.Millisecond)
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
 		peer, found, err := k.peer(ctx, local, remote)
 		switch {
 		case err != nil:
@@ -160,10 +164,15 @@ func (k Checker) CheckTCP(ctx context.Context, c net.Conn) error {
 // whose local address is our remote one and whose remote is our local one.
 // A TIME_WAIT one is a dead connection's and has no owner.
 func (k Checker) peer(ctx context.Context, local, remote netip.AddrPort) (entry, bool, error) {
+	if k.Proc == "" {
+		if e, found, err := diagPeer(local, remote); err == nil {
+			return e, found, nil
+		}
+	}
 	var peer entry
 	found := false
 	for _, table := range []string{"tcp", "tcp6"} {
-		err := scanTable(ctx, k.proc(), table, func(e entry) bool {
+		err := scanTable(ctx, k.proc(), table, remote.Port(), func(e entry) bool {
 			if e.state == stateListen || e.state == stateTimeWait || !same(e.local, remote) || !same(e.remote, local) {
 				return false
 			}
@@ -190,7 +199,7 @@ func (k Checker) CheckUDP(ctx context.Context, c net.Conn) error {
 	var receivers []entry
 	for _, table := range []string{"udp", "udp6"} {
 		v6 := table == "udp6"
-		err := scanTable(ctx, k.proc(), table, func(e entry) bool {
+		err := scanTable(ctx, k.proc(), table, remote.Port(), func(e entry) bool {
 			if receives(e, v6, local, remote) {
 				receivers = append(receivers, e)
 			}

@@ -233,3 +233,29 @@ func TestIsLocal(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckTCP: the cost of one check on a host with many
+// connections (a busy server taking logins), the server end last.
+func BenchmarkCheckTCP(b *testing.B) {
+	for _, n := range []int{100, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			proc := b.TempDir()
+			socks := make([]sock, n)
+			for i := range socks {
+				socks[i] = sock{"10.0.0.1:443", fmt.Sprintf("192.0.2.%d:%d", i%250+1, 1024+i%60000), stateEstablished, 33, uint64(i + 1)}
+			}
+			socks[n-1] = sock{opa, client, stateEstablished, 0, 12}
+			t := &testing.T{}
+			writeTable(t, proc, "tcp", socks...)
+			writeTable(t, proc, "tcp6")
+			k := fakeChecker(proc)
+			c := tcpConn(client, opa)
+			b.ResetTimer()
+			for b.Loop() {
+				if err := k.CheckTCP(context.Background(), c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -46,14 +46,20 @@ func serveTCP(t *testing.T, uid int, network, addr string, accept bool) string {
 // refused by uid, accepted or not; root's that never accepts is an error
 // in time.
 func TestRealTCP(t *testing.T) {
+	t.Run("sock_diag", func(t *testing.T) { testRealTCP(t, Checker{}) })
+	t.Run("/proc", func(t *testing.T) { testRealTCP(t, Checker{Proc: "/proc"}) })
+}
+
+func testRealTCP(t *testing.T, k Checker) {
 	dial := func(addr string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		c, err := Dial(ctx, &net.Dialer{Timeout: time.Second}, "tcp", addr)
-		if err == nil {
-			c.Close()
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return err
 		}
-		return err
+		defer c.Close()
+		return k.CheckTCP(ctx, c)
 	}
 	// our own uid's, accepted by this process
 	if err := dial(serveTCP(t, -1, "tcp", "127.0.0.1:0", true)); err != nil {
@@ -129,5 +135,42 @@ func TestRealUDP(t *testing.T) {
 	var nr *NotRootError
 	if err := check(theirs.LocalAddr().String()); !errors.As(err, &nr) || nr.UID != 65534 {
 		t.Errorf("uid 65534's socket: %v", err)
+	}
+}
+
+// BenchmarkRealDial: a connection to a listener of ours on 127.0.0.1,
+// dialled and checked against this host's own tables, and plainly.
+func BenchmarkRealDial(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.Read(make([]byte, 1)); c.Close() }() // until the client closes
+		}
+	}()
+	d := &net.Dialer{Timeout: time.Second}
+	for _, checked := range []bool{false, true} {
+		b.Run(map[bool]string{false: "plain", true: "checked"}[checked], func(b *testing.B) {
+			for b.Loop() {
+				var c net.Conn
+				var err error
+				if checked {
+					c, err = Dial(context.Background(), d, "tcp", l.Addr().String())
+				} else {
+					c, err = d.Dial("tcp", l.Addr().String())
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
 	}
 }

@@ -26,8 +26,10 @@ const (
 )
 
 // maxLine bounds one line of a table: the kernel writes about 150 bytes
-// (tcp6 a little more); anything much longer is not that table.
-const maxLine = 4096
+// (tcp6 a little more); anything much longer is not that table. It is
+// also the size of the reads: a busy server's tables are megabytes, and
+// small reads would cost a system call every few lines.
+const maxLine = 64 << 10
 
 // entry is one socket of /proc/net/{tcp,tcp6,udp,udp6}.
 type entry struct {
@@ -41,11 +43,13 @@ type entry struct {
 }
 
 // scanTable calls fn with every socket of the table file name ("tcp",
-// "udp6"…) under proc/net, until fn returns true. The file is read a line
-// at a time (memory is bounded whatever the number of sockets) and ctx is
-// checked as it goes (so is time). A missing tcp6 or udp6 (IPv6 disabled)
-// is an empty table; a missing tcp or udp is an error: /proc is not there.
-func scanTable(ctx context.Context, proc, name string, fn func(entry) bool) error {
+// "udp6"…) under proc/net whose local port is port, until fn returns
+// true. The file is read a line at a time (memory is bounded whatever the
+// number of sockets), other ports' lines are skipped unparsed (a busy
+// server has many), and ctx is checked as it goes (so is time). A missing
+// tcp6 or udp6 (IPv6 disabled) is an empty table; a missing tcp or udp is
+// an error: /proc is not there.
+func scanTable(ctx context.Context, proc, name string, port uint16, fn func(entry) bool) error {
 	path := filepath.Join(proc, "net", name)
 	f, err := os.Open(path)
 	if err != nil {
@@ -56,14 +60,17 @@ func scanTable(ctx context.Context, proc, name string, fn func(entry) bool) erro
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 512), maxLine)
+	sc.Buffer(make([]byte, maxLine), maxLine)
 	v6 := strings.HasSuffix(name, "6")
 	for n := 0; sc.Scan(); n++ {
 		if n == 0 {
 			continue // the header
 		}
-		if n%256 == 0 && ctx.Err() != nil {
+		if n%1024 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("reading %s: %w", path, ctx.Err())
+		}
+		if p, ok := localPort(sc.Bytes()); ok && p != port {
+			continue
 		}
 		e, err := parseEntry(sc.Text(), v6)
 		if err != nil {
@@ -77,6 +84,39 @@ func scanTable(ctx context.Context, proc, name string, fn func(entry) bool) erro
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	return nil
+}
+
+// localPort reads the local port off a line without parsing the rest:
+// the four hex digits after the second field's colon. Not ok when the
+// line is not in that shape (parseEntry then says what is wrong).
+func localPort(line []byte) (uint16, bool) {
+	i := 0
+	for field := 0; field < 2; field++ {
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		for i < len(line) && line[i] != ' ' {
+			i++
+		}
+	}
+	// line[:i] ends with the local address, "…:PPPP"
+	if i < 5 || line[i-5] != ':' {
+		return 0, false
+	}
+	var p uint16
+	for _, c := range line[i-4 : i] {
+		switch {
+		case '0' <= c && c <= '9':
+			p = p<<4 | uint16(c-'0')
+		case 'A' <= c && c <= 'F':
+			p = p<<4 | uint16(c-'A'+10)
+		case 'a' <= c && c <= 'f':
+			p = p<<4 | uint16(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return p, true
 }
 
 // parseEntry reads one line of a table:

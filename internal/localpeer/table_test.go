@@ -129,11 +129,11 @@ func TestScanTableBounds(t *testing.T) {
 	proc := t.TempDir()
 	os.MkdirAll(filepath.Join(proc, "net"), 0o755)
 	os.WriteFile(filepath.Join(proc, "net", "tcp"), []byte("header\n"+strings.Repeat("x", 10*maxLine)+"\n"), 0o644)
-	err := scanTable(context.Background(), proc, "tcp", func(entry) bool { return false })
+	err := scanTable(context.Background(), proc, "tcp", 80, func(entry) bool { return false })
 	if err == nil || !strings.Contains(err.Error(), "too long") {
 		t.Errorf("an endless line: %v", err)
 	}
-	many := make([]sock, 1000)
+	many := make([]sock, 3000)
 	for i := range many {
 		many[i] = sock{"127.0.0.1:80", fmt.Sprintf("127.0.0.1:%d", 10000+i), stateEstablished, 0, 1}
 	}
@@ -141,8 +141,31 @@ func TestScanTableBounds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	n := 0
-	err = scanTable(ctx, proc, "tcp", func(entry) bool { n++; return false })
-	if err == nil || n >= 1000 {
+	err = scanTable(ctx, proc, "tcp", 80, func(entry) bool { n++; return false })
+	if err == nil || n >= 3000 {
 		t.Errorf("a cancelled scan read %d lines: %v", n, err)
+	}
+}
+
+// TestLocalPort: the port filter reads the second field's last four hex
+// digits, and leaves lines of another shape to parseEntry.
+func TestLocalPort(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		port uint16
+		ok   bool
+	}{
+		{"   0: 0100007F:1FF5 00000000:0000 0A 00000000:00000000", 8181, true},
+		{"12345: 00000000000000000000000001000000:01bb 00000000000000000000000000000000:0000 0A", 443, true},
+		{"0: 0100007F:1FF5", 8181, true},
+		{"  sl  local_address rem_address", 0, false},
+		{"0: 0100007F:1FG5 x", 0, false},
+		{"0: 0100007F-1FF5 x", 0, false},
+		{"", 0, false},
+		{"0:", 0, false},
+	} {
+		if p, ok := localPort([]byte(tt.line)); p != tt.port || ok != tt.ok {
+			t.Errorf("%q: %d %v, want %d %v", tt.line, p, ok, tt.port, tt.ok)
+		}
 	}
 }
