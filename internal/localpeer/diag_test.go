@@ -15,9 +15,9 @@ import (
 // kernel finds a dual-stack server's end by its IPv4 addresses), without a
 // cookie.
 func TestDiagRequest(t *testing.T) {
-	msg := diagRequest(netip.MustParseAddrPort("[::ffff:127.0.0.1]:8181"), netip.MustParseAddrPort("127.0.0.1:40000"), 7)
+	msg := diagRequest(syscall.AF_INET, 0xFFFFFFFF, netip.MustParseAddrPort("[::ffff:127.0.0.1]:8181"), netip.MustParseAddrPort("127.0.0.1:40000"), false)
 	if len(msg) != 16+56 || binary.NativeEndian.Uint32(msg) != 72 || binary.NativeEndian.Uint16(msg[4:]) != 20 ||
-		binary.NativeEndian.Uint32(msg[8:]) != 7 {
+		binary.NativeEndian.Uint16(msg[6:]) != syscall.NLM_F_REQUEST || binary.NativeEndian.Uint32(msg[8:]) != diagSeq {
 		t.Fatalf("header % x", msg[:16])
 	}
 	req := msg[16:]
@@ -33,18 +33,32 @@ func TestDiagRequest(t *testing.T) {
 	if binary.NativeEndian.Uint32(id[40:]) != 0xFFFFFFFF || binary.NativeEndian.Uint32(id[44:]) != 0xFFFFFFFF {
 		t.Errorf("cookie % x", id[40:48])
 	}
-	msg6 := diagRequest(netip.MustParseAddrPort("[::1]:25"), netip.MustParseAddrPort("[::1]:40000"), 1)
+	msg6 := diagRequest(syscall.AF_INET6, 0xFFFFFFFF, netip.MustParseAddrPort("[::1]:25"), netip.MustParseAddrPort("[::1]:40000"), false)
 	if msg6[16] != syscall.AF_INET6 || netip.AddrFrom16([16]byte(msg6[16+8+4:16+8+20])) != netip.IPv6Loopback() {
 		t.Errorf("IPv6: % x", msg6[16:])
 	}
+	// a dump of the listeners on a port: no addresses
+	dump := diagRequest(syscall.AF_INET, 1<<stateListen, netip.AddrPortFrom(netip.Addr{}, 25), netip.AddrPort{}, true)
+	if binary.NativeEndian.Uint16(dump[6:]) != syscall.NLM_F_REQUEST|syscall.NLM_F_DUMP ||
+		binary.NativeEndian.Uint32(dump[16+4:]) != 1<<10 || binary.BigEndian.Uint16(dump[16+8:]) != 25 {
+		t.Errorf("dump: % x", dump)
+	}
+	for _, b := range dump[16+8+4 : 16+8+36] {
+		if b != 0 {
+			t.Errorf("dump names addresses: % x", dump[16+8:])
+			break
+		}
+	}
 }
 
-// TestParseDiagReply: an answer, no such socket, an error, garbage.
+// TestParseDiagReply: an answer, a dump in parts, no such socket, an
+// error, garbage.
 func TestParseDiagReply(t *testing.T) {
-	nl := func(typ uint16, seq uint32, data []byte) []byte {
+	nl := func(typ, flags uint16, seq uint32, data []byte) []byte {
 		m := make([]byte, 16+len(data))
 		binary.NativeEndian.PutUint32(m, uint32(len(m)))
 		binary.NativeEndian.PutUint16(m[4:], typ)
+		binary.NativeEndian.PutUint16(m[6:], flags)
 		binary.NativeEndian.PutUint32(m[8:], seq)
 		copy(m[16:], data)
 		return m
@@ -63,25 +77,40 @@ func TestParseDiagReply(t *testing.T) {
 	binary.NativeEndian.PutUint32(answer[64:], 65534)
 	binary.NativeEndian.PutUint32(answer[68:], 4242)
 
-	e, found, err := parseDiagReply(nl(sockDiagByFamily, 3, answer), 3)
-	if err != nil || !found || e.local.String() != "127.0.0.1:8181" || e.remote.String() != "127.0.0.1:40000" ||
+	got, done, err := parseDiagReply(nl(sockDiagByFamily, 0, diagSeq, answer), nil)
+	if err != nil || !done || len(got) != 1 {
+		t.Fatalf("answer: %+v %v %v", got, done, err)
+	}
+	if e := got[0]; e.local.String() != "127.0.0.1:8181" || e.remote.String() != "127.0.0.1:40000" ||
 		e.uid != 65534 || e.inode != 4242 || e.state != stateEstablished {
-		t.Errorf("answer: %+v %v %v", e, found, err)
+		t.Errorf("answer: %+v", e)
 	}
-	if _, found, err := parseDiagReply(nl(syscall.NLMSG_ERROR, 3, errno(syscall.ENOENT)), 3); found || err != nil {
-		t.Errorf("ENOENT: %v %v", found, err)
+	// a dump: parts flagged NLM_F_MULTI, over datagrams, until NLMSG_DONE
+	part := nl(sockDiagByFamily, syscall.NLM_F_MULTI, diagSeq, answer)
+	got, done, err = parseDiagReply(append(append([]byte{}, part...), part...), nil)
+	if err != nil || done || len(got) != 2 {
+		t.Fatalf("a dump's first datagram: %d %v %v", len(got), done, err)
 	}
-	if _, _, err := parseDiagReply(nl(syscall.NLMSG_ERROR, 3, errno(syscall.EPERM)), 3); err == nil {
+	got, done, err = parseDiagReply(append(append([]byte{}, part...), nl(syscall.NLMSG_DONE, syscall.NLM_F_MULTI, diagSeq, make([]byte, 4))...), got)
+	if err != nil || !done || len(got) != 3 {
+		t.Fatalf("a dump's last datagram: %d %v %v", len(got), done, err)
+	}
+	if got, done, err := parseDiagReply(nl(syscall.NLMSG_ERROR, 0, diagSeq, errno(syscall.ENOENT)), nil); !done || len(got) != 0 || err != nil {
+		t.Errorf("ENOENT: %v %v %v", got, done, err)
+	}
+	if _, _, err := parseDiagReply(nl(syscall.NLMSG_ERROR, 0, diagSeq, errno(syscall.EPERM)), nil); err == nil {
 		t.Error("EPERM is no error")
 	}
+	if got, done, err := parseDiagReply(nl(sockDiagByFamily, 0, 9, answer), nil); done || len(got) != 0 || err != nil {
+		t.Errorf("another request's answer is taken: %v %v %v", got, done, err)
+	}
 	for name, buf := range map[string][]byte{
-		"another request's": nl(sockDiagByFamily, 9, answer),
-		"short":             nl(sockDiagByFamily, 3, answer[:40]),
-		"short error":       nl(syscall.NLMSG_ERROR, 3, nil),
-		"not netlink":       []byte("garbage"),
+		"short":       nl(sockDiagByFamily, 0, diagSeq, answer[:40]),
+		"short error": nl(syscall.NLMSG_ERROR, 0, diagSeq, nil),
+		"not netlink": []byte("garbage"),
 	} {
-		if _, found, err := parseDiagReply(buf, 3); err == nil || found {
-			t.Errorf("%s: %v %v", name, found, err)
+		if _, _, err := parseDiagReply(buf, nil); err == nil {
+			t.Errorf("%s: no error", name)
 		}
 	}
 }
@@ -131,6 +160,10 @@ func TestRealDiag(t *testing.T) {
 		}
 		if !found || e.uid != uint32(os.Geteuid()) || e.inode == 0 || !same(e.local, remote) || !same(e.remote, local) {
 			t.Errorf("%s %s: %+v %v", tt.network, addr, e, found)
+		}
+		ls, err := diagListeners(remote.Port())
+		if err != nil || len(ls) != 1 || ls[0].uid != uint32(os.Geteuid()) || ls[0].inode == 0 || ls[0].local.Port() != remote.Port() {
+			t.Errorf("%s: listeners on %d: %+v %v", tt.network, remote.Port(), ls, err)
 		}
 		// the same ports reversed name no connection (the listener on the
 		// port is not taken for one)

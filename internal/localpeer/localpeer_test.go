@@ -46,12 +46,15 @@ const (
 	opa    = "127.0.0.1:8181"
 )
 
-// TestCheckTCP: the server end of our connection, found in the tables,
-// decides: root's or our own uid's accepted socket passes, anyone else's
-// is refused by uid, whatever the listeners on that port say; one not
-// accepted yet is waited for; one never found is an error in time.
+// TestCheckTCP: our connection's server end, found in the tables, and the
+// listeners of its address decide: accepted by root (or our own uid)
+// passes; accepted by another user (a service that dropped root) or not
+// accepted yet passes when every listener that could have taken it is
+// root's, and is refused by the uid of the one that is not.
 func TestCheckTCP(t *testing.T) {
 	listener := func(uid uint32) sock { return sock{"0.0.0.0:8181", "0.0.0.0:0", stateListen, uid, 10} }
+	accepted := func(uid uint32) sock { return sock{opa, client, stateEstablished, uid, 12} }
+	queued := func(uid uint32) sock { return sock{opa, client, stateEstablished, uid, 0} }
 	ourEnd := sock{client, opa, stateEstablished, 0, 11}
 	for _, tt := range []struct {
 		name      string
@@ -60,35 +63,51 @@ func TestCheckTCP(t *testing.T) {
 		noTCP6    bool
 		want      string // "" passes, "uid N" a NotRootError, else part of the error
 	}{
-		{name: "root accepted it", conn: tcpConn(client, opa),
-			tcp: []sock{listener(0), ourEnd, {opa, client, stateEstablished, 0, 12}}},
-		{name: "our own uid accepted it", conn: tcpConn(client, opa),
-			tcp: []sock{listener(1000), ourEnd, {opa, client, stateEstablished, 1000, 12}}},
-		{name: "another user's", conn: tcpConn(client, opa),
-			tcp: []sock{listener(65534), ourEnd, {opa, client, stateEstablished, 65534, 12}}, want: "uid 65534"},
-		{name: "another user's, not accepted yet (a recent kernel shows the listener's uid)", conn: tcpConn(client, opa),
-			tcp: []sock{listener(65534), ourEnd, {opa, client, stateEstablished, 65534, 0}}, want: "uid 65534"},
-		{name: "another user's, a root listener beside it", conn: tcpConn(client, opa),
-			tcp: []sock{listener(0), {opa, "0.0.0.0:0", stateListen, 0, 9}, ourEnd, {opa, client, stateEstablished, 4242, 12}}, want: "uid 4242"},
+		{name: "root listens and accepts", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), ourEnd, accepted(0)}},
+		{name: "our own uid listens and accepts", conn: tcpConn(client, opa),
+			tcp: []sock{listener(1000), ourEnd, accepted(1000)}},
+		{name: "root listens, a worker of another uid accepts (postfix's smtpd)", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), ourEnd, accepted(107)}},
+		{name: "root listens, not accepted yet (an older kernel shows uid 0)", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), ourEnd, queued(0)}},
+		{name: "another user listens and accepts", conn: tcpConn(client, opa),
+			tcp: []sock{listener(65534), ourEnd, accepted(65534)}, want: "uid 65534"},
+		{name: "another user listens, not accepted yet (a recent kernel shows the listener's uid)", conn: tcpConn(client, opa),
+			tcp: []sock{listener(65534), ourEnd, queued(65534)}, want: "uid 65534"},
+		{name: "another user listens, not accepted yet (an older kernel shows uid 0)", conn: tcpConn(client, opa),
+			tcp: []sock{listener(65534), ourEnd, queued(0)}, want: "uid 65534"},
+		{name: "another user accepted, and its listener is gone", conn: tcpConn(client, opa),
+			tcp: []sock{ourEnd, accepted(65534)}, want: "uid 65534"},
+		{name: "another user's listener on the address beside root's on any", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), {opa, "0.0.0.0:0", stateListen, 4242, 9}, ourEnd, accepted(4242)}, want: "uid 4242"},
+		{name: "another user's dual-stack listener beside root's IPv4 one", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), ourEnd, queued(0)}, tcp6: []sock{{"[::]:8181", "[::]:0", stateListen, 4242, 9}}, want: "uid 4242"},
+		{name: "listeners on other ports and addresses do not count", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), {"127.0.0.2:8181", "0.0.0.0:0", stateListen, 4242, 9}, {"0.0.0.0:8182", "0.0.0.0:0", stateListen, 4242, 8},
+				ourEnd, queued(0)}},
 		{name: "a dual-stack server: its end in tcp6, IPv4-mapped", conn: tcpConn(client, opa),
 			tcp:  []sock{ourEnd},
 			tcp6: []sock{{"[::]:8181", "[::]:0", stateListen, 0, 9}, {"[::ffff:127.0.0.1]:8181", "[::ffff:127.0.0.1]:40000", stateEstablished, 0, 12}}},
 		{name: "a dual-stack server of another user", conn: tcpConn(client, opa),
 			tcp:  []sock{ourEnd},
-			tcp6: []sock{{"[::ffff:127.0.0.1]:8181", "[::ffff:127.0.0.1]:40000", stateEstablished, 65534, 12}}, want: "uid 65534"},
-		{name: "over ::1", conn: tcpConn("[::1]:40000", "[::1]:8181"),
-			tcp6: []sock{{"[::1]:8181", "[::1]:40000", stateEstablished, 65534, 12}}, want: "uid 65534"},
+			tcp6: []sock{{"[::]:8181", "[::]:0", stateListen, 65534, 9}, {"[::ffff:127.0.0.1]:8181", "[::ffff:127.0.0.1]:40000", stateEstablished, 65534, 12}}, want: "uid 65534"},
+		{name: "over ::1, another user's", conn: tcpConn("[::1]:40000", "[::1]:8181"),
+			tcp6: []sock{{"[::1]:8181", "[::]:0", stateListen, 65534, 9}, {"[::1]:8181", "[::1]:40000", stateEstablished, 65534, 12}}, want: "uid 65534"},
+		{name: "over ::1, an IPv4 listener of another user does not take it", conn: tcpConn("[::1]:40000", "[::1]:8181"),
+			tcp:  []sock{listener(4242)},
+			tcp6: []sock{{"[::1]:8181", "[::]:0", stateListen, 0, 9}, {"[::1]:8181", "[::1]:40000", stateEstablished, 0, 0}}},
 		{name: "another address of 127/8", conn: tcpConn("127.0.0.1:40000", "127.0.0.53:53"),
-			tcp: []sock{{"127.0.0.53:53", "127.0.0.1:40000", stateEstablished, 101, 12}}, want: "uid 101"},
+			tcp: []sock{{"127.0.0.53:53", "0.0.0.0:0", stateListen, 101, 9}, {"127.0.0.53:53", "127.0.0.1:40000", stateEstablished, 101, 12}}, want: "uid 101"},
 		{name: "an address of this host's interfaces", conn: tcpConn("192.0.2.1:40000", "192.0.2.1:25"),
-			tcp: []sock{{"192.0.2.1:25", "192.0.2.1:40000", stateEstablished, 4242, 12}}, want: "uid 4242"},
+			tcp: []sock{{"0.0.0.0:25", "0.0.0.0:0", stateListen, 4242, 9}, {"192.0.2.1:25", "192.0.2.1:40000", stateEstablished, 4242, 12}}, want: "uid 4242"},
 		{name: "no IPv6 in this kernel", conn: tcpConn(client, opa), noTCP6: true,
-			tcp: []sock{{opa, client, stateEstablished, 0, 12}}},
+			tcp: []sock{listener(0), accepted(0)}},
 		{name: "another host: not looked at", conn: tcpConn("192.0.2.1:40000", "198.51.100.7:8181")},
-		{name: "root's end, not accepted yet, never accepted", conn: tcpConn(client, opa),
-			tcp: []sock{listener(0), ourEnd, {opa, client, stateEstablished, 0, 0}}, want: "did not accept our connection within 200ms"},
+		{name: "the server closed our connection at once", conn: tcpConn(client, opa),
+			tcp: []sock{listener(0), ourEnd, {opa, client, 0x04, 0, 0}}, want: "closed our connection at once"},
 		{name: "an old connection's TIME_WAIT (uid 0) is nobody's", conn: tcpConn(client, opa),
-			tcp: []sock{{opa, client, stateTimeWait, 0, 0}}, want: "no socket of it answers"},
+			tcp: []sock{listener(0), {opa, client, stateTimeWait, 0, 0}}, want: "no socket of it answers"},
 		{name: "a listener is not the server end", conn: tcpConn(client, opa),
 			tcp: []sock{listener(0), ourEnd}, want: "no socket of it answers"},
 		{name: "connected to itself", conn: tcpConn(opa, opa), tcp: []sock{{opa, opa, stateEstablished, 0, 12}},
@@ -114,6 +133,53 @@ func TestCheckTCP(t *testing.T) {
 	}
 }
 
+// TestCheckTCPStrict: when nothing listened before connecting, a
+// connection accepted by another user is refused even though root's
+// listener is there now (a user's could have taken it and gone); one
+// accepted by root, or waiting in root's listener's queue, passes.
+func TestCheckTCPStrict(t *testing.T) {
+	rootListener := sock{"0.0.0.0:8181", "0.0.0.0:0", stateListen, 0, 10}
+	for _, tt := range []struct {
+		peer sock
+		want string
+	}{
+		{sock{opa, client, stateEstablished, 0, 12}, ""},
+		{sock{opa, client, stateEstablished, 0, 0}, ""},
+		{sock{opa, client, stateEstablished, 65534, 12}, "uid 65534"},
+	} {
+		proc := t.TempDir()
+		writeTable(t, proc, "tcp", rootListener, tt.peer)
+		writeTable(t, proc, "tcp6")
+		checkErr(t, fakeChecker(proc).checkTCP(context.Background(), tcpConn(client, opa), true), tt.want)
+	}
+}
+
+// TestCheckListeners: the check before connecting: every listener that
+// could take a connection to the address, and one at least.
+func TestCheckListeners(t *testing.T) {
+	for _, tt := range []struct {
+		to        string
+		tcp, tcp6 []sock
+		want      string
+	}{
+		{opa, []sock{{"0.0.0.0:8181", "0.0.0.0:0", stateListen, 0, 9}}, nil, ""},
+		{opa, []sock{{opa, "0.0.0.0:0", stateListen, 0, 9}, {"127.0.0.1:8182", "0.0.0.0:0", stateListen, 4242, 8}}, nil, ""},
+		{opa, []sock{{opa, "0.0.0.0:0", stateListen, 4242, 9}}, nil, "uid 4242"},
+		{opa, nil, []sock{{"[::ffff:127.0.0.1]:8181", "[::]:0", stateListen, 4242, 9}}, "uid 4242"},
+		{opa, []sock{{opa, client, stateEstablished, 4242, 9}}, nil, "nothing listens there"},
+		{"198.51.100.7:8181", nil, nil, ""},
+	} {
+		proc := t.TempDir()
+		writeTable(t, proc, "tcp", tt.tcp...)
+		writeTable(t, proc, "tcp6", tt.tcp6...)
+		err := fakeChecker(proc).CheckListeners(context.Background(), netip.MustParseAddrPort(tt.to))
+		checkErr(t, err, tt.want)
+		if tt.want == "nothing listens there" && !errors.Is(err, ErrNoListener) {
+			t.Errorf("%v is not ErrNoListener", err)
+		}
+	}
+}
+
 func checkErr(t *testing.T, err error, want string) {
 	t.Helper()
 	var nr *NotRootError
@@ -134,20 +200,19 @@ func checkErr(t *testing.T, err error, want string) {
 	}
 }
 
-// TestCheckTCPWaitsForAccept: root's server end not accepted yet (no
-// inode; an older kernel shows uid 0 then, whoever listens) passes once
-// root accepts it, and is refused once another user does.
-func TestCheckTCPWaitsForAccept(t *testing.T) {
+// TestCheckTCPWaitsForTables: a server end not in the tables yet (a
+// syncookie's connection before our ACK) is waited for.
+func TestCheckTCPWaitsForTables(t *testing.T) {
 	for _, tt := range []struct {
 		uid  uint32
 		want string
 	}{{0, ""}, {65534, "uid 65534"}} {
 		proc := t.TempDir()
-		writeTable(t, proc, "tcp", sock{opa, client, stateEstablished, 0, 0})
+		writeTable(t, proc, "tcp", sock{"0.0.0.0:8181", "0.0.0.0:0", stateListen, tt.uid, 10})
 		writeTable(t, proc, "tcp6")
 		go func() {
 			time.Sleep(50 * time.Millisecond)
-			writeTable(t, proc, "tcp", sock{opa, client, stateEstablished, tt.uid, 12})
+			writeTable(t, proc, "tcp", sock{"0.0.0.0:8181", "0.0.0.0:0", stateListen, tt.uid, 10}, sock{opa, client, stateEstablished, tt.uid, 12})
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		checkErr(t, fakeChecker(proc).CheckTCP(ctx, tcpConn(client, opa)), tt.want)
@@ -244,7 +309,8 @@ func BenchmarkCheckTCP(b *testing.B) {
 			for i := range socks {
 				socks[i] = sock{"10.0.0.1:443", fmt.Sprintf("192.0.2.%d:%d", i%250+1, 1024+i%60000), stateEstablished, 33, uint64(i + 1)}
 			}
-			socks[n-1] = sock{opa, client, stateEstablished, 0, 12}
+			socks[0] = sock{"0.0.0.0:8181", "0.0.0.0:0", stateListen, 0, 10}
+			socks[n-1] = sock{opa, client, stateEstablished, 107, 12}
 			t := &testing.T{}
 			writeTable(t, proc, "tcp", socks...)
 			writeTable(t, proc, "tcp6")

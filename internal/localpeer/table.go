@@ -20,9 +20,11 @@ import (
 // that is only bound.
 const (
 	stateEstablished = 0x01
+	stateSynRecv     = 0x03
 	stateTimeWait    = 0x06
 	stateClose       = 0x07
 	stateListen      = 0x0A
+	stateNewSynRecv  = 0x0C
 )
 
 // maxLine bounds one line of a table: the kernel writes about 150 bytes
@@ -38,7 +40,8 @@ type entry struct {
 	uid           uint32
 	// inode is the socket's inode, 0 when no file holds it: a TCP
 	// connection not accept()ed yet, or one its owner closed. Its uid is
-	// then not the owner's on every kernel (older ones print 0).
+	// then not an owner's on every kernel (older ones print 0). Once
+	// accepted, uid is who accepted it, not who listened.
 	inode uint64
 }
 

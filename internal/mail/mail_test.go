@@ -152,15 +152,20 @@ func (r *fakeRelay) lines() string {
 }
 
 // TestSendLocalRelayOwner: a relay on this host gets the mail only when
-// root holds its port. The attacker is uid 65534 on 127.0.0.1's port
-// while the real relay is down: a PIN mailed to it would let them in.
+// root holds its port, whoever accepts on it (postfix's master listens as
+// root, its smtpd accepts as postfix). The attacker is uid 65534 on
+// 127.0.0.1's port while the real relay is down: a PIN mailed to it would
+// let them in.
 func TestSendLocalRelayOwner(t *testing.T) {
 	pin := Notice{Kind: PIN, Time: when, Service: "sshd", User: "alice", Secret: "7KQ2M9XA"}
 	for _, tt := range []struct {
-		uid  int
-		want string // "" sent, else part of the error
-	}{{0, ""}, {65534, "is held by uid 65534"}} {
+		uid, acceptUID int
+		want           string // "" sent, else part of the error
+	}{{0, 0, ""}, {0, 107, ""}, {65534, 65534, "is held by uid 65534"}} {
 		l := localpeertest.Listen(t, tt.uid, "tcp", "127.0.0.1:0")
+		if tt.acceptUID != tt.uid {
+			l = localpeertest.AcceptAs(t, l, tt.acceptUID)
+		}
 		relay := serveRelay(l)
 		_, port, _ := net.SplitHostPort(l.Addr().String())
 		for _, addr := range []string{l.Addr().String(), "localhost:" + port} {

@@ -115,6 +115,19 @@ func Listen(t testing.TB, uid int, network, addr string) net.Listener {
 	return wl
 }
 
+// AcceptAs makes l accept as uid, as a service that drops root after
+// binding does (postfix's master listens as root, its smtpd processes
+// accept as postfix). Closing the result closes l.
+func AcceptAs(t testing.TB, l net.Listener, uid int) net.Listener {
+	t.Helper()
+	if w, ok := l.(*listener); ok {
+		l = w.Listener // accept here, not on Listen's thread
+	}
+	wl := &listener{Listener: l, th: newThread(t, uid)}
+	t.Cleanup(func() { wl.Close() })
+	return wl
+}
+
 // ListenPacket binds a datagram socket (network "udp") on addr as uid.
 // Closed when the test ends.
 func ListenPacket(t testing.TB, uid int, network, addr string) net.PacketConn {
