@@ -460,3 +460,32 @@ func addrPort(a net.Addr) (netip.AddrPort, error) {
 	}
 	return netip.AddrPort{}, fmt.Errorf("not an IP connection: %v", a)
 }
+
+// CheckHostPort checks the listeners of hostport (ADDRESS:PORT, or
+// localhost:PORT) ahead of any connection, for tools that warn an admin
+// (check-my-config): a *NotRootError when someone else holds it on this
+// host. Nothing listening, another host, or a name (which is not looked
+// up here) is no error.
+func CheckHostPort(ctx context.Context, hostport string) error {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil
+	}
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else if strings.EqualFold(host, "localhost") {
+		addrs = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
+	}
+	var k Checker
+	for _, a := range addrs {
+		if err := k.CheckListeners(ctx, netip.AddrPortFrom(a, uint16(p))); err != nil && !errors.Is(err, ErrNoListener) {
+			return err
+		}
+	}
+	return nil
+}
