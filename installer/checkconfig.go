@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
@@ -300,6 +304,23 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 	return out
 }
 
+// urlHostPort is an http(s) URL's host:port, the scheme's port when it
+// names none; "" when it is not such a URL.
+func urlHostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	if port == "" {
+		return ""
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
 // checkPinSetup warns at the first PIN or PINGPG rule when the PIN could
 // not be mailed: no login-mail-mapping.conf beside the file, or no relay.
 // Such a rule is kept (its users are denied, failing closed), but the
@@ -322,6 +343,16 @@ func checkPinSetup(cfg *rules.Config) []rules.Problem {
 		return warn("%s: %v: the users it matches are denied", r.Option, err)
 	case cfg.Settings.MailServer == "" && m.Server == "":
 		return warn("%s mails a PIN through MAILSERVER, which is not set: the users it matches are denied", r.Option)
+	}
+	relay := cfg.Settings.MailServer
+	if relay == "" {
+		relay = m.Server
+	}
+	if _, _, err := net.SplitHostPort(relay); err != nil {
+		relay = net.JoinHostPort(strings.Trim(relay, "[]"), "25")
+	}
+	if err := localpeer.CheckHostPort(context.Background(), relay); err != nil {
+		return warn("%s mails a PIN through MAILSERVER %s: %v: no PIN is mailed, and the users it matches are denied", r.Option, relay, err)
 	}
 	return nil
 }
@@ -424,6 +455,8 @@ func checkOPASetup(cfg *rules.Config) []rules.Problem {
 		if err := opa.CheckSocket(strings.TrimPrefix(sock, "//")); err != nil {
 			warn(o.URLPos, "OPA_URL: %v: OPA cannot be asked, and OPA_FALLBACK:%s decides", err, o.Fallback)
 		}
+	} else if err := localpeer.CheckHostPort(context.Background(), urlHostPort(o.URL)); err != nil {
+		warn(o.URLPos, "OPA_URL: %v: OPA cannot be asked, and OPA_FALLBACK:%s decides", err, o.Fallback)
 	}
 	if len(o.PullFiles) > 0 && o.Pull == "" {
 		warn(o.PullFilesPos, "OPA_PULL_FILES is set, but no OPA_PULL names the pull policy: nothing is pulled")

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer/localpeertest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -45,6 +47,44 @@ func TestCheckOPASetup(t *testing.T) {
 			if !strings.HasPrefix(p.String(), tt.want[i]) {
 				t.Errorf("%q: problem %q, want %q…", tt.conf, p, tt.want[i])
 			}
+		}
+	}
+}
+
+// TestCheckLocalPorts: check-my-config warns when OPA_URL or a PIN's
+// MAILSERVER is a port of this host that someone other than root holds:
+// OPA would not be asked, no PIN mailed. Root's port, nothing listening
+// and other hosts are no warning.
+func TestCheckLocalPorts(t *testing.T) {
+	nobody := localpeertest.Listen(t, 65534, "tcp", "127.0.0.1:0")
+	root := localpeertest.Listen(t, 0, "tcp", "127.0.0.1:0")
+	free, _ := net.Listen("tcp", "127.0.0.1:0")
+	free.Close()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	os.WriteFile(filepath.Join(dir, rules.LoginMailMappingFile), []byte("alice alice@example.org\n"), 0o644)
+	for _, tt := range []struct {
+		addr string
+		want string
+	}{
+		{nobody.Addr().String(), "held by uid 65534"},
+		{root.Addr().String(), ""},
+		{free.Addr().String(), ""},
+		{"192.0.2.1:8181", ""},
+	} {
+		opaConf := "OPA_URL:http://" + tt.addr + "\nOPA_AUTHZ:a\nSSHD OPA GROUP ALL\n"
+		got := checkOPASetup(rules.Parse(conf, []byte(opaConf), rules.ParseOptions{}))
+		pinConf := "MAILSERVER:" + tt.addr + "\nSSHD PIN USER alice\n"
+		got = append(got, checkPinSetup(rules.Parse(conf, []byte(pinConf), rules.ParseOptions{}))...)
+		if tt.want == "" {
+			if len(got) != 0 {
+				t.Errorf("%s: %v", tt.addr, got)
+			}
+			continue
+		}
+		if len(got) != 2 || !strings.Contains(got[0].String(), "r.conf:1: warning: OPA_URL: tcp "+tt.addr+" on this host is "+tt.want) ||
+			!strings.Contains(got[1].String(), "PIN mails a PIN through MAILSERVER "+tt.addr+": tcp "+tt.addr+" on this host is "+tt.want) {
+			t.Errorf("%s: %v", tt.addr, got)
 		}
 	}
 }

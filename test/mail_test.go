@@ -23,6 +23,7 @@ type smtpSink struct {
 	addr, maildir string
 	args          []string // more aiosmtpd options
 	cmd           *exec.Cmd
+	cred          *syscall.Credential // runs it as that user when set
 }
 
 // message is one received mail.
@@ -35,10 +36,17 @@ type message struct {
 // --tlskey make it require STARTTLS).
 func startSMTP(t *testing.T, args ...string) *smtpSink {
 	t.Helper()
+	return startSMTPWith(t, nil, filepath.Join(t.TempDir(), "Maildir"), args...)
+}
+
+// startSMTPWith is startSMTP as cred's user (nil: root), keeping mails
+// in maildir.
+func startSMTPWith(t *testing.T, cred *syscall.Credential, maildir string, args ...string) *smtpSink {
+	t.Helper()
 	if exec.Command("/usr/bin/python3", "-c", "import aiosmtpd").Run() != nil {
 		testenv.Missing(t, "python3-aiosmtpd")
 	}
-	m := &smtpSink{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), maildir: filepath.Join(t.TempDir(), "Maildir"), args: args}
+	m := &smtpSink{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), maildir: maildir, args: args, cred: cred}
 	m.start(t)
 	t.Cleanup(func() {
 		m.stop()
@@ -60,6 +68,7 @@ func (m *smtpSink) start(t *testing.T) {
 	must(t, err)
 	defer log.Close()
 	m.cmd.Stdout, m.cmd.Stderr = log, log
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: m.cred}
 	must(t, m.cmd.Start())
 	waitListening(t, "aiosmtpd", m.addr)
 }

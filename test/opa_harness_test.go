@@ -38,6 +38,8 @@ type opaServer struct {
 	addr string // for the test's own requests
 	cmd  *exec.Cmd
 	out  *lockedBuffer
+	// cred, when set, runs OPA as that user: a local user's OPA
+	cred *syscall.Credential
 }
 
 type lockedBuffer struct {
@@ -62,11 +64,17 @@ func (l *lockedBuffer) String() string {
 // says it is ready.
 func startOPA(t testing.TB, health string, args ...string) *opaServer {
 	t.Helper()
+	return startOPAAs(t, nil, health, args...)
+}
+
+// startOPAAs is startOPA, OPA run as cred's user when cred is set.
+func startOPAAs(t testing.TB, cred *syscall.Credential, health string, args ...string) *opaServer {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	mustTB(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	o := &opaServer{addr: fmt.Sprintf("127.0.0.1:%d", port), out: &lockedBuffer{}}
+	o := &opaServer{addr: fmt.Sprintf("127.0.0.1:%d", port), out: &lockedBuffer{}, cred: cred}
 	o.URL = "http://" + o.addr
 	o.start(t, health, append([]string{"--addr", o.addr}, args...)...)
 	return o
@@ -76,7 +84,7 @@ func (o *opaServer) start(t testing.TB, health string, args ...string) {
 	t.Helper()
 	o.cmd = exec.Command(opaTool(t), append([]string{"run", "--server", "--log-level", "error"}, args...)...)
 	o.cmd.Stdout, o.cmd.Stderr = o.out, o.out
-	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: o.cred}
 	mustTB(t, o.cmd.Start())
 	cmd := o.cmd
 	t.Cleanup(func() {

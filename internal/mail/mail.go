@@ -10,6 +10,7 @@
 package mail
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 )
 
@@ -59,7 +61,8 @@ type Options struct {
 }
 
 // Send mails n to every address in to through relay (host[:port], port
-// 25 by default).
+// 25 by default). A relay on this host is refused unless root holds its
+// port (internal/localpeer).
 func Send(relay string, o Options, to []string, n Notice) error {
 	if len(to) == 0 {
 		return fmt.Errorf("no recipient")
@@ -74,7 +77,9 @@ func Send(relay string, o Options, to []string, n Notice) error {
 	}
 	host, _, _ := net.SplitHostPort(addr)
 	deadline := time.Now().Add(timeout)
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	// a relay on this host must be root's: whoever else holds its port
+	// would read every mail, and a PIN mailed to it lets them in
+	conn, err := localpeer.Dial(context.Background(), &net.Dialer{Timeout: timeout}, "tcp", addr)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,14 @@
 package mail
 
 import (
+	"bufio"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer/localpeertest"
 )
 
 var when = time.Date(2026, 11, 22, 17, 0, 0, 0, time.UTC)
@@ -90,5 +94,95 @@ func TestSendTimeout(t *testing.T) {
 	}
 	if err := Send(ln.Addr().String(), Options{Timeout: time.Second}, nil, Notice{}); err == nil {
 		t.Error("a mail without recipients was sent")
+	}
+}
+
+// fakeRelay is a minimal SMTP relay on l, keeping what clients send.
+type fakeRelay struct {
+	mu  sync.Mutex
+	got []string // every line any client sent
+}
+
+func serveRelay(l net.Listener) *fakeRelay {
+	r := &fakeRelay{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go r.serve(c)
+		}
+	}()
+	return r
+}
+
+func (r *fakeRelay) serve(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte("220 fake ESMTP\r\n"))
+	in := bufio.NewScanner(c)
+	data := false
+	for in.Scan() {
+		line := in.Text()
+		r.mu.Lock()
+		r.got = append(r.got, line)
+		r.mu.Unlock()
+		switch cmd := strings.ToUpper(strings.SplitN(line, " ", 2)[0]); {
+		case data && line == ".":
+			data = false
+			c.Write([]byte("250 queued\r\n"))
+		case data:
+		case cmd == "DATA":
+			data = true
+			c.Write([]byte("354 go on\r\n"))
+		case cmd == "QUIT":
+			c.Write([]byte("221 bye\r\n"))
+			return
+		default:
+			c.Write([]byte("250 ok\r\n"))
+		}
+	}
+}
+
+func (r *fakeRelay) lines() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.got, "\n")
+}
+
+// TestSendLocalRelayOwner: a relay on this host gets the mail only when
+// root holds its port, whoever accepts on it (postfix's master listens as
+// root, its smtpd accepts as postfix). The attacker is uid 65534 on
+// 127.0.0.1's port while the real relay is down: a PIN mailed to it would
+// let them in.
+func TestSendLocalRelayOwner(t *testing.T) {
+	pin := Notice{Kind: PIN, Time: when, Service: "sshd", User: "alice", Secret: "7KQ2M9XA"}
+	for _, tt := range []struct {
+		uid, acceptUID int
+		want           string // "" sent, else part of the error
+	}{{0, 0, ""}, {0, 107, ""}, {65534, 65534, "is held by uid 65534"}} {
+		l := localpeertest.Listen(t, tt.uid, "tcp", "127.0.0.1:0")
+		if tt.acceptUID != tt.uid {
+			l = localpeertest.AcceptAs(t, l, tt.acceptUID)
+		}
+		relay := serveRelay(l)
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		for _, addr := range []string{l.Addr().String(), "localhost:" + port} {
+			err := Send(addr, Options{Timeout: 2 * time.Second}, []string{"alice@example.org"}, pin)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("uid %d's relay at %s: %v", tt.uid, addr, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("uid %d's relay at %s: %v, want an error saying %q", tt.uid, addr, err, tt.want)
+			}
+		}
+		got := relay.lines()
+		if sent := strings.Contains(got, "7KQ2M9XA"); sent != (tt.want == "") {
+			t.Errorf("uid %d's relay received:\n%s", tt.uid, got)
+		}
+		if tt.want != "" && got != "" {
+			t.Errorf("uid %d's relay was told anything:\n%s", tt.uid, got)
+		}
 	}
 }

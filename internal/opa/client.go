@@ -5,10 +5,11 @@
 //
 // Everything OPA says is untrusted input: answers are bounded in size and
 // checked for type, a pull reads only root's files under OPA_PULL_FILES,
-// and a failure of any kind (unreachable, slow, HTTP errors, garbage) is
-// OPA_FALLBACK's to decide, or the offline cache's. The package lives
-// outside rules/ so that the rules engine stays free of network code; it
-// implements rules.OPA.
+// an OPA on this host is asked only on a socket or port of root's, and a
+// failure of any kind (unreachable, slow, HTTP errors, garbage, a port
+// someone else holds) is OPA_FALLBACK's to decide, or the offline cache's.
+// The package lives outside rules/ so that the rules engine stays free of
+// network code; it implements rules.OPA.
 package opa
 
 import (
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -86,7 +88,14 @@ func NewClient(s rules.OPASettings) (*Client, error) {
 	} else {
 		c.base = strings.TrimSuffix(s.URL, "/")
 		d := &net.Dialer{Timeout: timeout}
-		tr.DialContext = d.DialContext
+		// An OPA on this host (127.0.0.1:8181, localhost) must be root's,
+		// as its unix socket would have to be: while it is down, any local
+		// user could listen there and decide logins. HTTPS too: without
+		// OPA_CA any CA of the system's would do, and with it the key is
+		// as safe as the user the server runs as.
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return localpeer.Dial(ctx, d, network, addr)
+		}
 		if strings.HasPrefix(s.URL, "https://") {
 			cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 			if s.CA != "" {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer/localpeertest"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -186,4 +187,63 @@ func TestHTTPS(t *testing.T) {
 
 func pemCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// TestLocalPortOwner: an OPA on this host's loopback is asked only when
+// root holds the port. The attacker: uid 65534 listening on 127.0.0.1
+// while the real OPA is down, answering allow; over http, over https with
+// OPA_CA (it has its own certificate, but TLS is not what is checked: the
+// port is), and through localhost. Root's same server is asked.
+func TestLocalPortOwner(t *testing.T) {
+	allow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"result":{"allow":true}}`)
+	})
+	for _, tt := range []struct {
+		name string
+		uid  int
+		tls  bool
+		want string // "" is asked, else part of the error
+	}{
+		{"root's", 0, false, ""},
+		{"root's, https", 0, true, ""},
+		{"nobody's", 65534, false, "tcp 127.0.0.1:PORT on this host is held by uid 65534"},
+		{"nobody's, https with OPA_CA", 65534, true, "held by uid 65534"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewUnstartedServer(allow)
+			srv.Listener.Close()
+			srv.Listener = localpeertest.Listen(t, tt.uid, "tcp", "127.0.0.1:0")
+			settings := rules.OPASettings{Timeout: time.Second}
+			if tt.tls {
+				srv.StartTLS()
+				settings.CA = filepath.Join(t.TempDir(), "ca.pem")
+				if err := os.WriteFile(settings.CA, pemCert(srv.Certificate().Raw), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+			urls := []string{srv.URL}
+			if !tt.tls {
+				urls = append(urls, "http://localhost:"+port)
+			}
+			for _, u := range urls {
+				settings.URL = u
+				c, err := NewClient(settings)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := c.Query(context.Background(), "a", nil)
+				want := strings.ReplaceAll(tt.want, "PORT", port)
+				switch {
+				case want == "" && (err != nil || string(res) != `{"allow":true}`):
+					t.Errorf("%s: %s %v", u, res, err)
+				case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+					t.Errorf("%s: %s %v, want an error saying %q", u, res, err, want)
+				}
+			}
+		})
+	}
 }

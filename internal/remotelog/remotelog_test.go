@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer/localpeertest"
 )
 
 var when = time.Date(2026, 11, 22, 16, 7, 0, 123456000, time.UTC)
@@ -120,5 +121,73 @@ func TestSend(t *testing.T) {
 	start := time.Now()
 	if err := s2.Send("tls://"+silent.Addr().String(), Options{Timeout: 300 * time.Millisecond}, "x"); err == nil || time.Since(start) > 3*time.Second {
 		t.Errorf("TLS to a server that never answers: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestSendLocalOwner: a syslog server on this host gets events only when
+// root holds its port: uid 65534 listening on TCP (plain or TLS: refused
+// before the handshake) or bound to the UDP port while rsyslog is down
+// gets nothing, and the error says who holds it; root's get them.
+func TestSendLocalOwner(t *testing.T) {
+	for _, tt := range []struct {
+		uid  int
+		want string
+	}{{0, ""}, {65534, "held by uid 65534"}} {
+		l := localpeertest.Listen(t, tt.uid, "tcp", "127.0.0.1:0")
+		got := make(chan string, 10)
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					buf := make([]byte, 200)
+					c.SetReadDeadline(time.Now().Add(3 * time.Second))
+					if n, _ := c.Read(buf); n > 0 {
+						got <- string(buf[:n])
+					}
+				}()
+			}
+		}()
+		pc := localpeertest.ListenPacket(t, tt.uid, "udp", "127.0.0.1:0")
+		go func() {
+			buf := make([]byte, 200)
+			for {
+				n, _, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				got <- string(buf[:n])
+			}
+		}()
+		var s Sender
+		for _, target := range []string{"tcp://" + l.Addr().String(), "udp://" + pc.LocalAddr().String(), "tls://" + l.Addr().String()} {
+			err := s.Send(target, Options{Timeout: time.Second}, "<86>1 secret event")
+			switch {
+			case tt.want == "" && err != nil && !strings.HasPrefix(target, "tls"):
+				t.Errorf("uid %d's %s: %v", tt.uid, target, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("uid %d's %s: %v, want an error saying %q", tt.uid, target, err, tt.want)
+			}
+		}
+		s.Close()
+		n := 0
+		for wait := time.After(500 * time.Millisecond); ; {
+			select {
+			case g := <-got:
+				if tt.want != "" {
+					t.Errorf("uid %d's server received %q", tt.uid, g)
+				}
+				n++
+				continue
+			case <-wait:
+			}
+			break
+		}
+		if tt.want == "" && n < 3 { // the TLS hello is the third
+			t.Errorf("root's servers received %d of 3", n)
+		}
 	}
 }

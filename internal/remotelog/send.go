@@ -9,6 +9,7 @@
 package remotelog
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/RackSec/srslog"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogtarget"
 )
 
@@ -88,21 +90,26 @@ func dial(t syslogtarget.Target, o Options) (*srslog.Writer, error) {
 	timeout := o.Timeout
 	connect := func(string, string) (net.Conn, error) {
 		d := &net.Dialer{Timeout: timeout}
-		network := t.Network
-		if network == "tls" {
-			c, err := tls.DialWithDialer(d, "tcp", t.Addr, tlsConf)
+		if t.Network == "udp" {
+			c, err := d.Dial("udp", t.Addr)
 			if err != nil {
 				return nil, err
 			}
-			if err := refusedAfterHandshake(c); err != nil {
+			return &deadlineConn{Conn: c, timeout: timeout, datagrams: true}, nil
+		}
+		// a server on this host must be root's, checked before a word
+		// (or a TLS hello) goes to it
+		c, err := localpeer.Dial(context.Background(), d, "tcp", t.Addr)
+		if err != nil {
+			return nil, err
+		}
+		if t.Network == "tls" {
+			tc, err := handshake(c, tlsConf, timeout)
+			if err != nil {
 				c.Close()
 				return nil, err
 			}
-			return &deadlineConn{Conn: c, timeout: timeout}, nil
-		}
-		c, err := d.Dial(network, t.Addr)
-		if err != nil {
-			return nil, err
+			c = tc
 		}
 		return &deadlineConn{Conn: c, timeout: timeout}, nil
 	}
@@ -141,6 +148,25 @@ func tlsConfig(t syslogtarget.Target, o Options) (*tls.Config, error) {
 	return conf, nil
 }
 
+// handshake runs the TLS client handshake on c within timeout (none when
+// 0), and waits a moment for a refusal the server sends after it.
+func handshake(c net.Conn, conf *tls.Config, timeout time.Duration) (*tls.Conn, error) {
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	tc := tls.Client(c, conf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	if err := refusedAfterHandshake(tc); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
 // refusedAfterHandshake catches a server that refuses this client only
 // after the TLS 1.3 handshake, which completes on the client's side before
 // the server has checked the client's certificate: without this, the
@@ -161,13 +187,24 @@ func refusedAfterHandshake(c *tls.Conn) error {
 }
 
 // deadlineConn bounds every write, so a server that stops reading cannot
-// hold the deliverer.
+// hold the deliverer. For datagrams, it checks before each that whoever
+// would receive it on this host is root (a UDP port can be bound between
+// two), since there is no connection to check once.
 type deadlineConn struct {
 	net.Conn
-	timeout time.Duration
+	timeout   time.Duration
+	datagrams bool
 }
 
 func (c *deadlineConn) Write(b []byte) (int, error) {
+	if c.datagrams {
+		ctx, cancel := context.WithTimeout(context.Background(), max(c.timeout, time.Second))
+		err := localpeer.CheckUDP(ctx, c.Conn)
+		cancel()
+		if err != nil {
+			return 0, err
+		}
+	}
 	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}

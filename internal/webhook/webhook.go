@@ -12,8 +12,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 )
 
 // SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body.
@@ -32,9 +35,17 @@ func Verify(secret, body []byte, header string) bool {
 }
 
 // Post sends one event's JSON to url, signed with secret, within timeout.
-// Anything but a 2xx answer is an error.
+// Anything but a 2xx answer is an error. An endpoint on this host is
+// refused unless root holds its port: whoever else listens there while the
+// receiver is down would read the events (internal/localpeer).
 func Post(url string, secret, body []byte, timeout time.Duration) error {
-	return post(&http.Client{Timeout: timeout}, url, secret, body)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true // one request per client
+	d := &net.Dialer{Timeout: timeout}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return localpeer.Dial(ctx, d, network, addr)
+	}
+	return post(&http.Client{Timeout: timeout, Transport: tr}, url, secret, body)
 }
 
 func post(client *http.Client, url string, secret, body []byte) error {

@@ -4,8 +4,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer/localpeertest"
 )
 
 func TestPost(t *testing.T) {
@@ -53,6 +56,34 @@ func TestVerify(t *testing.T) {
 	} {
 		if got := Verify(k, body, tc.header); got != tc.want {
 			t.Errorf("Verify(%q) = %v", tc.header, got)
+		}
+	}
+}
+
+// TestPostLocalOwner: an endpoint on this host gets the event only when
+// root holds its port; uid 65534 listening there while the receiver is
+// down gets nothing, and the error (the deliverer keeps the event) says
+// who holds it.
+func TestPostLocalOwner(t *testing.T) {
+	for _, tt := range []struct {
+		uid  int
+		want string
+	}{{0, ""}, {65534, "held by uid 65534"}} {
+		var got []string
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			got = append(got, string(body))
+		}))
+		srv.Listener.Close()
+		srv.Listener = localpeertest.Listen(t, tt.uid, "tcp", "127.0.0.1:0")
+		srv.Start()
+		err := Post(srv.URL, []byte("k"), []byte(`{"event":"decision"}`), time.Second)
+		srv.Close()
+		switch {
+		case tt.want == "" && (err != nil || len(got) != 1):
+			t.Errorf("root's endpoint: %v, received %q", err, got)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || len(got) != 0):
+			t.Errorf("uid %d's endpoint: %v, received %q", tt.uid, err, got)
 		}
 	}
 }
