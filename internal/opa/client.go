@@ -99,6 +99,11 @@ func NewClient(s rules.OPASettings) (*Client, error) {
 		if strings.HasPrefix(s.URL, "https://") {
 			cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 			if s.CA != "" {
+				// the CA vouches for OPA: only root may choose it, as
+				// MAIL_CA and SYSLOG_CA
+				if err := rules.CheckTrusted(s.CA); err != nil {
+					return nil, fmt.Errorf("OPA_CA %v", err)
+				}
 				pool, err := capool.Load(s.CA)
 				if err != nil {
 					return nil, fmt.Errorf("OPA_CA: %w", err)

@@ -161,8 +161,12 @@ func TestNewClientRefuses(t *testing.T) {
 }
 
 // TestHTTPS: an https OPA is trusted through OPA_CA, and not without it
-// (the system's CAs do not know a test CA).
+// (the system's CAs do not know a test CA); an OPA_CA others may write
+// vouches for nothing.
 func TestHTTPS(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("OPA_CA must be root's file: run as root")
+	}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"result":{"allow":true}}`)
 	}))
@@ -182,6 +186,13 @@ func TestHTTPS(t *testing.T) {
 	c2, _ := NewClient(rules.OPASettings{URL: srv.URL, Timeout: time.Second})
 	if _, err := c2.Query(context.Background(), "a", nil); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("without OPA_CA: %v", err)
+	}
+	if err := os.Chmod(ca, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewClient(rules.OPASettings{URL: srv.URL, CA: ca, Timeout: time.Second}); err == nil ||
+		!strings.Contains(err.Error(), "OPA_CA") || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Fatalf("an OPA_CA others may write: %v", err)
 	}
 }
 
