@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // Kinds of event.
@@ -61,7 +61,7 @@ func NewLoginID() string {
 // AppendFile adds events to a JSON-lines file (mode 0640), one write each,
 // so concurrent helpers never interleave a line. Missing directories are
 // made (0750). The file is root's log in a directory others may share:
-// rootdir.AppendLog refuses a link, a hard link, a FIFO or someone else's
+// trust.AppendLog refuses a link, a hard link, a FIFO or someone else's
 // file planted there.
 func AppendFile(path string, events ...Event) error {
 	host, _ := os.Hostname()
@@ -76,5 +76,5 @@ func AppendFile(path string, events ...Event) error {
 		}
 		lines = append(lines, append(line, '\n'))
 	}
-	return rootdir.AppendLog(path, 0o640, true, lines...)
+	return trust.AppendLog(path, 0o640, true, lines...)
 }

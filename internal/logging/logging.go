@@ -12,7 +12,7 @@ import (
 
 	"github.com/RackSec/srslog"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // Tag is the program name syslog shows.
@@ -115,7 +115,7 @@ type MonthlyEntry struct {
 // AppendMonthly adds the entry to dir/pam-accesscontrol-YYYY-MM.log, in the
 // original's fixed-width columns, and creates the file (mode 0640) when
 // the month begins. dir may be shared (Ubuntu's /var/log is root:syslog
-// 0775): rootdir.AppendLog refuses a link, a hard link, a FIFO or someone
+// 0775): trust.AppendLog refuses a link, a hard link, a FIFO or someone
 // else's file planted under next month's name.
 func AppendMonthly(dir string, e MonthlyEntry) error {
 	host := e.RHost
@@ -125,5 +125,5 @@ func AppendMonthly(dir string, e MonthlyEntry) error {
 	name := filepath.Join(dir, "pam-accesscontrol-"+e.Time.Format("2006-01")+".log")
 	line := fmt.Sprintf("%-23s%-10s%-10s%-50s%-15s\n", e.Time.Format("2006-01-02 15:04:05"),
 		OneLine(e.Service), e.Kind, OneLine(e.User+"@"+host), e.Outcome)
-	return rootdir.AppendLog(name, 0o640, false, []byte(line))
+	return trust.AppendLog(name, 0o640, false, []byte(line))
 }

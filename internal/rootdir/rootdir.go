@@ -1,9 +1,7 @@
 // Package rootdir checks the directories where pam-accesscontrol keeps
 // state between calls (the run directory, the outbox): whoever could write
 // there could plant a decision that lets a login in, or events and mails
-// that would be sent as ours. It also appends to root's logs in
-// directories that others may share (AppendLog: the monthly log,
-// AUDIT_LOG), which are checked by another rule.
+// that would be sent as ours.
 package rootdir
 
 import (

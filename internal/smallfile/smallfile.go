@@ -22,7 +22,7 @@ func Read(path string, limit int) ([]byte, error) {
 		return nil, err
 	}
 	defer syscall.Close(fd)
-	return readAll(fd, path, limit)
+	return ReadFD(fd, path, limit)
 }
 
 // ReadRegular is Read for a path someone else may have put something at
@@ -63,7 +63,7 @@ func ReadRegular(path string, limit int, noFollow bool, check func(*syscall.Stat
 			return nil, err
 		}
 	}
-	return readAll(fd, path, limit)
+	return ReadFD(fd, path, limit)
 }
 
 // regular refuses a mode that is not a regular file's, naming what it is.
@@ -90,8 +90,9 @@ func regular(path string, mode uint32) error {
 	return fmt.Errorf("%s is not a regular file (%s)", path, what)
 }
 
-// readAll reads fd to its end, at most limit bytes.
-func readAll(fd int, path string, limit int) ([]byte, error) {
+// ReadFD reads the open file fd to its end, at most limit bytes: a
+// larger one is an error, never a part. path names it in errors.
+func ReadFD(fd int, path string, limit int) ([]byte, error) {
 	buf := make([]byte, min(limit+1, 4096))
 	n := 0
 	for {

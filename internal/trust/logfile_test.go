@@ -1,4 +1,4 @@
-package rootdir
+package trust
 
 import (
 	"net"
@@ -97,7 +97,7 @@ func TestAppendLog(t *testing.T) {
 			d := mkdir(t, filepath.Join(dir, "theirs"), 0o755)
 			chown(t, d)
 			return filepath.Join(d, "log"), planted{}
-		}, want: "theirs is not owned by root (uid 65534): chown root", needRoot: "chown"},
+		}, want: "theirs is owned by uid 65534, not root; fix: chown root", needRoot: "chown"},
 		{name: "a group-writable directory (Ubuntu's /var/log)", setup: func(t *testing.T, dir string) (string, planted) {
 			d := mkdir(t, filepath.Join(dir, "varlog"), 0o775)
 			return filepath.Join(d, "log"), planted{}
@@ -111,7 +111,7 @@ func TestAppendLog(t *testing.T) {
 		{name: "a directory anyone may write", setup: func(t *testing.T, dir string) (string, planted) {
 			d := mkdir(t, filepath.Join(dir, "open"), 0o777)
 			return filepath.Join(d, "log"), planted{}
-		}, want: "open is writable by anyone without the sticky bit (0777): chmod o-w"},
+		}, want: "open is writable by anyone without the sticky bit (mode 0777); fix: chmod o-w"},
 		{name: "a sticky directory anyone may write (/tmp)", setup: func(t *testing.T, dir string) (string, planted) {
 			d := mkdir(t, filepath.Join(dir, "tmp"), os.ModeSticky|0o777)
 			return filepath.Join(d, "log"), planted{}
