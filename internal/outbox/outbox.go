@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // Kinds of receiver.
@@ -88,13 +88,12 @@ func Put(dir string, it Item) error {
 	return os.Rename(tmp, filepath.Join(dir, name))
 }
 
-// CheckDir refuses an outbox, or the directory it is in, that others could
-// write to (rootdir): planted events and mails would be sent as ours.
+// CheckDir refuses an outbox that others could write to, or any directory
+// above it (trust.StateDir): planted events and mails would be sent as
+// ours.
 func CheckDir(dir string) error {
-	for _, d := range []string{dir, filepath.Dir(dir)} {
-		if err := rootdir.Check(d); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
+	if err := trust.StateDir(dir); err != nil {
+		return fmt.Errorf("outbox: %w", err)
 	}
 	return nil
 }

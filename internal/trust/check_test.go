@@ -333,6 +333,21 @@ func TestStateDir(t *testing.T) {
 		t.Log("as a user, this process's uid stands for root's; the cases with another owner need root to chown")
 	}
 	runCases(t, cases, func(path string, _ ...Option) error { return StateDir(path) })
+	// StateSubdir looks at the directory alone: the same answers for it
+	for _, tt := range cases {
+		if strings.Contains(tt.name, "above") {
+			continue
+		}
+		t.Run("StateSubdir: "+tt.name, func(t *testing.T) {
+			err := StateSubdir(tt.setup(t, t.TempDir()))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("err = %v, want one with %q", err, tt.want)
+			}
+		})
+	}
 }
 
 // TestSocket: a unix socket whose server decides logins (OPA's) must be
@@ -420,4 +435,34 @@ func listen(t *testing.T, path string) string {
 	}
 	t.Cleanup(func() { l.Close() })
 	return path
+}
+
+// BenchmarkStateDir is the check a login's call makes of the run
+// directory and of each kind's subdirectory in it (on tmpfs, as /run).
+func BenchmarkStateDir(b *testing.B) {
+	base := "/dev/shm"
+	if _, err := os.Stat(base); err != nil {
+		base = b.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "trust-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	sub := filepath.Join(dir, "run", "decisions")
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	for _, check := range []struct {
+		name string
+		f    func(string) error
+	}{{"StateDir", StateDir}, {"StateSubdir", StateSubdir}} {
+		b.Run(check.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := check.f(sub); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

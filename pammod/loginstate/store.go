@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rootdir"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // Store is the run directory and what lives in it. All state between PAM
@@ -68,9 +68,10 @@ func Open(dir string, now func() time.Time) (*Store, error) {
 // Dir is the run directory.
 func (s *Store) Dir() string { return s.dir }
 
-// checkDir refuses a run directory that others could write to (rootdir).
+// checkDir refuses a run directory that others could write to, or any
+// directory above it (trust.StateDir).
 func checkDir(dir string) error {
-	if err := rootdir.Check(dir); err != nil {
+	if err := trust.StateDir(dir); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
 	return nil
@@ -82,7 +83,10 @@ func (s *Store) sub(kind string) (string, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", err
 	}
-	return dir, checkDir(dir)
+	if err := trust.StateSubdir(dir); err != nil { // Open checked the run directory
+		return "", fmt.Errorf("run directory: %w", err)
+	}
+	return dir, nil
 }
 
 // write puts v, as JSON, at dir/name atomically (a reader sees the old
