@@ -24,6 +24,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
@@ -276,7 +277,7 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 		if f.path == "" {
 			continue
 		}
-		if err := rules.CheckTrusted(f.path); err != nil {
+		if err := trust.File(f.path); err != nil {
 			warn("%s %v: %s", f.key, err, f.gone)
 			continue
 		}
@@ -463,11 +464,16 @@ func checkOPASetup(cfg *rules.Config) []rules.Problem {
 	}
 	for _, f := range o.PullFiles {
 		path := strings.TrimSuffix(f, "/")
-		if _, err := os.Stat(path); err != nil {
+		fi, err := os.Stat(path)
+		if err != nil {
 			warn(o.PullFilesPos, "OPA_PULL_FILES entry %s: %v: a pull of it is left out", f, errors.Unwrap(err))
 			continue
 		}
-		if err := rules.CheckTrusted(path); err != nil {
+		check := trust.File
+		if fi.IsDir() {
+			check = trust.Dir
+		}
+		if err := check(path); err != nil {
 			warn(o.PullFilesPos, "OPA_PULL_FILES entry %s: %v: a pull of it is left out", f, err)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
@@ -206,7 +206,7 @@ func checkPython(interpreter, path string, src []byte, stdout io.Writer) bool {
 		fmt.Fprintf(stdout, "%s: cannot check under %s: %v\n", path, interpreter, err)
 		return false
 	}
-	trusted := rules.CheckTrusted(interpreter)
+	trusted := trust.File(interpreter)
 	if trusted != nil {
 		fmt.Fprintf(stdout, "%s: the module refuses interpreter=%s, and denies: %v\n", path, interpreter, trusted)
 	}

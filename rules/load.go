@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 const (
@@ -25,6 +27,11 @@ const (
 	DropInDirName = "rules.d"
 	PluginDirName = "plugins"
 )
+
+// MaxFileSize bounds every file the rules read, and the keys settings
+// name. A config this large is a mistake or an attack, and reading it must
+// not exhaust a login's memory.
+const MaxFileSize = 16 << 20
 
 // LoadOptions say which files make up a config.
 type LoadOptions struct {
@@ -63,7 +70,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	for _, name := range slices.Sorted(maps.Keys(p.cfg.Plugins)) {
 		path := p.cfg.Plugins[name]
 		if !opts.InsecureSkipOwnerCheck {
-			if err := CheckTrusted(path); err != nil {
+			if err := trust.File(path); err != nil {
 				p.cfg.problem(Pos{File: path}, Fatal, "plugin not trusted: %v", err)
 			}
 		}
@@ -121,6 +128,17 @@ func (p *parser) loadDropIns(dir string, skipOwner bool, fp hash.Hash) {
 		}
 		p.loadFile(filepath.Join(dir, name), skipOwner, fp)
 	}
+}
+
+// readTrusted reads a file that decides logins: like sshd's StrictModes,
+// it refuses one that someone other than root could have written
+// (trust.ReadFile). With skipOwner, which only tests set, any regular file
+// will do.
+func readTrusted(path string, skipOwner bool) ([]byte, error) {
+	if skipOwner {
+		return trust.ReadFile(path, MaxFileSize, trust.AnyOwner)
+	}
+	return trust.ReadFile(path, MaxFileSize)
 }
 
 func describeReadError(path string, err error) string {

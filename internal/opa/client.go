@@ -22,14 +22,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -101,7 +99,7 @@ func NewClient(s rules.OPASettings) (*Client, error) {
 			if s.CA != "" {
 				// the CA vouches for OPA: only root may choose it, as
 				// MAIL_CA and SYSLOG_CA
-				if err := rules.CheckTrusted(s.CA); err != nil {
+				if err := trust.File(s.CA); err != nil {
 					return nil, fmt.Errorf("OPA_CA %v", err)
 				}
 				pool, err := capool.Load(s.CA)
@@ -120,38 +118,12 @@ func NewClient(s rules.OPASettings) (*Client, error) {
 }
 
 // CheckSocket refuses a unix socket that someone other than root could
-// have put there: whoever answers on it decides logins.
+// have put there (trust.Socket): whoever answers on it decides logins.
 func CheckSocket(path string) error {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
+	if err := trust.Socket(path); err != nil {
 		return fmt.Errorf("OPA socket: %w", err)
-	}
-	fi, err := os.Lstat(real)
-	if err != nil {
-		return fmt.Errorf("OPA socket: %w", err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case fi.Mode()&os.ModeSocket == 0 || !ok:
-		return fmt.Errorf("OPA socket %s is not a socket", path)
-	case st.Uid != 0:
-		return fmt.Errorf("OPA socket %s is owned by uid %d, not root: whoever runs that OPA would decide logins", path, st.Uid)
-	}
-	if err := rules.CheckTrusted(filepath.Dir(real)); err != nil && !isStickyRootDir(filepath.Dir(real)) {
-		return fmt.Errorf("OPA socket %s: %w", path, err)
 	}
 	return nil
-}
-
-// isStickyRootDir: a root-owned sticky directory (/tmp) lets nobody else
-// replace root's socket in it.
-func isStickyRootDir(dir string) bool {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Uid == 0 && fi.Mode()&os.ModeSticky != 0
 }
 
 // Timeout is the bound on each request.

@@ -7,10 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // MaxPullFile bounds one pulled file.
@@ -41,17 +39,9 @@ func PullFile(path string, allowed []string) (any, error) {
 		}
 		return nil, fmt.Errorf("%q is not allowed: %s is not under OPA_PULL_FILES (%s)", path, shown, strings.Join(allowed, ","))
 	}
-	// noFollow: real has no links left, and none may be put there now;
-	// a FIFO planted there must not hang the login (smallfile.ReadRegular)
-	data, err := smallfile.ReadRegular(real, MaxPullFile, true, func(st *syscall.Stat_t) error {
-		switch {
-		case st.Uid != 0:
-			return fmt.Errorf("%q is owned by uid %d, not root", path, st.Uid)
-		case st.Mode&0o022 != 0:
-			return fmt.Errorf("%q is writable by group or others (mode %04o)", path, st.Mode&0o7777)
-		}
-		return rules.CheckTrusted(real)
-	})
+	// NoFollow: real has no links left, and none may be put there now;
+	// a FIFO planted there must not hang the login
+	data, err := trust.ReadFile(real, MaxPullFile, trust.NoFollow)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // Package smallfile reads and writes the small files a PAM call touches
-// (/proc/PID/stat, the run directory's records, what scripts and OPA
-// pulls read) with plain system calls.
+// (/proc/PID/stat, the run directory's records, and, under internal/trust's
+// checks, what the rules, scripts and OPA pulls read) with plain system
+// calls.
 //
 // os.Open registers every file with the runtime's poller: two fcntl and an
 // epoll_ctl that a regular file refuses, then two fcntl more; os.ReadFile
@@ -23,71 +24,6 @@ func Read(path string, limit int) ([]byte, error) {
 	}
 	defer syscall.Close(fd)
 	return ReadFD(fd, path, limit)
-}
-
-// ReadRegular is Read for a path someone else may have put something at
-// (a script's file under /tmp, a file an OPA pull names): it refuses
-// anything but a regular file before reading it. A FIFO would block the
-// open until a writer came, and then the read, stranding the call (in the
-// daemon, a thread); a device may never end (/dev/zero) or do something
-// when opened. The path is looked at first, so none of these is opened;
-// the open is O_NONBLOCK all the same, in case one is put there in
-// between, and what was opened is looked at again. With noFollow a
-// symbolic link is refused too (O_NOFOLLOW). check, when not nil, sees
-// the opened file's status and may refuse it (an owner check).
-func ReadRegular(path string, limit int, noFollow bool, check func(*syscall.Stat_t) error) ([]byte, error) {
-	stat, flags := syscall.Stat, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC
-	if noFollow {
-		stat, flags = syscall.Lstat, flags|syscall.O_NOFOLLOW
-	}
-	var st syscall.Stat_t
-	if err := stat(path, &st); err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if err := regular(path, st.Mode); err != nil {
-		return nil, err
-	}
-	fd, err := open(path, flags, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
-	}
-	if err := regular(path, st.Mode); err != nil {
-		return nil, err
-	}
-	if check != nil {
-		if err := check(&st); err != nil {
-			return nil, err
-		}
-	}
-	return ReadFD(fd, path, limit)
-}
-
-// regular refuses a mode that is not a regular file's, naming what it is.
-func regular(path string, mode uint32) error {
-	what := ""
-	switch mode & syscall.S_IFMT {
-	case syscall.S_IFREG:
-		return nil
-	case syscall.S_IFIFO:
-		what = "a FIFO"
-	case syscall.S_IFDIR:
-		what = "a directory"
-	case syscall.S_IFCHR:
-		what = "a character device"
-	case syscall.S_IFBLK:
-		what = "a block device"
-	case syscall.S_IFSOCK:
-		what = "a socket"
-	case syscall.S_IFLNK:
-		what = "a symbolic link"
-	default:
-		what = fmt.Sprintf("mode %#o", mode&syscall.S_IFMT)
-	}
-	return fmt.Errorf("%s is not a regular file (%s)", path, what)
 }
 
 // ReadFD reads the open file fd to its end, at most limit bytes: a

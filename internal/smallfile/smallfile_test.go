@@ -7,9 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 func TestRead(t *testing.T) {
@@ -100,89 +98,5 @@ func TestRename(t *testing.T) {
 	}
 	if err := Rename(other, log); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("renaming a gone file: %v", err)
-	}
-}
-
-// TestReadRegular: what someone may put where a file is read (a FIFO, a
-// device, a directory) is refused before it is read, at once: none of it
-// hangs, and /dev/zero is not read forever.
-func TestReadRegular(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "file")
-	if err := os.WriteFile(file, []byte("content"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// a FIFO with a writer: the read would wait for it to write or close
-	written := filepath.Join(dir, "written")
-	if err := syscall.Mkfifo(written, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r, err := os.OpenFile(written, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	w, err := os.OpenFile(written, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	link := filepath.Join(dir, "link")
-	os.Symlink(file, link)
-	fifoLink := filepath.Join(dir, "fifolink")
-	os.Symlink(fifo, fifoLink)
-	refuse := errors.New("refused by check")
-	for _, tt := range []struct {
-		name, path string
-		noFollow   bool
-		check      func(*syscall.Stat_t) error
-		want       string // the content, or "error: " and a part of it
-	}{
-		{"a regular file", file, false, nil, "content"},
-		{"a symbolic link to one", link, false, nil, "content"},
-		{"a symbolic link, not followed", link, true, nil, "error: " + link + " is not a regular file (a symbolic link)"},
-		{"a FIFO nobody writes", fifo, false, nil, "error: " + fifo + " is not a regular file (a FIFO)"},
-		{"a FIFO someone writes", written, false, nil, "error: is not a regular file (a FIFO)"},
-		{"a link to a FIFO", fifoLink, false, nil, "error: is not a regular file (a FIFO)"},
-		{"a directory", dir, false, nil, "error: is not a regular file (a directory)"},
-		{"/dev/zero", "/dev/zero", false, nil, "error: /dev/zero is not a regular file (a character device)"},
-		{"missing", filepath.Join(dir, "missing"), false, nil, "error: no such file"},
-		{"refused by check", file, false, func(*syscall.Stat_t) error { return refuse }, "error: refused by check"},
-		{"too large", "/proc/self/maps", false, nil, "error: larger than 10 bytes"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			limit := 1 << 20
-			if tt.name == "too large" {
-				limit = 10
-			}
-			type result struct {
-				data []byte
-				err  error
-			}
-			done := make(chan result, 1)
-			go func() {
-				data, err := ReadRegular(tt.path, limit, tt.noFollow, tt.check)
-				done <- result{data, err}
-			}()
-			var got result
-			select {
-			case got = <-done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("ReadRegular hangs")
-			}
-			if want, ok := strings.CutPrefix(tt.want, "error: "); ok {
-				if got.err == nil || !strings.Contains(got.err.Error(), want) {
-					t.Fatalf("got %q, %v; want an error with %q", got.data, got.err, want)
-				}
-				return
-			}
-			if got.err != nil || string(got.data) != tt.want {
-				t.Fatalf("got %q, %v; want %q", got.data, got.err, tt.want)
-			}
-		})
 	}
 }

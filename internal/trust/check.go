@@ -115,9 +115,9 @@ func Socket(path string) error {
 
 // stat looks at path for AnyOwner: followed unless noFollow.
 func stat(path string, st *unix.Stat_t, noFollow bool) error {
-	flags := 0
+	flags, op := 0, "stat"
 	if noFollow {
-		flags = unix.AT_SYMLINK_NOFOLLOW
+		flags, op = unix.AT_SYMLINK_NOFOLLOW, "lstat"
 	}
 	for {
 		err := unix.Fstatat(unix.AT_FDCWD, path, st, flags)
@@ -125,7 +125,7 @@ func stat(path string, st *unix.Stat_t, noFollow bool) error {
 			continue
 		}
 		if err != nil {
-			return &fs.PathError{Op: "stat", Path: path, Err: err}
+			return &fs.PathError{Op: op, Path: path, Err: err}
 		}
 		return nil
 	}

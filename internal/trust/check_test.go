@@ -187,6 +187,17 @@ func fileCases() []pathCase {
 		{name: "AnyOwner: still a regular file", setup: func(t *testing.T, dir string) string {
 			return fifo(t, filepath.Join(dir, "f.conf"))
 		}, opts: []Option{AnyOwner}, want: "is not a regular file (a FIFO)"},
+		{name: "AnyOwner: a link to a FIFO", setup: func(t *testing.T, dir string) string {
+			fifo(t, filepath.Join(dir, "fifo"))
+			link(t, "fifo", filepath.Join(dir, "f.conf"))
+			return filepath.Join(dir, "f.conf")
+		}, opts: []Option{AnyOwner}, want: "f.conf is not a regular file (a FIFO)"},
+		{name: "AnyOwner: a directory", setup: func(t *testing.T, dir string) string { return dir },
+			opts: []Option{AnyOwner}, want: "is not a regular file (a directory)"},
+		{name: "AnyOwner: /dev/zero", setup: func(*testing.T, string) string { return "/dev/zero" },
+			opts: []Option{AnyOwner}, want: "/dev/zero is not a regular file (a character device)"},
+		{name: "AnyOwner: missing", setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "missing") },
+			opts: []Option{AnyOwner}, want: "no such file or directory"},
 		{name: "AnyOwner, NoFollow: a link", setup: func(t *testing.T, dir string) string {
 			file(t, dir)
 			link(t, "f.conf", filepath.Join(dir, "link.conf"))

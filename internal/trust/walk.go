@@ -182,7 +182,7 @@ func fstatat(dirfd int, name string, st *unix.Stat_t, shown string) error {
 			continue
 		}
 		if err != nil {
-			return &fs.PathError{Op: "stat", Path: shown, Err: err}
+			return &fs.PathError{Op: "lstat", Path: shown, Err: err}
 		}
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pgp"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -62,7 +63,7 @@ func CheckSettingFiles(settingsAndPaths ...string) error {
 		if path == "" {
 			continue
 		}
-		if err := rules.CheckTrusted(path); err != nil {
+		if err := trust.File(path); err != nil {
 			return fmt.Errorf("%s %v", setting, err)
 		}
 	}
@@ -102,7 +103,7 @@ func (s MailPINs) userKeys(ctx context.Context, name string) ([]byte, string, er
 	dir := filepath.Join(filepath.Dir(conf), keyDirName)
 	for _, ext := range []string{".asc", ".gpg"} {
 		path := filepath.Join(dir, name+ext)
-		data, err := rules.ReadTrusted(path)
+		data, err := trust.ReadFile(path, rules.MaxFileSize)
 		if err == nil {
 			return data, path, nil
 		}

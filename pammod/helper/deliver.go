@@ -15,6 +15,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/webhook"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
@@ -117,7 +118,7 @@ func readKey(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := rules.ReadTrusted(path)
+	data, err := trust.ReadFile(path, rules.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
 	}

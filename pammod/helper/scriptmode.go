@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/pyengine"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
@@ -32,7 +32,7 @@ func runScript(conn *protocol.Conn, call protocol.Call, args moduleArgs, peerPID
 	if !strings.HasPrefix(path, "/") {
 		path = filepath.Join(scriptDir, path)
 	}
-	if err := rules.CheckTrusted(path); err != nil {
+	if err := trust.File(path); err != nil {
 		log.Error("%s: script %s refused: %v", call.Fn, logging.Quote(path), err)
 		return protocol.PAMServiceErr
 	}
@@ -126,7 +126,7 @@ func (p connPAM) SetData(key, value string, set bool) error {
 
 // runPython runs the script in the login's interpreter process.
 func runPython(conn *protocol.Conn, call protocol.Call, args moduleArgs, path string, peerPID int32, log *logging.Logger) int32 {
-	if err := rules.CheckTrusted(args.Interpreter); err != nil && call.Fn != protocol.FnEnd {
+	if err := trust.File(args.Interpreter); err != nil && call.Fn != protocol.FnEnd {
 		log.Error("%s: interpreter %s refused: %v", call.Fn, logging.Quote(args.Interpreter), err)
 		return protocol.PAMServiceErr
 	}

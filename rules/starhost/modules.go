@@ -15,7 +15,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/smallfile"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // predeclared is what every script sees: the host modules under their
@@ -431,7 +431,7 @@ const maxOpen = 1 << 20
 // symbolic link to one is followed, as an OPA pull does), at most maxOpen
 // bytes: a FIFO planted where an old script reads under /tmp would block
 // the call, and in the daemon strand a thread; /dev/zero would never end
-// (smallfile.ReadRegular).
+// (trust.ReadFile with AnyOwner: a script may read what root can).
 func openFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var path string
 	mode := "r"
@@ -441,7 +441,7 @@ func openFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw [
 	if mode != "r" && mode != "rt" {
 		return nil, fmt.Errorf("open: mode %q: files are read-only here", mode)
 	}
-	data, err := smallfile.ReadRegular(path, maxOpen, false, nil)
+	data, err := trust.ReadFile(path, maxOpen, trust.AnyOwner)
 	if err != nil {
 		return nil, fmt.Errorf("IOError: open: %v", err)
 	}
