@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -151,6 +153,56 @@ func TestTrust(t *testing.T) {
 			cfg, _ := rules.Load(rules.LoadOptions{Path: path, InsecureSkipOwnerCheck: true})
 			if _, fatal := cfg.Fatal(); fatal {
 				t.Errorf("InsecureSkipOwnerCheck still refuses: %v", cfg.Problems)
+			}
+		})
+	}
+}
+
+// TestTrustPlanted plays a user where an admin keeps a config in a
+// shared sticky directory (allowed: others cannot replace root's files
+// there), before root's file is there or after it is removed: what they
+// put under its name is refused, at once. A FIFO hung the login (the file
+// was opened, blocking, before anything was checked), and a link to a
+// root file of their choosing, such as another config that opens
+// everything, was followed.
+func TestTrustPlanted(t *testing.T) {
+	asRoot(t)
+	for _, tt := range []struct {
+		name  string
+		plant func(t *testing.T, path string)
+		want  string
+	}{
+		{"a FIFO", func(t *testing.T, path string) {
+			must(t, syscall.Mkfifo(path, 0o644))
+			must(t, os.Chown(path, 65534, 65534))
+		}, "is not a regular file (a FIFO)"},
+		{"a link to root's file that opens everything", func(t *testing.T, path string) {
+			open := confDir(t, "DEFAULT:OPEN\n", nil)
+			must(t, os.Symlink(open, path))
+			must(t, os.Lchown(path, 65534, 65534))
+		}, "is a symbolic link in "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			shared := filepath.Join(t.TempDir(), "shared")
+			must(t, os.Mkdir(shared, 0o755))
+			must(t, os.Chmod(shared, 0o777|os.ModeSticky))
+			path := filepath.Join(shared, "pam-accesscontrol.conf")
+			tt.plant(t, path)
+			done := make(chan error, 1)
+			go func() {
+				_, err := rules.Load(rules.LoadOptions{Path: path})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("err = %v, want %q", err, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+					w.Close() // let the blocked open go
+				}
+				t.Fatal("Load hangs")
 			}
 		})
 	}

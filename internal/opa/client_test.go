@@ -148,6 +148,21 @@ func TestUnixSocket(t *testing.T) {
 	}
 	var ue interface{ Unwrap() error }
 	_ = errors.As(err, &ue)
+	// root's sticky directory (like /tmp) is no excuse for the directories
+	// above it: whoever may write open could rename it away and put a
+	// link to another socket in its place
+	sticky := filepath.Join(open, "tmp")
+	os.Mkdir(sticky, 0o777)
+	os.Chmod(sticky, 0o777|os.ModeSticky)
+	l3, err := net.Listen("unix", filepath.Join(sticky, "opa.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l3.Close()
+	c4, _ := NewClient(rules.OPASettings{URL: "unix:" + filepath.Join(sticky, "opa.sock"), Timeout: time.Second})
+	if _, err := c4.Query(context.Background(), "a/b", nil); err == nil || !strings.Contains(err.Error(), open+" is writable by group or others") {
+		t.Fatalf("a socket in a sticky directory in a world-writable one: %v", err)
+	}
 }
 
 func TestNewClientRefuses(t *testing.T) {

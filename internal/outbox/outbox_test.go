@@ -132,7 +132,8 @@ func TestUnsafeOutbox(t *testing.T) {
 		path  string
 		mode  os.FileMode
 		reset os.FileMode
-	}{{"outbox writable by others", dir, 0o777, 0o700}, {"its directory writable by group", spool, 0o775, 0o755}} {
+	}{{"outbox writable by others", dir, 0o777, 0o700}, {"its directory writable by group", spool, 0o775, 0o755},
+		{"a directory above writable by others", filepath.Dir(spool), 0o777, 0o700}} {
 		os.Chmod(tt.path, tt.mode)
 		if err := Put(dir, Item{Kind: Syslog, Body: []byte("x")}); err == nil {
 			t.Errorf("%s: Put took it", tt.name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,6 +85,14 @@ func TestOpenRefusesAnUnsafeRunDir(t *testing.T) {
 	os.Chmod(filepath.Join(loose, decisionsDir), 0o777)
 	if err := s.SaveDecision(Decision{Owner: at(kbdint, monitor), Config: "c"}); err == nil {
 		t.Error("a decision was saved in a world-writable directory")
+	}
+	// the directories above count too: whoever may write one of them
+	// could move the run directory away and another in its place
+	shared := filepath.Join(base, "shared")
+	os.MkdirAll(filepath.Join(shared, "run"), 0o700)
+	os.Chmod(shared, 0o777)
+	if err := open(filepath.Join(shared, "run")); err == nil || !strings.Contains(err.Error(), shared+" is writable by group or others") {
+		t.Errorf("a run directory in a world-writable directory: %v", err)
 	}
 }
 
