@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // Cache keeps the configs a long-running process (the helper daemon) has
@@ -17,10 +19,11 @@ import (
 // plugin directories, whose every change (content, owner, mode, a file
 // replaced, added or removed) shows in the inode's change time or identity,
 // which nobody can set back; and each directory above them, and symbolic
-// links with their targets, whose owner, mode and identity decide whether
-// the files are trusted (their times change with every file beside them:
-// /etc's do all day). The very next call after a change loads the config
-// anew. The zero Cache is ready; it is safe for concurrent use, and its
+// links with their targets and the directories they are in, whose owner,
+// mode and identity decide whether the files are trusted (their times
+// change with every file beside them: /etc's do all day; the trust check
+// says what it looks at: trust.Dependencies). The very next call after a
+// change loads the config anew. The zero Cache is ready; it is safe for concurrent use, and its
 // Configs are shared read-only.
 type Cache struct {
 	mu      sync.Mutex
@@ -103,6 +106,13 @@ func dependencies(opts LoadOptions, cfg *Config) []dependency {
 				if _, seen := all[d]; !seen {
 					all[d] = false
 				}
+			}
+		}
+		// and whatever else the trust check of it looks at: the
+		// directories of a chain of links
+		for _, d := range trust.Dependencies(abs) {
+			if _, seen := all[d]; !seen {
+				all[d] = false
 			}
 		}
 	}

@@ -74,6 +74,17 @@ func TestCache(t *testing.T) {
 		{"made safe again", func() { must(t, os.Chmod(filepath.Join(dir, rules.DropInDirName, "20-c.conf"), 0o644)) }, "x y c"},
 		{"the config's directory made writable by others", func() { must(t, os.Chmod(dir, 0o777)) }, "refused"},
 		{"and safe again", func() { must(t, os.Chmod(dir, 0o755)) }, "x y c"},
+		// a link is followed only where only root could have put it:
+		// the directory of a link in the middle of a chain counts too
+		{"the main file a link to a link in another directory", func() {
+			hop := filepath.Join(dir, "hop")
+			must(t, os.Mkdir(hop, 0o755))
+			must(t, os.Symlink(filepath.Join(dir, "old.conf"), filepath.Join(hop, "link")))
+			must(t, os.Remove(main))
+			must(t, os.Symlink(filepath.Join(hop, "link"), main))
+		}, "x y c"},
+		{"that directory made writable by others", func() { must(t, os.Chmod(filepath.Join(dir, "hop"), 0o777)) }, "refused"},
+		{"and safe again", func() { must(t, os.Chmod(filepath.Join(dir, "hop"), 0o755)) }, "x y c"},
 	}
 	prints := map[string]bool{first.Fingerprint: true}
 	for _, st := range steps {

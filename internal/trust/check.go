@@ -45,6 +45,20 @@ func check(path string, kind uint32, opts []Option) error {
 	return r.checkOwnerMode(&f.st, path)
 }
 
+// Dependencies lists what File's answer for path depends on besides the
+// file itself: each directory File's walk opens and each symbolic link it
+// follows, as far as it gets, in the order met. The rules' config cache
+// (rules.Cache) watches them, so that a change to any of them is seen by
+// the very next call.
+func Dependencies(path string) []string {
+	var out []string
+	r := rule{seen: func(p string) { out = append(out, p) }}
+	if f, err := r.walk(path); err == nil {
+		f.close()
+	}
+	return out
+}
+
 // StateDir refuses a directory where state is kept between calls (the
 // run directory and its subdirectories, the outbox) unless it and every
 // directory above it are root's (or this process's: tests that run as a

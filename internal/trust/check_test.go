@@ -477,3 +477,28 @@ func BenchmarkStateDir(b *testing.B) {
 		})
 	}
 }
+
+// TestDependencies: what File looks at, for the rules' cache to watch:
+// every directory opened and every link followed, the middle of a chain
+// of links too, and a directory that is refused.
+func TestDependencies(t *testing.T) {
+	asRoot(t)
+	dir := t.TempDir()
+	mkdir(t, filepath.Join(dir, "hop"), 0o755)
+	mkdir(t, filepath.Join(dir, "data"), 0o755)
+	write(t, filepath.Join(dir, "data", "f.conf"), "x\n", 0o644)
+	link(t, "../data/f.conf", filepath.Join(dir, "hop", "l2"))
+	link(t, "hop/l2", filepath.Join(dir, "l1"))
+	got := strings.Join(Dependencies(filepath.Join(dir, "l1")), " ")
+	for _, want := range []string{"/", dir, filepath.Join(dir, "l1"), filepath.Join(dir, "hop"), filepath.Join(dir, "hop", "l2"),
+		filepath.Join(dir, "data")} {
+		if !strings.Contains(" "+got+" ", " "+want+" ") {
+			t.Errorf("%s missing from %s", want, got)
+		}
+	}
+	mkdir(t, filepath.Join(dir, "open", "x"), 0o755)
+	mkdir(t, filepath.Join(dir, "open"), 0o777)
+	if got := Dependencies(filepath.Join(dir, "open", "x", "f")); len(got) == 0 || got[len(got)-1] != filepath.Join(dir, "open") {
+		t.Errorf("a refused directory: %v", got)
+	}
+}

@@ -72,6 +72,9 @@ type rule struct {
 	mkdir bool
 	// noFollow: the last name may not be a symbolic link
 	noFollow bool
+	// seen, when not nil, is told each directory the walk opens and each
+	// symbolic link it follows (Dependencies)
+	seen func(path string)
 }
 
 func ruleOf(opts []Option) (rule, bool) {

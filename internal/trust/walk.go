@@ -57,6 +57,7 @@ func (r rule) walk(path string) (f *found, err error) {
 	}
 	// stack holds the descriptors of the directories from / down to the
 	// current one, and where each is: ".." goes up the way it came
+	r.saw("/")
 	stack := []int{root}
 	where := []string{"/"}
 	defer func() {
@@ -93,6 +94,7 @@ func (r rule) walk(path string) (f *found, err error) {
 				return f, nil
 			}
 		} else {
+			r.saw(shown) // refused or missing, too: its change may change the answer
 			fd, err := r.openDir(top, name, shown)
 			if errors.Is(err, unix.ENOENT) && r.mkdir {
 				if err := unix.Mkdirat(top, name, 0o750); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -114,6 +116,9 @@ func (r rule) walk(path string) (f *found, err error) {
 		var dst unix.Stat_t
 		if err := unix.Fstat(top, &dst); err != nil {
 			return nil, &fs.PathError{Op: "fstat", Path: at, Err: err}
+		}
+		if last {
+			r.saw(shown) // a link above was seen as a directory
 		}
 		if err := r.linkIn(&dst, at, shown); err != nil {
 			return nil, err
@@ -139,6 +144,12 @@ func (r rule) walk(path string) (f *found, err error) {
 	f = &found{dir: top, where: where[len(where)-1], name: "."}
 	f.stErr = fstatat(top, ".", &f.st, f.where)
 	return f, nil
+}
+
+func (r rule) saw(path string) {
+	if r.seen != nil {
+		r.seen(path)
+	}
 }
 
 // anyName: names hold a name that is more than "", "." or "..". Only then
