@@ -392,7 +392,7 @@ func TestCheckSettingFiles(t *testing.T) {
 		"\nSYSLOG_SERVER:tls://logs.example.org\nSYSLOG_CA:"+notPEM+"\nSYSLOG_CERT:"+notPEM+"\nMAIL_CA:"+writable+"\n"), 0o644))
 	out, _, code := runCLI(t, dir, nil, "check-my-config", conf)
 	for _, want := range []string{
-		"warning: WEBHOOK_SECRET stat " + filepath.Join(dir, "missing.key") + ": no such file or directory: no event is posted",
+		"warning: WEBHOOK_SECRET lstat " + filepath.Join(dir, "missing.key") + ": no such file or directory: no event is posted",
 		"warning: SYSLOG_CA: " + notPEM + ": no PEM certificate in it: no event reaches the syslog server",
 		"warning: MAIL_CA " + writable,
 		"warning: SYSLOG_CERT and SYSLOG_KEY go together",
