@@ -23,9 +23,9 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 

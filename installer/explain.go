@@ -9,8 +9,8 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 

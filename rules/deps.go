@@ -58,9 +58,9 @@ type Plugins interface {
 	Decide(ctx context.Context, rule *Rule, login Login) (Answer, error)
 }
 
-// OPA asks Open Policy Agent about a login that an OPA rule names
-// (internal/opa: the display, pull and authz cycles, OPA_FALLBACK and the
-// offline cache). It answers with an option that joins the decision order
+// OPA asks Open Policy Agent about a login that an OPA rule names: the
+// port whose adapter is rules/opa (the display, pull and authz cycles,
+// OPA_FALLBACK and the offline cache). It answers with an option that joins the decision order
 // as a rule of that option would. An error is not OPA's failure (that is
 // OPA_FALLBACK's, inside the answer) but one that refuses the login, such
 // as an OPA rule with no OPA_URL.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/opa"
 )
 
 // BenchmarkOPALogin is what an OPA decision costs a login: one real PAM

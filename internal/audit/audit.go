@@ -28,7 +28,7 @@ const (
 	AskRevoke     = "ask_revoke"
 	ConfigRefused = "config_refused"
 	// OPA gave no usable answer: OPA_FALLBACK decided, or the last OPEN
-	// OPA gave stood (OPA_CACHE); internal/opa names them too.
+	// OPA gave stood (OPA_CACHE); rules/opa names them too.
 	OPAFallback = "opa_fallback"
 	OPACache    = "opa_cache"
 )

@@ -46,7 +46,7 @@ func (c *call) auditEvent(e audit.Event) {
 	}
 	switch e.Kind {
 	case audit.Decision: // its own line (logDecision)
-	case audit.OPAFallback, audit.OPACache: // internal/opa's own line says it
+	case audit.OPAFallback, audit.OPACache: // rules/opa's own line says it
 	default:
 		c.logEvent(e)
 	}

@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/opa"
 )
 
 // opaDecider is rules.OPA for this call: OPA's prompts go through the PAM

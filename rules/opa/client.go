@@ -8,8 +8,12 @@
 // an OPA on this host is asked only on a socket or port of root's, and a
 // failure of any kind (unreachable, slow, HTTP errors, garbage, a port
 // someone else holds) is OPA_FALLBACK's to decide, or the offline cache's.
-// The package lives outside rules/ so that the rules engine stays free of
-// network code; it implements rules.OPA.
+// It is the rules engine's OPA adapter: it implements the port rules.OPA
+// (Decider) and takes from rules only the port's types (Rule, Login,
+// OPAAnswer, Option, Groups, Sessions) and OPA's settings (OPASettings,
+// CheckOPAURL). Nothing else under rules/ may import it
+// (rules/imports_test.go), so that the engine itself stays free of network
+// code; the helper (pammod/call) and explain wire it in.
 package opa
 
 import (
