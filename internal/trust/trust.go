@@ -30,6 +30,7 @@
 //     open() and for tests that cannot run as root);
 //   - StateDir: the directory itself may not be a link, and this
 //     process's own uid counts as root's (tests that run as a user);
+//     StateSubdir looks at a directory in one StateDir passed, alone;
 //   - AppendLog: directories may be writable by their group (Ubuntu's
 //     /var/log is root:syslog 0775), the file is never reached through a
 //     link and must have one link (not another file's hard link), and this
@@ -37,7 +38,7 @@
 //   - Socket: the socket's own mode does not matter (who made it does).
 //
 // Every refusal is an error that names the path and, where there is one,
-// the fix.
+// the fix. Dependencies says what File looks at, for a cache to watch.
 package trust
 
 import (
