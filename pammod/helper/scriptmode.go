@@ -144,7 +144,7 @@ func runPython(conn *protocol.Conn, call protocol.Call, args moduleArgs, path st
 		log.Error("%s: who is logging in: %v; denying", call.Fn, err)
 		return protocol.PAMServiceErr
 	}
-	return pyengine.Run(pyengine.Call{Req: call, Conn: conn, Interpreter: args.Interpreter, Script: path,
+	return pyengine.Run(pyengine.Call{Req: call, PAM: conn, Interpreter: args.Interpreter, Script: path,
 		Argv: args.ScriptArgs, Entry: entryPoints[call.Fn], Store: store, Caller: caller,
 		Deadline: time.Now().Add(args.Timeout - time.Second/2), Log: log})
 }
