@@ -3,7 +3,6 @@ package call
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
@@ -148,21 +147,16 @@ func (c *call) verdictCode(d loginstate.Decision) int32 {
 	return c.denyCode()
 }
 
-// openState opens the run directory and names the calling login.
+// openState opens the run directory and names the calling login, as
+// script mode does (loginstate.Opener).
 func (c *call) openState() error {
 	if c.store != nil {
 		return nil
 	}
-	if c.peerPID != c.req.PID {
-		return fmt.Errorf("the module says it runs in process %d, the kernel says %d", c.req.PID, c.peerPID)
-	}
-	store, err := loginstate.Open(c.args.RunDir, c.storeClock)
+	store, caller, err := loginstate.Opener{Dir: c.args.RunDir, Now: c.storeClock, Identify: c.Identify}.
+		Open(c.peerPID, c.req.PID, c.req.Handle)
 	if err != nil {
 		return err
-	}
-	caller, err := c.Identify(c.peerPID, c.req.Handle)
-	if err != nil {
-		return fmt.Errorf("who is logging in: %w", err)
 	}
 	c.store, c.caller = store, caller
 	return nil

@@ -1,4 +1,4 @@
-package main
+package pamverbs
 
 /*
 #cgo LDFLAGS: -lpam

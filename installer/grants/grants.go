@@ -1,4 +1,7 @@
-package main
+// Package grants is `pam-accesscontrol ask-grants` and `ask-revoke`: the
+// hosts desktop owners allowed for hours (ASK_REMEMBER), and taking them
+// back.
+package grants
 
 import (
 	"flag"
@@ -7,20 +10,21 @@ import (
 	"os"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
-// runAskGrants is `ask-grants [--rundir DIR]`: what desktop owners allowed
+// List is `ask-grants [--rundir DIR]`: what desktop owners allowed
 // for hours (ASK_REMEMBER), soonest to end first.
-func runAskGrants(args []string, stdout, stderr io.Writer) int {
+func List(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ask-grants", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	runDir := fs.String("rundir", loginstate.DefaultDir, "the module's run directory (rundir=)")
 	if fs.Parse(args) != nil || fs.NArg() > 0 {
-		return exitUsage
+		return cli.ExitUsage
 	}
 	store, err := loginstate.Open(*runDir, nil)
 	if err != nil {
@@ -43,10 +47,10 @@ func runAskGrants(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runAskRevoke is `ask-revoke [--user USER] [--host HOST] [--all]`: the
+// Revoke is `ask-revoke [--user USER] [--host HOST] [--all]`: the
 // grants of USER, or from HOST, or both, or all, taken back at once; each
 // in the log and the audit trail (AUDIT_LOG of --conf).
-func runAskRevoke(args []string, stdout, stderr io.Writer) int {
+func Revoke(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ask-revoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	runDir := fs.String("rundir", loginstate.DefaultDir, "the module's run directory (rundir=)")
@@ -56,7 +60,7 @@ func runAskRevoke(args []string, stdout, stderr io.Writer) int {
 	all := fs.Bool("all", false, "revoke every grant")
 	if fs.Parse(args) != nil || fs.NArg() > 0 || (*user == "" && *host == "") == !*all {
 		fmt.Fprintln(stderr, "ask-revoke: name --user, --host (or both), or --all")
-		return exitUsage
+		return cli.ExitUsage
 	}
 	store, err := loginstate.Open(*runDir, nil)
 	if err != nil {
