@@ -117,6 +117,7 @@ test: deps-test build
 	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
+	$(GO) test -run='^$$' -fuzz='^FuzzTokens$$' -fuzztime=$(FUZZTIME) ./rules/starhost/pylex
 
 demo: deps-demo build
 	$(GO) build -o $(BUILD)/demo ./examples/demo
@@ -131,6 +132,7 @@ bench: deps-bench build
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=5m ./rules
+	$(GO) test -run='^$$' -fuzz='^FuzzTokens$$' -fuzztime=5m ./rules/starhost/pylex
 
 # The files make install puts in place, DESTINATION:SOURCE:MODE: the
 # server's (pam-accesscontrol) and the desktop's (pam-accesscontrol-
