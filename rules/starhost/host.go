@@ -57,11 +57,22 @@ func compile(name string, src []byte, opts *syntax.FileOptions) (*Script, error)
 	if err != nil {
 		return nil, err
 	}
-	_, prog, err := starlark.SourceProgramOptions(opts, name, prepared, predeclaredName)
+	_, prog, err := starlark.SourceProgramOptions(opts, name, prepared, IsPredeclared)
 	if err != nil {
 		return nil, err
 	}
 	return &Script{Name: name, prog: prog}, nil
+}
+
+// Parse prepares and parses a script as Compile does, without resolving
+// its names: check-script resolves them itself, to report every undefined
+// name with a hint.
+func Parse(name string, src []byte) (*syntax.File, error) {
+	prepared, err := prepare(name, src)
+	if err != nil {
+		return nil, err
+	}
+	return fileOptions.Parse(name, prepared, 0)
 }
 
 // Load reads and compiles a file.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,7 +313,7 @@ func TestConversationLongMessages(t *testing.T) {
 				texts = append(texts, strings.Repeat(string(rune('a'+i)), n-1)+"\n")
 			}
 			src := "def pam_sm_authenticate(pamh, flags, argv):\n" +
-				"    msgs = [pamh.Message(" + itoa(tt.style) + ", t) for t in argv[1:]]\n" +
+				"    msgs = [pamh.Message(" + strconv.Itoa(tt.style) + ", t) for t in argv[1:]]\n" +
 				"    r = pamh.conversation(msgs if len(msgs) > 1 else msgs[0])\n" +
 				"    if len(msgs) == 1:\n" +
 				"        r = (r,)\n" +

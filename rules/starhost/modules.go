@@ -47,7 +47,9 @@ type runModule struct{ *starlarkstruct.Module }
 
 func (runModule) Freeze() {}
 
-func predeclaredName(name string) bool {
+// IsPredeclared reports whether every script has the name without
+// defining it (starlark.Universe's aside).
+func IsPredeclared(name string) bool {
 	_, isModule := hostModules[name]
 	_, isSized := sizedBuiltins[name]
 	return isModule || isSized || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
@@ -62,6 +64,17 @@ var hostModules = map[string]*starlarkstruct.Module{
 	"os.path": osPathModule,
 	"time":    timeModule,
 	"json":    jsonModule,
+}
+
+// ModuleMembers lists the members of a host module that all runs share
+// (sys, each run's own, is not one), for check-script; ok is false for any
+// other name.
+func ModuleMembers(name string) (members []string, ok bool) {
+	m, ok := hostModules[name]
+	if !ok {
+		return nil, false
+	}
+	return m.AttrNames(), true
 }
 
 // syslog: CPython's syslog module. Lines go to the module's own log

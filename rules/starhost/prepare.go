@@ -7,6 +7,7 @@ package starhost
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pylex"
@@ -126,7 +127,7 @@ func importStatement(file string, s []pylex.Token) (string, error) {
 			case len(rest) != 0:
 				return "", nil
 			}
-			if !known(name) {
+			if !Importable(name) {
 				return "", unknownModule(file, line, name)
 			}
 			if as != "" {
@@ -142,7 +143,7 @@ func importStatement(file string, s []pylex.Token) (string, error) {
 	if module == "" || len(rest) < 2 || !rest[0].IsName("import") {
 		return "", nil
 	}
-	if !known(module) {
+	if !Importable(module) {
 		return "", unknownModule(file, line, module)
 	}
 	names := rest[1:]
@@ -209,7 +210,11 @@ func moduleName(toks []pylex.Token) (string, []pylex.Token) {
 	return b.String(), toks[i:]
 }
 
-func known(name string) bool {
+// ModuleNames are the modules a script may import.
+func ModuleNames() []string { return slices.Clone(moduleNames) }
+
+// Importable reports whether a script may import the module.
+func Importable(name string) bool {
 	for _, n := range moduleNames {
 		if n == name {
 			return true

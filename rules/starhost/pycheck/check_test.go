@@ -1,4 +1,4 @@
-package starhost
+package pycheck
 
 import (
 	"fmt"
@@ -270,12 +270,4 @@ func TestPlanPython(t *testing.T) {
 			t.Errorf("line %d masked as %q, want %q", line, masks[line], want)
 		}
 	}
-}
-
-func itoa(n int) string {
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
 }
