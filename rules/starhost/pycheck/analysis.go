@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pylex"
 )
 
 // The pass over a script: the names it binds and imports, and each
@@ -41,11 +43,11 @@ func analyze(src string, starlark bool) *analysis {
 	var guards []guard
 	versionTest := map[int]bool{} // an if at this indentation tests the Python version
 	for _, L := range a.lines {
-		toks := L.toks
-		for len(defs) > 0 && L.indent <= defs[len(defs)-1].indent {
+		toks := L.Tokens
+		for len(defs) > 0 && L.Width <= defs[len(defs)-1].indent {
 			defs = defs[:len(defs)-1]
 		}
-		for len(guards) > 0 && L.indent <= guards[len(guards)-1].indent {
+		for len(guards) > 0 && L.Width <= guards[len(guards)-1].indent {
 			guards = guards[:len(guards)-1]
 		}
 		a.guarded = false
@@ -54,42 +56,42 @@ func analyze(src string, starlark bool) *analysis {
 		}
 		if headerColon(toks) >= 0 {
 			on := false
-			switch toks[0].text {
+			switch toks[0].Text {
 			case "try":
 				on = true
 			case "if":
-				versionTest[L.indent] = versionRe.MatchString(a.text(toks))
-				on = versionTest[L.indent]
+				versionTest[L.Width] = versionRe.MatchString(a.text(toks))
+				on = versionTest[L.Width]
 			case "elif", "else":
-				on = versionTest[L.indent]
+				on = versionTest[L.Width]
 			case "except": // the fallback of try: import x
 				on = fallbackRe.MatchString(a.text(toks))
 			}
-			guards = append(guards, guard{L.indent, on})
+			guards = append(guards, guard{L.Width, on})
 		}
 		kw := ""
-		if toks[0].kind == tName && compoundKeywords[toks[0].text] {
-			kw = toks[0].text
+		if toks[0].Kind == pylex.Name && compoundKeywords[toks[0].Text] {
+			kw = toks[0].Text
 		}
 		if kw == "async" && len(toks) > 1 {
 			a.sla(toks[0], "async", "Starlark has no async/await", "drop async; the call runs to its end anyway")
-			a.sledit(toks[0].off, toks[0].end, strings.Repeat(" ", len(toks[0].text)))
-			kw = toks[1].text
+			a.sledit(toks[0].Off, toks[0].End, strings.Repeat(" ", len(toks[0].Text)))
+			kw = toks[1].Text
 		}
-		prev := blocks[L.indent]
+		prev := blocks[L.Width]
 		for ind := range blocks {
-			if ind > L.indent {
+			if ind > L.Width {
 				delete(blocks, ind)
 			}
 		}
 		if kw != "" {
-			blocks[L.indent] = kw
+			blocks[L.Width] = kw
 		} else {
-			delete(blocks, L.indent)
+			delete(blocks, L.Width)
 		}
-		if toks[0].op("@") {
+		if toks[0].IsOp("@") {
 			a.sla(toks[0], "decorator", "Starlark has no decorators", "call it yourself after the def: f = decorator(f)")
-			a.sledit(toks[0].off, toks[len(toks)-1].end, "")
+			a.sledit(toks[0].Off, toks[len(toks)-1].End, "")
 			continue
 		}
 		a.header(L, kw, prev)
@@ -103,8 +105,8 @@ func analyze(src string, starlark bool) *analysis {
 					continue
 				}
 				for i, t := range toks {
-					if t.kind == tName && t.text == f.name && i+1 < len(toks) && toks[i+1].op("(") &&
-						(i == 0 || !toks[i-1].op(".") && !toks[i-1].kw("def")) {
+					if t.Kind == pylex.Name && t.Text == f.name && i+1 < len(toks) && toks[i+1].IsOp("(") &&
+						(i == 0 || !toks[i-1].IsOp(".") && !toks[i-1].IsName("def")) {
 						a.sla(t, "recursion", f.name+" calls itself, and recursion is off",
 							"a while loop; or add `recursion` to the module line")
 						f.reported = true
@@ -114,7 +116,7 @@ func analyze(src string, starlark bool) *analysis {
 			}
 		}
 		if kw == "def" && len(toks) > 1 {
-			defs = append(defs, &frame{name: toks[1].text, indent: L.indent})
+			defs = append(defs, &frame{name: toks[1].Text, indent: L.Width})
 		}
 	}
 	a.renderFixes()
@@ -129,49 +131,49 @@ func (a *analysis) text(toks []token) string {
 	if len(toks) == 0 {
 		return ""
 	}
-	return a.src[toks[0].off:toks[len(toks)-1].end]
+	return a.src[toks[0].Off:toks[len(toks)-1].End]
 }
 
 // collect finds the names the script binds, and what it imports.
 func (a *analysis) collect() {
 	bind := func(n string) { a.bound[n], a.assigned[n] = true, true }
 	for _, L := range a.lines {
-		toks := L.toks
+		toks := L.Tokens
 		for i, t := range toks {
-			if t.kind != tName {
+			if t.Kind != pylex.Name {
 				continue
 			}
-			if i+1 < len(toks) && toks[i+1].op("=") {
-				bind(t.text)
+			if i+1 < len(toks) && toks[i+1].IsOp("=") {
+				bind(t.Text)
 			}
-			if i > 0 && (toks[i-1].kw("def") || toks[i-1].kw("class") || toks[i-1].kw("as") && !toks[0].kw("import") && !toks[0].kw("from")) {
-				bind(t.text)
+			if i > 0 && (toks[i-1].IsName("def") || toks[i-1].IsName("class") || toks[i-1].IsName("as") && !toks[0].IsName("import") && !toks[0].IsName("from")) {
+				bind(t.Text)
 			}
-			if t.kw("for") {
-				for j := i + 1; j < len(toks) && !toks[j].kw("in"); j++ {
-					if toks[j].kind == tName {
-						bind(toks[j].text)
+			if t.IsName("for") {
+				for j := i + 1; j < len(toks) && !toks[j].IsName("in"); j++ {
+					if toks[j].Kind == pylex.Name {
+						bind(toks[j].Text)
 					}
 				}
 			}
-			if t.kw("lambda") {
-				for j := i + 1; j < len(toks) && !toks[j].op(":"); j++ {
-					if toks[j].kind == tName {
-						bind(toks[j].text)
+			if t.IsName("lambda") {
+				for j := i + 1; j < len(toks) && !toks[j].IsOp(":"); j++ {
+					if toks[j].Kind == pylex.Name {
+						bind(toks[j].Text)
 					}
 				}
 			}
 		}
-		if toks[0].kw("def") && len(toks) > 2 && toks[2].op("(") {
+		if toks[0].IsName("def") && len(toks) > 2 && toks[2].IsOp("(") {
 			end := closing(toks, 2)
 			for j := 3; j < end; j++ {
-				if p := toks[j-1]; toks[j].kind == tName && (p.op("(") || p.op(",") || p.op("*") || p.op("**")) {
-					bind(toks[j].text)
+				if p := toks[j-1]; toks[j].Kind == pylex.Name && (p.IsOp("(") || p.IsOp(",") || p.IsOp("*") || p.IsOp("**")) {
+					bind(toks[j].Text)
 				}
 			}
 		}
 		for _, s := range a.statements(L) {
-			if !s[0].kw("import") && !s[0].kw("from") {
+			if !s[0].IsName("import") && !s[0].IsName("from") {
 				continue
 			}
 			im := parseImport(s)
@@ -182,7 +184,7 @@ func (a *analysis) collect() {
 			}
 			if im.from && len(im.modules) == 1 {
 				for k, n := range im.names {
-					a.imported[im.binds[k]] = im.modules[0].name + "." + n.text
+					a.imported[im.binds[k]] = im.modules[0].name + "." + n.Text
 				}
 			}
 			for _, n := range im.binds {
@@ -210,7 +212,7 @@ type importStmt struct {
 // parseImport reads `import a.b as c, d` or `from a import b as c, (d)`.
 func parseImport(s []token) importStmt {
 	var im importStmt
-	if s[0].kw("import") {
+	if s[0].IsName("import") {
 		for _, part := range split(s[1:], ",") {
 			if len(part) == 0 {
 				continue
@@ -220,8 +222,8 @@ func parseImport(s []token) importStmt {
 				continue
 			}
 			m := importedModule{tok: part[0], name: name}
-			if k := len(part); k >= 3 && part[k-2].kw("as") {
-				m.as = part[k-1].text
+			if k := len(part); k >= 3 && part[k-2].IsName("as") {
+				m.as = part[k-1].Text
 				im.binds = append(im.binds, m.as)
 			} else {
 				top := strings.SplitN(name, ".", 2)[0]
@@ -243,11 +245,11 @@ func parseImport(s []token) importStmt {
 	}
 	name, level, i := dotted(s, 1)
 	im.modules = append(im.modules, importedModule{tok: s[1], name: name, level: level})
-	if i < len(s) && s[i].kw("import") {
+	if i < len(s) && s[i].IsName("import") {
 		rest := s[i+1:]
-		if len(rest) > 0 && rest[0].op("(") {
+		if len(rest) > 0 && rest[0].IsOp("(") {
 			rest = rest[1:]
-			if len(rest) > 0 && rest[len(rest)-1].op(")") {
+			if len(rest) > 0 && rest[len(rest)-1].IsOp(")") {
 				rest = rest[:len(rest)-1]
 			}
 		}
@@ -255,14 +257,14 @@ func parseImport(s []token) importStmt {
 			if len(part) == 0 {
 				continue
 			}
-			if part[0].op("*") {
+			if part[0].IsOp("*") {
 				im.star = true
 				continue
 			}
 			im.names = append(im.names, part[0])
-			bind := part[0].text
-			if k := len(part); k >= 3 && part[k-2].kw("as") {
-				bind = part[k-1].text
+			bind := part[0].Text
+			if k := len(part); k >= 3 && part[k-2].IsName("as") {
+				bind = part[k-1].Text
 			}
 			im.binds = append(im.binds, bind)
 		}
@@ -273,14 +275,14 @@ func parseImport(s []token) importStmt {
 // dotted reads a dotted module name at toks[i], after any leading dots
 // of a relative import.
 func dotted(toks []token, i int) (name string, level, next int) {
-	for i < len(toks) && (toks[i].op(".") || toks[i].op("...")) {
-		level += len(toks[i].text)
+	for i < len(toks) && (toks[i].IsOp(".") || toks[i].IsOp("...")) {
+		level += len(toks[i].Text)
 		i++
 	}
-	for i < len(toks) && toks[i].kind == tName && !toks[i].kw("import") && !toks[i].kw("as") {
-		name += toks[i].text
+	for i < len(toks) && toks[i].Kind == pylex.Name && !toks[i].IsName("import") && !toks[i].IsName("as") {
+		name += toks[i].Text
 		i++
-		if i < len(toks) && toks[i].op(".") {
+		if i < len(toks) && toks[i].IsOp(".") {
 			name += "."
 			i++
 		} else {

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pylex"
 )
 
 // CheckScript reports everything in a Python script that the Starlark
@@ -70,12 +71,12 @@ func PlanPython(src []byte) PythonPlan {
 	a := analyze(string(src), false)
 	p := PythonPlan{Findings: a.sorted(), Fixed: applyEdits(a.src, a.edits), Chunks: a.chunks()}
 	for _, L := range a.lines {
-		p.Lines = append(p.Lines, MaskLine{L.first, L.last, L.indentText + a.mask(L, false)})
-		if st := L.toks; len(st) > 0 && (st[0].text == "import" || st[0].text == "from") && st[0].kind == tName {
+		p.Lines = append(p.Lines, MaskLine{L.First, L.Last, L.Indent + a.mask(L, false)})
+		if st := L.Tokens; len(st) > 0 && (st[0].Text == "import" || st[0].Text == "from") && st[0].Kind == pylex.Name {
 			for _, s := range a.statements(L) {
 				for _, m := range parseImport(s).modules {
 					if m.level == 0 {
-						p.Imports = append(p.Imports, Import{m.tok.line, m.tok.col, strings.SplitN(m.name, ".", 2)[0]})
+						p.Imports = append(p.Imports, Import{m.tok.Line, m.tok.Col, strings.SplitN(m.name, ".", 2)[0]})
 					}
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pylex"
 )
 
 // What the Starlark compiler itself reports: every syntax error, each
@@ -19,21 +20,21 @@ import (
 // Starlark engine (sl) or Python: a header keeps its kind, so the block
 // under it still parses.
 func (a *analysis) mask(L *logical, sl bool) string {
-	toks := L.toks
-	if toks[0].op("@") {
+	toks := L.Tokens
+	if toks[0].IsOp("@") {
 		return ""
 	}
 	ki := 0
-	if toks[0].kw("async") && len(toks) > 1 {
+	if toks[0].IsName("async") && len(toks) > 1 {
 		ki = 1
 	}
-	kw := toks[ki].text
-	if toks[ki].kind != tName || !compoundKeywords[kw] {
+	kw := toks[ki].Text
+	if toks[ki].Kind != pylex.Name || !compoundKeywords[kw] {
 		return "pass"
 	}
 	name := "_"
-	if ki+1 < len(toks) && toks[ki+1].kind == tName {
-		name = toks[ki+1].text
+	if ki+1 < len(toks) && toks[ki+1].Kind == pylex.Name {
+		name = toks[ki+1].Text
 	}
 	var h string
 	switch {
@@ -66,7 +67,7 @@ func (a *analysis) mask(L *logical, sl bool) string {
 
 // hasBlock reports whether the logical line after L is indented deeper.
 func (a *analysis) hasBlock(L *logical) bool {
-	return L.index+1 < len(a.lines) && a.lines[L.index+1].indent > L.indent
+	return L.index+1 < len(a.lines) && a.lines[L.index+1].Width > L.Width
 }
 
 // chunks are the top-level statements as ranges of physical lines, each
@@ -76,12 +77,12 @@ func (a *analysis) chunks() [][2]int {
 	n := strings.Count(a.src, "\n") + 1
 	var starts []int
 	for i, L := range a.lines {
-		t := L.toks[0]
-		if L.indent != 0 || t.kw("else") || t.kw("elif") || t.kw("except") || t.kw("finally") ||
-			i > 0 && a.lines[i-1].toks[0].op("@") {
+		t := L.Tokens[0]
+		if L.Width != 0 || t.IsName("else") || t.IsName("elif") || t.IsName("except") || t.IsName("finally") ||
+			i > 0 && a.lines[i-1].Tokens[0].IsOp("@") {
 			continue
 		}
-		starts = append(starts, L.first)
+		starts = append(starts, L.First)
 	}
 	if len(starts) == 0 {
 		return [][2]int{{1, n}}
@@ -106,7 +107,7 @@ func (a *analysis) compileStarlark(name, fixed string) {
 	lines := strings.Split(fixed, "\n")
 	lineOf := map[int]int{}
 	for i, L := range a.lines {
-		for p := L.first; p <= L.last; p++ {
+		for p := L.First; p <= L.Last; p++ {
 			lineOf[p] = i
 		}
 	}
@@ -121,10 +122,10 @@ func (a *analysis) compileStarlark(name, fixed string) {
 	}
 	blankNames := func(from, to int) {
 		for _, L := range a.lines {
-			if L.first <= to && L.last >= from {
-				for _, t := range L.toks {
-					if t.kind == tName {
-						a.extra[t.text] = true
+			if L.First <= to && L.Last >= from {
+				for _, t := range L.Tokens {
+					if t.Kind == pylex.Name {
+						a.extra[t.Text] = true
 					}
 				}
 			}
@@ -148,9 +149,9 @@ func (a *analysis) compileStarlark(name, fixed string) {
 				}
 				masked[i] = true
 				L := a.lines[i]
-				blankNames(L.first, L.last)
-				lines[L.first-1] = L.indentText + a.mask(L, true)
-				for p := L.first + 1; p <= L.last; p++ {
+				blankNames(L.First, L.Last)
+				lines[L.First-1] = L.Indent + a.mask(L, true)
+				for p := L.First + 1; p <= L.Last; p++ {
 					lines[p-1] = ""
 				}
 			}

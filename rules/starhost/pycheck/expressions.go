@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pylex"
 )
 
 // Rules for expressions: operators, literals, calls and attributes.
 
 // expressions checks every token of a logical line.
 func (a *analysis) expressions(L *logical) {
-	toks := L.toks
+	toks := L.Tokens
 	var ticks []int
 	var tok0 token
 	for i, t := range toks {
@@ -23,22 +24,22 @@ func (a *analysis) expressions(L *logical) {
 		if i+1 < len(toks) {
 			next = toks[i+1]
 		}
-		switch t.kind {
-		case tString:
+		switch t.Kind {
+		case pylex.String:
 			a.stringToken(toks, i)
-		case tNumber:
+		case pylex.Number:
 			a.number(t)
-		case tOp:
-			switch t.text {
+		case pylex.Op:
+			switch t.Text {
 			case "<>":
 				a.py2(t, "<> is Python 2's !=", "!=")
-				a.edit(t.off, t.end, "!=")
+				a.edit(t.Off, t.End, "!=")
 			case "`":
 				ticks = append(ticks, i)
 			case "**":
 				if i > 0 && operand(prev) {
 					a.sla(t, "**", "Starlark has no power operator", "multiply, or write the number out")
-					a.sledit(t.off, t.end, "*")
+					a.sledit(t.Off, t.End, "*")
 				}
 			case ":=":
 				a.sla(t, ":=", "Starlark has no assignment expressions", "assign on a line of its own first")
@@ -47,36 +48,36 @@ func (a *analysis) expressions(L *logical) {
 			case "{":
 				a.set(toks, i)
 			case ".":
-				if next.kind == tName && i+2 < len(toks) && toks[i+2].op("(") {
+				if next.Kind == pylex.Name && i+2 < len(toks) && toks[i+2].IsOp("(") {
 					a.method(toks, i)
 				}
 			}
-		case tName:
-			if prev.op(".") || prev.kw("def") || prev.kw("class") {
+		case pylex.Name:
+			if prev.IsOp(".") || prev.IsName("def") || prev.IsName("class") {
 				continue
 			}
-			switch t.text {
+			switch t.Text {
 			case "yield":
 				if i > 0 {
 					a.sla(t, "yield", "Starlark has no generators", "build a list and return it")
 				}
 			case "await":
 				a.sla(t, "await", "Starlark has no async/await", "drop await")
-				a.sledit(t.off, t.end, strings.Repeat(" ", len(t.text)))
+				a.sledit(t.Off, t.End, strings.Repeat(" ", len(t.Text)))
 			}
-			if b, ok := py2Builtins[t.text]; ok && !a.bound[t.text] && !next.op("=") && (!b.call || next.op("(")) {
-				a.py2name(t, t.text+" is Python 2 only", b.fix)
+			if b, ok := py2Builtins[t.Text]; ok && !a.bound[t.Text] && !next.IsOp("=") && (!b.call || next.IsOp("(")) {
+				a.py2name(t, t.Text+" is Python 2 only", b.fix)
 			}
-			if next.op(".") && i+2 < len(toks) && toks[i+2].kind == tName {
+			if next.IsOp(".") && i+2 < len(toks) && toks[i+2].Kind == pylex.Name {
 				a.attribute(toks, i)
 			}
 		}
 	}
 	for k := 0; k+1 < len(ticks); k += 2 {
 		open, close := toks[ticks[k]], toks[ticks[k+1]]
-		a.py2(open, "backticks are Python 2's repr()", short("repr("+a.src[open.end:close.off]+")"))
-		a.edit(open.off, open.end, "repr(")
-		a.edit(close.off, close.end, ")")
+		a.py2(open, "backticks are Python 2's repr()", short("repr("+a.src[open.End:close.Off]+")"))
+		a.edit(open.Off, open.End, "repr(")
+		a.edit(close.Off, close.End, ")")
 	}
 	if len(ticks)%2 == 1 {
 		a.py2(toks[ticks[len(ticks)-1]], "backticks are Python 2's repr()", "repr(x)")
@@ -88,28 +89,28 @@ func (a *analysis) expressions(L *logical) {
 // modules lack.
 func (a *analysis) attribute(toks []token, i int) {
 	t, attr := toks[i], toks[i+2]
-	if a.assigned[t.text] {
+	if a.assigned[t.Text] {
 		return // a variable of the script's, whatever it imports by that name
 	}
-	mod, ok := a.imported[t.text]
+	mod, ok := a.imported[t.Text]
 	if !ok {
-		if _, host := starhost.ModuleMembers(t.text); !host || a.bound[t.text] {
+		if _, host := starhost.ModuleMembers(t.Text); !host || a.bound[t.Text] {
 			return
 		}
-		mod = t.text // the host's modules are there without an import
+		mod = t.Text // the host's modules are there without an import
 	}
-	if fix, ok := py2Attrs[mod][attr.text]; ok {
-		a.py2name(attr, mod+"."+attr.text+" is Python 2 only", fix)
+	if fix, ok := py2Attrs[mod][attr.Text]; ok {
+		a.py2name(attr, mod+"."+attr.Text+" is Python 2 only", fix)
 		return
 	}
 	if !a.sl {
 		return
 	}
-	if mod == "os" && attr.text == "path" && i+4 < len(toks) && toks[i+3].op(".") && toks[i+4].kind == tName {
+	if mod == "os" && attr.Text == "path" && i+4 < len(toks) && toks[i+3].IsOp(".") && toks[i+4].Kind == pylex.Name {
 		mod, attr = "os.path", toks[i+4]
 	}
-	if ok, has := hasAttr(mod, attr.text); !ok {
-		a.sla(attr, mod+"."+attr.text, "the Starlark engine's "+mod+" has no "+attr.text, hostAttrFix(mod, attr.text, has))
+	if ok, has := hasAttr(mod, attr.Text); !ok {
+		a.sla(attr, mod+"."+attr.Text, "the Starlark engine's "+mod+" has no "+attr.Text, hostAttrFix(mod, attr.Text, has))
 	}
 }
 
@@ -117,21 +118,21 @@ func (a *analysis) attribute(toks []token, i int) {
 // Starlark lacks.
 func (a *analysis) method(toks []token, dot int) {
 	name := toks[dot+1]
-	if a.bound[name.text] || dot > 0 && toks[dot-1].kind == tName && a.imported[toks[dot-1].text] != "" {
+	if a.bound[name.Text] || dot > 0 && toks[dot-1].Kind == pylex.Name && a.imported[toks[dot-1].Text] != "" {
 		return // the script's own method, or a module's function
 	}
 	switch {
-	case name.text == "has_key":
+	case name.Text == "has_key":
 		end := closing(toks, dot+2)
 		arg := "key"
 		if end > 0 {
-			arg = a.src[toks[dot+2].end:toks[end].off]
+			arg = a.src[toks[dot+2].End:toks[end].Off]
 		}
 		start := dot - 1
 	receiver:
 		for start > 0 {
 			switch p := toks[start]; {
-			case p.op(")") || p.op("]"):
+			case p.IsOp(")") || p.IsOp("]"):
 				o := opening(toks, start)
 				if o > 0 && operand(toks[o-1]) {
 					start = o - 1 // a call or a subscript
@@ -141,7 +142,7 @@ func (a *analysis) method(toks []token, dot int) {
 					start = o // (a or b)
 				}
 				break receiver
-			case p.kind == tName && toks[start-1].op("."):
+			case p.Kind == pylex.Name && toks[start-1].IsOp("."):
 				start -= 2
 				continue
 			}
@@ -149,13 +150,13 @@ func (a *analysis) method(toks []token, dot int) {
 		}
 		recv := "d"
 		if start >= 0 && start < dot {
-			recv = a.src[toks[start].off:toks[dot].off]
+			recv = a.src[toks[start].Off:toks[dot].Off]
 		}
 		a.py2name(name, "dict.has_key() is Python 2 only", short(strings.TrimSpace(arg)+" in "+recv))
-	case py2Methods[name.text] != "":
-		a.py2name(name, "."+name.text+"() is Python 2 only", "."+py2Methods[name.text]+"()")
-	case name.text == "encode" || name.text == "decode":
-		a.sla(name, "."+name.text+"()", "Starlark strings have no ."+name.text+"()", "drop it: strings here are UTF-8 text already")
+	case py2Methods[name.Text] != "":
+		a.py2name(name, "."+name.Text+"() is Python 2 only", "."+py2Methods[name.Text]+"()")
+	case name.Text == "encode" || name.Text == "decode":
+		a.sla(name, "."+name.Text+"()", "Starlark strings have no ."+name.Text+"()", "drop it: strings here are UTF-8 text already")
 	}
 }
 
@@ -163,12 +164,12 @@ func (a *analysis) method(toks []token, dot int) {
 // Starlark engine does not take.
 func (a *analysis) stringToken(toks []token, i int) {
 	t := toks[i]
-	p := t.prefix
+	p := t.Prefix
 	lp := strings.ToLower(p)
 	if strings.Contains(lp, "u") && strings.Contains(lp, "r") {
 		k := strings.IndexAny(p, "uU")
-		a.py2(t, p+"\"…\" strings are Python 2 only", strings.Replace(p, p[k:k+1], "", 1)+t.quote+"…"+t.quote)
-		a.edit(t.off+k, t.off+k+1, " ")
+		a.py2(t, p+"\"…\" strings are Python 2 only", strings.Replace(p, p[k:k+1], "", 1)+t.Quote+"…"+t.Quote)
+		a.edit(t.Off+k, t.Off+k+1, " ")
 	}
 	if !a.sl {
 		return
@@ -188,20 +189,20 @@ func (a *analysis) stringToken(toks []token, i int) {
 	case lp == "u":
 		a.sla(t, "string prefix", "Starlark strings take no u prefix", "drop the u")
 	case p != np && !strings.Contains(lp, "u"):
-		a.sla(t, "string prefix", "Starlark takes r, b and rb prefixes, in lower case", np+t.quote+"…"+t.quote)
+		a.sla(t, "string prefix", "Starlark takes r, b and rb prefixes, in lower case", np+t.Quote+"…"+t.Quote)
 	}
 	if np != p {
-		a.sledit(t.off, t.off+len(p), strings.Repeat(" ", len(p)-len(np))+np)
+		a.sledit(t.Off, t.Off+len(p), strings.Repeat(" ", len(p)-len(np))+np)
 	}
-	if t.bad {
+	if t.Bad {
 		return
 	}
-	body := t.text[len(p)+len(t.quote) : len(t.text)-len(t.quote)]
-	bodyOff := t.off + len(p) + len(t.quote)
+	body := t.Text[len(p)+len(t.Quote) : len(t.Text)-len(t.Quote)]
+	bodyOff := t.Off + len(p) + len(t.Quote)
 	if !strings.Contains(lp, "r") {
 		a.escapes(t, body, bodyOff, strings.Contains(lp, "b"))
 	}
-	if i+1 < len(toks) && toks[i+1].op("%") {
+	if i+1 < len(toks) && toks[i+1].IsOp("%") {
 		for _, m := range percentRe.FindAllStringSubmatch(body, -1) {
 			if m[2] != "" || m[3] != "" || m[4] != "" {
 				a.sla(t, "format", "Starlark's % has no width, precision or flags ("+m[0]+")", "%s or %d, padded by hand")
@@ -209,7 +210,7 @@ func (a *analysis) stringToken(toks []token, i int) {
 			}
 		}
 	}
-	if i+2 < len(toks) && toks[i+1].op(".") && toks[i+2].kw("format") {
+	if i+2 < len(toks) && toks[i+1].IsOp(".") && toks[i+2].IsName("format") {
 		if m := specRe.FindString(body); m != "" {
 			a.sla(t, "format", "Starlark's format() takes no format spec ("+m+")", "\"{}\".format(x), padded by hand")
 		}
@@ -283,7 +284,7 @@ var (
 )
 
 func (a *analysis) number(t token) {
-	s := t.text
+	s := t.Text
 	long := false
 	if n := len(s); n > 1 && (s[n-1] == 'l' || s[n-1] == 'L') && intRe.MatchString(s[:n-1]) {
 		long, s = true, s[:n-1]
@@ -291,22 +292,22 @@ func (a *analysis) number(t token) {
 	if octalRe.MatchString(s) && strings.Trim(s, "0") != "" {
 		digits := strings.TrimLeft(s, "0")
 		if strings.ContainsAny(digits, "89") {
-			a.add(Finding{Line: t.line, Col: t.col, What: "number", Why: "a decimal number cannot start with 0", Fix: digits})
-			a.edit(t.off, t.end, digits)
+			a.add(Finding{Line: t.Line, Col: t.Col, What: "number", Why: "a decimal number cannot start with 0", Fix: digits})
+			a.edit(t.Off, t.End, digits)
 			return
 		}
-		a.py2(t, t.text+" is a Python 2 octal literal", "0o"+digits)
-		a.edit(t.off, t.end, "0o"+digits)
+		a.py2(t, t.Text+" is a Python 2 octal literal", "0o"+digits)
+		a.edit(t.Off, t.End, "0o"+digits)
 		return
 	}
 	if long {
-		a.py2(t, t.text+": long literals are Python 2 only", s)
-		a.edit(t.off, t.end, s)
+		a.py2(t, t.Text+": long literals are Python 2 only", s)
+		a.edit(t.Off, t.End, s)
 	}
 	switch {
 	case strings.Contains(s, "_"):
 		a.sla(t, "number", "Starlark numbers have no _", strings.ReplaceAll(s, "_", ""))
-		a.sledit(t.off, t.end, strings.ReplaceAll(s, "_", ""))
+		a.sledit(t.Off, t.End, strings.ReplaceAll(s, "_", ""))
 	case strings.HasSuffix(s, "j") || strings.HasSuffix(s, "J"):
 		a.sla(t, "number", "Starlark has no complex numbers", "")
 	}
@@ -322,18 +323,18 @@ func (a *analysis) generator(toks []token, i int) {
 	for j := i + 1; j < k; j++ {
 		t := toks[j]
 		switch {
-		case t.op("(") || t.op("[") || t.op("{"):
+		case t.IsOp("(") || t.IsOp("[") || t.IsOp("{"):
 			depth++
-		case t.op(")") || t.op("]") || t.op("}"):
+		case t.IsOp(")") || t.IsOp("]") || t.IsOp("}"):
 			depth--
-		case depth == 0 && t.kw("for"):
+		case depth == 0 && t.IsName("for"):
 			a.sla(toks[i], "generator expression", "Starlark has no generator expressions", "a list comprehension: any([x for x in xs])")
 			if i > 0 && operand(toks[i-1]) {
-				a.sledit(toks[i].end, toks[i].end, "[")
-				a.sledit(toks[k].off, toks[k].off, "]")
+				a.sledit(toks[i].End, toks[i].End, "[")
+				a.sledit(toks[k].Off, toks[k].Off, "]")
 			} else {
-				a.sledit(toks[i].off, toks[i].end, "[")
-				a.sledit(toks[k].off, toks[k].end, "]")
+				a.sledit(toks[i].Off, toks[i].End, "[")
+				a.sledit(toks[k].Off, toks[k].End, "]")
 			}
 			return
 		}
@@ -343,20 +344,20 @@ func (a *analysis) generator(toks []token, i int) {
 // set: `{a, b}` and `{x for x in y}`.
 func (a *analysis) set(toks []token, i int) {
 	k := closing(toks, i)
-	if k < 0 || k == i+1 || toks[i+1].op("**") {
+	if k < 0 || k == i+1 || toks[i+1].IsOp("**") {
 		return
 	}
 	depth, lambdas := 0, 0
 	for j := i + 1; j < k; j++ {
 		t := toks[j]
 		switch {
-		case t.op("(") || t.op("[") || t.op("{"):
+		case t.IsOp("(") || t.IsOp("[") || t.IsOp("{"):
 			depth++
-		case t.op(")") || t.op("]") || t.op("}"):
+		case t.IsOp(")") || t.IsOp("]") || t.IsOp("}"):
 			depth--
-		case depth == 0 && t.kw("lambda"):
+		case depth == 0 && t.IsName("lambda"):
 			lambdas++
-		case depth == 0 && t.op(":"):
+		case depth == 0 && t.IsOp(":"):
 			if lambdas == 0 {
 				return // a dict
 			}
@@ -364,8 +365,8 @@ func (a *analysis) set(toks []token, i int) {
 		}
 	}
 	a.sla(toks[i], "set", "Starlark has no set literals", "set([a, b]), or set([x for x in xs])")
-	a.sledit(toks[i].off, toks[i].end, "set([")
-	a.sledit(toks[k].off, toks[k].end, "])")
+	a.sledit(toks[i].Off, toks[i].End, "set([")
+	a.sledit(toks[k].Off, toks[k].End, "])")
 }
 
 var resetOps = map[string]bool{",": true, ":": true, ";": true, "=": true, "->": true, ":=": true, "+=": true, "-=": true,
@@ -385,29 +386,29 @@ func (a *analysis) comparisons(toks []token) {
 			if counts[depth] == 2 {
 				a.sla(toks[i], "chained comparison", "Starlark comparisons do not chain", "a < b < c becomes a < b and b < c")
 			}
-			a.sledit(toks[i].off, toks[j].end, "and")
+			a.sledit(toks[i].Off, toks[j].End, "and")
 		}
 	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if t.kind == tOp {
+		if t.Kind == pylex.Op {
 			switch {
-			case t.op("(") || t.op("[") || t.op("{"):
+			case t.IsOp("(") || t.IsOp("[") || t.IsOp("{"):
 				depth++
 				counts[depth], forIn[depth] = 0, false
-			case t.op(")") || t.op("]") || t.op("}"):
+			case t.IsOp(")") || t.IsOp("]") || t.IsOp("}"):
 				depth--
-			case resetOps[t.text]:
+			case resetOps[t.Text]:
 				counts[depth] = 0
-			case cmpOps[t.text]:
+			case cmpOps[t.Text]:
 				cmp(i, i)
 			}
 			continue
 		}
-		if t.kind != tName {
+		if t.Kind != pylex.Name {
 			continue
 		}
-		switch t.text {
+		switch t.Text {
 		case "for":
 			forIn[depth] = true
 			counts[depth] = 0
@@ -419,7 +420,7 @@ func (a *analysis) comparisons(toks []token) {
 				cmp(i, i)
 			}
 		case "not":
-			if i > 0 && i+1 < len(toks) && toks[i+1].kw("in") && operand(toks[i-1]) {
+			if i > 0 && i+1 < len(toks) && toks[i+1].IsName("in") && operand(toks[i-1]) {
 				cmp(i, i+1)
 				i++
 			} else {
@@ -427,18 +428,18 @@ func (a *analysis) comparisons(toks []token) {
 			}
 		case "is":
 			j := i
-			if i+1 < len(toks) && toks[i+1].kw("not") {
+			if i+1 < len(toks) && toks[i+1].IsName("not") {
 				j = i + 1
 			}
 			cmp(i, j)
 			if j+1 < len(toks) {
-				if v := toks[j+1]; !v.kw("None") && !v.kw("True") && !v.kw("False") {
+				if v := toks[j+1]; !v.IsName("None") && !v.IsName("True") && !v.IsName("False") {
 					a.sla(t, "is", "Starlark has no is", "== or != (is None, is not None, is True, is False are rewritten for you)")
 					op := "=="
 					if j > i {
 						op = "!="
 					}
-					a.sledit(t.off, toks[j].end, op)
+					a.sledit(t.Off, toks[j].End, op)
 				}
 			}
 			i = j

@@ -37,19 +37,19 @@ func (a *analysis) add(f Finding) { a.findings = append(a.findings, f) }
 
 // py2 reports a Python 2 line: in both modes.
 func (a *analysis) py2(t token, why, fix string) {
-	a.add(Finding{Line: t.line, Col: t.col, What: "Python 2", Why: why, Fix: fix, Py2: true})
+	a.add(Finding{Line: t.Line, Col: t.Col, What: "Python 2", Why: why, Fix: fix, Py2: true})
 }
 
 // py2name reports a Python 2 module, builtin or method: Python 3 compiles
 // it, and fails only when it runs.
 func (a *analysis) py2name(t token, why, fix string) {
-	a.add(Finding{Line: t.line, Col: t.col, What: "Python 2", Why: why, Fix: fix, Py2: true, Guarded: a.guarded})
+	a.add(Finding{Line: t.Line, Col: t.Col, What: "Python 2", Why: why, Fix: fix, Py2: true, Guarded: a.guarded})
 }
 
 // sla reports what the Starlark engine cannot run; nothing in Python mode.
 func (a *analysis) sla(t token, what, why, fix string) {
 	if a.sl {
-		a.add(Finding{Line: t.line, Col: t.col, What: what, Why: why, Fix: fix})
+		a.add(Finding{Line: t.Line, Col: t.Col, What: what, Why: why, Fix: fix})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pylex"
 )
 
 // Rules for statements: compound headers, simple statements, imports.
@@ -14,17 +15,17 @@ const catchFix = "call the risky part through catch(fn, *args) and test .error (
 // header checks a compound statement's header: kw is its keyword, prev
 // the keyword of the compound statement before it at the same indentation.
 func (a *analysis) header(L *logical, kw, prev string) {
-	toks := L.toks
+	toks := L.Tokens
 	c := headerColon(toks)
 	if kw == "" || c < 0 {
 		return
 	}
 	ki := 0
-	if toks[0].kw("async") {
+	if toks[0].IsName("async") {
 		ki = 1
 	}
 	kt := toks[ki]
-	replace := func(text string) { a.sledit(kt.off, toks[c].end, text) }
+	replace := func(text string) { a.sledit(kt.Off, toks[c].End, text) }
 	switch kw {
 	case "try", "finally":
 		a.sla(kt, "try/except", "Starlark has no exceptions", catchFix)
@@ -34,16 +35,16 @@ func (a *analysis) header(L *logical, kw, prev string) {
 		target := ""
 		if parts := split(inner, ","); len(parts) >= 2 {
 			last := parts[len(parts)-1]
-			if len(last) == 1 && last[0].kind == tName {
+			if len(last) == 1 && last[0].Kind == pylex.Name {
 				comma := inner[len(inner)-2]
-				a.py2(kt, "`except E, e:` is Python 2 only", short("except "+a.src[inner[0].off:comma.off]+" as "+last[0].text+":"))
-				a.edit(comma.off, comma.end, " as")
-				target = last[0].text
+				a.py2(kt, "`except E, e:` is Python 2 only", short("except "+a.src[inner[0].Off:comma.Off]+" as "+last[0].Text+":"))
+				a.edit(comma.Off, comma.End, " as")
+				target = last[0].Text
 			}
 		}
 		for j := ki + 1; j+1 < c; j++ {
-			if toks[j].kw("as") && toks[j+1].kind == tName {
-				target = toks[j+1].text
+			if toks[j].IsName("as") && toks[j+1].Kind == pylex.Name {
+				target = toks[j+1].Text
 			}
 		}
 		a.sla(kt, "try/except", "Starlark has no exceptions", catchFix)
@@ -65,12 +66,12 @@ func (a *analysis) header(L *logical, kw, prev string) {
 	case "with":
 		var targets []string
 		for j := ki + 1; j+1 < c; j++ {
-			if toks[j].kw("as") {
-				for k := j + 1; k < c && !toks[k].op(","); k++ {
-					if toks[k].kind == tName {
-						targets = append(targets, toks[k].text)
+			if toks[j].IsName("as") {
+				for k := j + 1; k < c && !toks[k].IsOp(","); k++ {
+					if toks[k].Kind == pylex.Name {
+						targets = append(targets, toks[k].Text)
 					}
-					if !toks[k].op("(") && !toks[k].op(")") && toks[k].kind != tName {
+					if !toks[k].IsOp("(") && !toks[k].IsOp(")") && toks[k].Kind != pylex.Name {
 						break
 					}
 				}
@@ -85,8 +86,8 @@ func (a *analysis) header(L *logical, kw, prev string) {
 	case "class":
 		a.sla(kt, "class", "Starlark has no classes", "functions, and dicts for data")
 		name := "_"
-		if ki+1 < c && toks[ki+1].kind == tName {
-			name = toks[ki+1].text
+		if ki+1 < c && toks[ki+1].Kind == pylex.Name {
+			name = toks[ki+1].Text
 		}
 		replace("def " + name + "():")
 	case "def":
@@ -96,7 +97,7 @@ func (a *analysis) header(L *logical, kw, prev string) {
 
 // defHeader: Python 2 tuple parameters; annotations, which Starlark lacks.
 func (a *analysis) defHeader(toks []token, ki, c int) {
-	if ki+2 >= c || !toks[ki+2].op("(") {
+	if ki+2 >= c || !toks[ki+2].IsOp("(") {
 		return
 	}
 	end := closing(toks, ki+2)
@@ -114,44 +115,44 @@ func (a *analysis) defHeader(toks []token, ki, c int) {
 	for j := ki + 3; j < end; j++ {
 		t := toks[j]
 		switch {
-		case t.op("(") || t.op("[") || t.op("{"):
-			if depth == 0 && (toks[j-1].op("(") || toks[j-1].op(",")) && t.op("(") {
+		case t.IsOp("(") || t.IsOp("[") || t.IsOp("{"):
+			if depth == 0 && (toks[j-1].IsOp("(") || toks[j-1].IsOp(",")) && t.IsOp("(") {
 				a.py2(t, "tuple parameters are Python 2 only", "take one name and unpack it in the body: def f(a, pair): x, y = pair")
 			}
 			depth++
-		case t.op(")") || t.op("]") || t.op("}"):
+		case t.IsOp(")") || t.IsOp("]") || t.IsOp("}"):
 			depth--
-		case depth == 0 && t.op(":"):
+		case depth == 0 && t.IsOp(":"):
 			k, d := j+1, 0
 			for ; k < end; k++ {
-				if toks[k].op("(") || toks[k].op("[") || toks[k].op("{") {
+				if toks[k].IsOp("(") || toks[k].IsOp("[") || toks[k].IsOp("{") {
 					d++
-				} else if toks[k].op(")") || toks[k].op("]") || toks[k].op("}") {
+				} else if toks[k].IsOp(")") || toks[k].IsOp("]") || toks[k].IsOp("}") {
 					d--
-				} else if d == 0 && (toks[k].op(",") || toks[k].op("=")) {
+				} else if d == 0 && (toks[k].IsOp(",") || toks[k].IsOp("=")) {
 					break
 				}
 			}
 			annotation(t)
-			a.sledit(t.off, toks[k].off, "")
+			a.sledit(t.Off, toks[k].Off, "")
 			j = k - 1
 		}
 	}
-	if end+1 < c && toks[end+1].op("->") {
+	if end+1 < c && toks[end+1].IsOp("->") {
 		annotation(toks[end+1])
-		a.sledit(toks[end+1].off, toks[c].off, "")
+		a.sledit(toks[end+1].Off, toks[c].Off, "")
 	}
 }
 
 // statement checks a simple statement.
 func (a *analysis) statement(L *logical, s []token) {
 	t := s[0]
-	mask := func() { a.sledit(t.off, s[len(s)-1].end, "pass") }
-	if t.kind != tName {
+	mask := func() { a.sledit(t.Off, s[len(s)-1].End, "pass") }
+	if t.Kind != pylex.Name {
 		a.annotation(s)
 		return
 	}
-	switch t.text {
+	switch t.Text {
 	case "import", "from":
 		a.importStatement(L, s)
 	case "print":
@@ -162,23 +163,23 @@ func (a *analysis) statement(L *logical, s []token) {
 		if parts := split(s[1:], ","); len(parts) >= 2 && len(parts) <= 3 && len(parts[0]) > 0 && len(parts[1]) > 0 {
 			comma, msg, end := s[1+len(parts[0])], parts[1], s[len(s)-1]
 			a.py2(t, "`raise E, msg` is Python 2 only", "")
-			if msg[0].op("(") && closing(msg, 0) == len(msg)-1 {
-				a.edit(comma.off, msg[0].end, "(") // raise E, (a, b) is raise E(a, b)
+			if msg[0].IsOp("(") && closing(msg, 0) == len(msg)-1 {
+				a.edit(comma.Off, msg[0].End, "(") // raise E, (a, b) is raise E(a, b)
 			} else {
-				a.edit(comma.off, msg[0].off, "(")
-				a.edit(msg[len(msg)-1].end, msg[len(msg)-1].end, ")")
+				a.edit(comma.Off, msg[0].Off, "(")
+				a.edit(msg[len(msg)-1].End, msg[len(msg)-1].End, ")")
 			}
 			if len(parts) == 3 && len(parts[2]) > 0 {
 				comma2 := s[1+len(parts[0])+1+len(parts[1])]
-				a.edit(comma2.off, parts[2][0].off, ".with_traceback(")
-				a.edit(end.end, end.end, ")")
+				a.edit(comma2.Off, parts[2][0].Off, ".with_traceback(")
+				a.edit(end.End, end.End, ")")
 			}
-			a.fixLater(t.off, end.end)
+			a.fixLater(t.Off, end.End)
 		}
 		a.sla(t, "raise", "Starlark has no exceptions", "return a PAM code (pamh.PAM_AUTH_ERR…), or fail(\"why\") to stop with an error")
 		mask()
 	case "global", "nonlocal":
-		a.sla(t, t.text, "a Starlark function cannot rebind a global",
+		a.sla(t, t.Text, "a Starlark function cannot rebind a global",
 			"keep changing state in a dict: state = {} at the top, state[\"x\"] = … in functions")
 		mask()
 	case "del":
@@ -205,26 +206,26 @@ func (a *analysis) annotation(s []token) {
 	depth := 0
 	for j, t := range s {
 		switch {
-		case t.op("(") || t.op("[") || t.op("{"):
+		case t.IsOp("(") || t.IsOp("[") || t.IsOp("{"):
 			depth++
-		case t.op(")") || t.op("]") || t.op("}"):
+		case t.IsOp(")") || t.IsOp("]") || t.IsOp("}"):
 			depth--
-		case depth == 0 && t.kw("lambda"):
+		case depth == 0 && t.IsName("lambda"):
 			return
-		case depth == 0 && t.op(":") && j > 0:
+		case depth == 0 && t.IsOp(":") && j > 0:
 			eq := -1
 			for k := j + 1; k < len(s); k++ {
-				if s[k].op("=") {
+				if s[k].IsOp("=") {
 					eq = k
 					break
 				}
 			}
 			if eq > 0 {
 				a.sla(t, "annotation", "Starlark has no type annotations", short(a.text(s[:j])+" "+a.text(s[eq:])))
-				a.sledit(t.off, s[eq].off, " ")
+				a.sledit(t.Off, s[eq].Off, " ")
 			} else {
 				a.sla(t, "annotation", "Starlark has no type annotations", "drop the line")
-				a.sledit(s[0].off, s[len(s)-1].end, "pass")
+				a.sledit(s[0].Off, s[len(s)-1].End, "pass")
 			}
 			return
 		}
@@ -267,17 +268,17 @@ func (a *analysis) importStatement(L *logical, s []token) {
 		case im.star:
 			a.sla(s[0], "import", "`from "+im.modules[0].name+" import *` is not supported", "name what you use: from "+im.modules[0].name+" import a, b")
 			unknown = true
-		case s[0].line != s[len(s)-1].line:
+		case s[0].Line != s[len(s)-1].Line:
 			a.sla(s[0], "import", "an import must fit on one line here", "write it on one line")
 			unknown = true
-		case L.toks[0].off != s[0].off || L.toks[len(L.toks)-1].off != s[len(s)-1].off:
+		case L.Tokens[0].Off != s[0].Off || L.Tokens[len(L.Tokens)-1].Off != s[len(s)-1].Off:
 			a.sla(s[0], "import", "an import must be alone on its line here", "one import statement per line")
 			unknown = true
 		case im.from:
 			mod := im.modules[0].name
 			for _, n := range im.names {
-				if ok, has := hasAttr(mod, n.text); !ok {
-					a.sla(n, mod+"."+n.text, "the Starlark engine's "+mod+" has no "+n.text, hostAttrFix(mod, n.text, has))
+				if ok, has := hasAttr(mod, n.Text); !ok {
+					a.sla(n, mod+"."+n.Text, "the Starlark engine's "+mod+" has no "+n.Text, hostAttrFix(mod, n.Text, has))
 				}
 			}
 		}
@@ -291,7 +292,7 @@ func (a *analysis) importStatement(L *logical, s []token) {
 		if text == "" {
 			text = "pass"
 		}
-		a.sledit(s[0].off, s[len(s)-1].end, text)
+		a.sledit(s[0].Off, s[len(s)-1].End, text)
 	}
 }
 
@@ -325,20 +326,20 @@ func (a *analysis) printStatement(s []token) {
 	t, rest := s[0], s[1:]
 	if len(rest) > 0 {
 		r := rest[0]
-		if r.kind == tOp && !r.op("(") && !r.op("[") && !r.op(">>") && !r.op("-") && !r.op("+") && !r.op("~") && !r.op("`") && !r.op("{") {
+		if r.Kind == pylex.Op && !r.IsOp("(") && !r.IsOp("[") && !r.IsOp(">>") && !r.IsOp("-") && !r.IsOp("+") && !r.IsOp("~") && !r.IsOp("`") && !r.IsOp("{") {
 			return // print = …, print.x: not the statement
 		}
-		if r.kind == tName && (pyKeywords[r.text] && r.text != "not" && r.text != "lambda" && r.text != "None" && r.text != "True" && r.text != "False") {
+		if r.Kind == pylex.Name && (pylex.Keyword(r.Text) && r.Text != "not" && r.Text != "lambda" && r.Text != "None" && r.Text != "True" && r.Text != "False") {
 			return
 		}
-		if r.op("(") && closing(rest, 0) == len(rest)-1 {
+		if r.IsOp("(") && closing(rest, 0) == len(rest)-1 {
 			return // print(…)
 		}
 	}
 	end := s[len(s)-1]
 	var extras []string
 	args := rest
-	if len(args) > 0 && args[0].op(">>") {
+	if len(args) > 0 && args[0].IsOp(">>") {
 		parts := split(args[1:], ",")
 		extras = append(extras, "file="+a.text(parts[0]))
 		if len(parts[0])+1 < len(args[1:]) {
@@ -348,7 +349,7 @@ func (a *analysis) printStatement(s []token) {
 		}
 	}
 	var comma *token // print x, (no newline)
-	if n := len(args); n > 0 && args[n-1].op(",") {
+	if n := len(args); n > 0 && args[n-1].IsOp(",") {
 		comma = &args[n-1]
 		args = args[:n-1]
 		extras = append([]string{`end=" "`}, extras...)
@@ -357,28 +358,28 @@ func (a *analysis) printStatement(s []token) {
 	closing := strings.Join(extras, ", ") + ")"
 	switch {
 	case len(args) == 0:
-		a.edit(t.end, end.end, "("+closing)
+		a.edit(t.End, end.End, "("+closing)
 	case comma != nil:
-		a.edit(t.end, args[0].off, "(")
-		a.edit(comma.off, comma.end, ", "+closing)
+		a.edit(t.End, args[0].Off, "(")
+		a.edit(comma.Off, comma.End, ", "+closing)
 	default:
-		a.edit(t.end, args[0].off, "(")
+		a.edit(t.End, args[0].Off, "(")
 		if len(extras) > 0 {
 			closing = ", " + closing
 		}
-		a.edit(args[len(args)-1].end, args[len(args)-1].end, closing)
+		a.edit(args[len(args)-1].End, args[len(args)-1].End, closing)
 	}
-	a.fixLater(t.off, end.end)
+	a.fixLater(t.Off, end.End)
 }
 
 func (a *analysis) execStatement(s []token) {
 	rest := s[1:]
-	if len(rest) == 0 || rest[0].kind == tOp && !rest[0].op("(") || rest[0].op("(") && closing(rest, 0) == len(rest)-1 {
+	if len(rest) == 0 || rest[0].Kind == pylex.Op && !rest[0].IsOp("(") || rest[0].IsOp("(") && closing(rest, 0) == len(rest)-1 {
 		return
 	}
 	code, ns := rest, []token(nil)
 	for j, t := range rest {
-		if t.kw("in") {
+		if t.IsName("in") {
 			code, ns = rest[:j], rest[j+1:]
 			break
 		}
@@ -387,10 +388,10 @@ func (a *analysis) execStatement(s []token) {
 		return
 	}
 	a.py2(s[0], "exec is a statement only in Python 2", "")
-	a.edit(s[0].end, code[0].off, "(")
+	a.edit(s[0].End, code[0].Off, "(")
 	if len(ns) > 0 {
-		a.edit(code[len(code)-1].end, ns[0].off, ", ")
+		a.edit(code[len(code)-1].End, ns[0].Off, ", ")
 	}
-	a.edit(s[len(s)-1].end, s[len(s)-1].end, ")")
-	a.fixLater(s[0].off, s[len(s)-1].end)
+	a.edit(s[len(s)-1].End, s[len(s)-1].End, ")")
+	a.fixLater(s[0].Off, s[len(s)-1].End)
 }
