@@ -124,7 +124,7 @@ demo: deps-demo build
 	@$(SUDO) $(BUILD)/demo -build $(BUILD) -examples examples
 
 bench: deps-bench build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost/...
 	$(GO) run ./test/pambench -build $(BUILD)
 	@# an OPA decision's cost per login, against a real opa (build/tools)
 	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test

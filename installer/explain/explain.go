@@ -15,6 +15,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/opa"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/plugin"
 )
 
 // Options are one explain run: the login, and what stands in for the
@@ -111,7 +112,7 @@ func Run(o Options, stdout, stderr io.Writer) int {
 
 	cfg, _ := rules.Load(rules.LoadOptions{Path: o.Conf})
 	// plugins run, but cannot ask anything: there is no user here to answer
-	deps.Plugins = &starhost.Plugins{Host: &starhost.Host{Log: func(int, string) {}}, Files: cfg.Plugins,
+	deps.Plugins = &plugin.Runner{Host: &starhost.Host{Log: func(int, string) {}}, Files: cfg.Plugins,
 		Groups: deps.Groups, Sessions: deps.Sessions}
 	// OPA is asked as the module would ask it, without the offline cache
 	// (explain says what OPA answers now) and with --opa-answer's answers

@@ -11,6 +11,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/plugin"
 )
 
 // outcome is a decision on its way to the module: the rules' decision, and
@@ -201,7 +202,7 @@ func (c *call) rulesDeps() rules.Deps {
 		Sessions:  liveSessions{c},
 		Approvals: approvals{c},
 	}
-	deps.Plugins = &starhost.Plugins{
+	deps.Plugins = &plugin.Runner{
 		Host:     &starhost.Host{Log: c.pluginLog},
 		Files:    c.cfg.Plugins,
 		Groups:   deps.Groups,

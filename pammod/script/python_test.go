@@ -14,7 +14,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/pyengine"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pamscript"
 )
 
 // TestPython: interpreter= mode with a fake engine. The interpreter must
@@ -82,7 +82,7 @@ func TestPython(t *testing.T) {
 			code := Run(call(tt.fn, protocol.FlagSilent),
 				Args{Script: "check.py", Argv: []string{"check.py", "x"}, Interpreter: interp, RunDir: runDir, Timeout: 30 * time.Second},
 				tt.peer, Deps{PAM: p, Log: log, Trusted: trusted, Identify: id, Now: func() time.Time { return clock },
-					Starlark: func(starhost.ScriptCall) (int, error) {
+					Starlark: func(pamscript.Call) (int, error) {
 						t.Error("an interpreter= script ran in Starlark")
 						return 0, nil
 					},
@@ -116,7 +116,7 @@ func TestScriptRefused(t *testing.T) {
 			Deps{PAM: newPAM("alice"), Log: log,
 				Trusted:  func(path string) error { asked = append(asked, path); return errors.New("owned by uid 1000") },
 				Identify: noIdentify(t), Python: noPython(t),
-				Starlark: func(starhost.ScriptCall) (int, error) {
+				Starlark: func(pamscript.Call) (int, error) {
 					t.Error("a refused script ran")
 					return 0, nil
 				}})

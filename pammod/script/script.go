@@ -1,8 +1,8 @@
 // Package script runs one PAM call in script mode: `pam_accesscontrol.so
 // [options] SCRIPT [args…]` runs a pam_python script instead of the rules
-// (pam_python.md), in Starlark inside the helper (rules/starhost), or with
-// interpreter= in that real Python, one process per login
-// (pammod/pyengine).
+// (pam_python.md), in Starlark inside the helper
+// (rules/starhost/pamscript), or with interpreter= in that real Python,
+// one process per login (pammod/pyengine).
 //
 // It is script mode's counterpart of pammod/call: the PAM handle, the
 // trust check, the login's identity and both engines come through Deps, so
@@ -19,7 +19,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/pyengine"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pamscript"
 )
 
 // Dir is where pam_python looks for a script named without a path.
@@ -66,8 +66,8 @@ type Deps struct {
 	// Identify names the login of the process pid (loginstate.Identifier;
 	// a daemon's reads the boot id once).
 	Identify func(pid int32, handle string) (loginstate.Login, error)
-	// Starlark runs a script inside the helper (starhost.RunScript).
-	Starlark func(starhost.ScriptCall) (int, error)
+	// Starlark runs a script inside the helper (pamscript.Run).
+	Starlark func(pamscript.Call) (int, error)
 	// Python runs the call in the login's interpreter (pyengine.Run).
 	Python func(pyengine.Call) int32
 	// Now is the clock the interpreter's deadline counts from (time.Now).
@@ -81,7 +81,7 @@ func (d Deps) withDefaults() Deps {
 		d.Trusted = rules.CheckTrusted
 	}
 	if d.Starlark == nil {
-		d.Starlark = starhost.RunScript
+		d.Starlark = pamscript.Run
 	}
 	if d.Python == nil {
 		d.Python = pyengine.Run

@@ -7,14 +7,15 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pamscript"
 )
 
 // runStarlark runs the script inside the helper. Its syslog() and print()
 // lines go to the log under the script's name; an error is logged with the
-// code it became (never PAM_SUCCESS: starhost.RunScript).
+// code it became (never PAM_SUCCESS: pamscript.Run).
 func runStarlark(req protocol.Call, args Args, path string, deps Deps) int32 {
 	name := filepath.Base(path)
-	code, err := deps.Starlark(starhost.ScriptCall{
+	code, err := deps.Starlark(pamscript.Call{
 		Path:      path,
 		Argv:      args.Argv,
 		Entry:     Entry(req.Fn),
@@ -30,20 +31,20 @@ func runStarlark(req protocol.Call, args Args, path string, deps Deps) int32 {
 		}},
 	})
 	if err != nil {
-		deps.Log.Error("%s: script %s: %v; returning %d (%s)", req.Fn, logging.Quote(path), err, code, starhost.Strerror(code))
+		deps.Log.Error("%s: script %s: %v; returning %d (%s)", req.Fn, logging.Quote(path), err, code, pamscript.Strerror(code))
 	}
 	return int32(code)
 }
 
-// pamh is starhost.PAM over the module's handle: the PAM code of a
-// request libpam refused becomes a starhost.PAMError, what the script's
+// pamh is pamscript.PAM over the module's handle: the PAM code of a
+// request libpam refused becomes a pamscript.PAMError, what the script's
 // pamh.exception carries.
 type pamh struct{ p PAM }
 
 func pamErr(op string, err error) error {
 	var pe *protocol.PAMError
 	if errors.As(err, &pe) {
-		return &starhost.PAMError{Code: int(pe.Code), Op: op}
+		return &pamscript.PAMError{Code: int(pe.Code), Op: op}
 	}
 	return err
 }
@@ -62,7 +63,7 @@ func (h pamh) GetUser(prompt string, hasPrompt bool) (string, error) {
 	return u, pamErr("get_user", err)
 }
 
-func (h pamh) Converse(msgs []starhost.ConvMessage) ([]starhost.ConvResponse, error) {
+func (h pamh) Converse(msgs []pamscript.ConvMessage) ([]pamscript.ConvResponse, error) {
 	m := make([]protocol.ConvMessage, len(msgs))
 	for i, x := range msgs {
 		m[i] = protocol.ConvMessage{Style: int32(x.Style), Text: x.Text}
@@ -71,9 +72,9 @@ func (h pamh) Converse(msgs []starhost.ConvMessage) ([]starhost.ConvResponse, er
 	if err != nil {
 		return nil, pamErr("conversation", err)
 	}
-	out := make([]starhost.ConvResponse, len(resp))
+	out := make([]pamscript.ConvResponse, len(resp))
 	for i, r := range resp {
-		out[i] = starhost.ConvResponse{Text: r.Resp.S, Set: r.Resp.Valid, Retcode: int(r.Retcode)}
+		out[i] = pamscript.ConvResponse{Text: r.Resp.S, Set: r.Resp.Valid, Retcode: int(r.Retcode)}
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/pyengine"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pamscript"
 )
 
 // scriptSrc answers each entry point differently, so that a call reaching
@@ -176,7 +176,7 @@ func TestStarlarkCall(t *testing.T) {
 	got := Run(call(protocol.FnOpenSession, protocol.FlagSilent),
 		Args{Script: "x.py", Argv: []string{"x.py", "a"}, Recursion: true}, 4242,
 		Deps{PAM: p, Log: &fakeLog{}, Trusted: trustAll, Python: noPython(t),
-			Starlark: func(c starhost.ScriptCall) (int, error) {
+			Starlark: func(c pamscript.Call) (int, error) {
 				calls++
 				if c.Path != "/lib/security/x.py" || c.Entry != "pam_sm_open_session" || c.Flags != protocol.FlagSilent ||
 					!c.Recursion || strings.Join(c.Argv, " ") != "x.py a" || c.PAM == nil || c.Host == nil {

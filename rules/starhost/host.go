@@ -1,3 +1,14 @@
+// Package starhost is the Starlark sandbox of pam-accesscontrol: it
+// compiles Python-shaped source (a pre-pass, prepare.go, rewrites the
+// imports and `is None` that pam_python scripts write), provides the host
+// modules (syslog, pwd, grp, os, time, json, sys, open, catch), and bounds
+// every run in steps, time and memory, so that a hostile or broken script
+// costs a login, never a hang.
+//
+// It serves three users, each in a package of its own: rule plugins
+// (rules/starhost/plugin), the pam_python runtime (rules/starhost/pamscript)
+// and, for the pam-accesscontrol command only, check-script's linter
+// (rules/starhost/pycheck). Python text is read by rules/starhost/pylex.
 package starhost
 
 import (
@@ -144,6 +155,10 @@ func (s *Script) StartWith(h *Host, extra starlark.StringDict) (*Run, error) {
 	r.Globals = g
 	return r, nil
 }
+
+// Thread is the run's thread, whose step count and clock are the run's:
+// call Starlark on it (or cancel it) to keep within the run's limits.
+func (r *Run) Thread() *starlark.Thread { return r.thread }
 
 // Call calls a global function; a missing one is ErrNoFunction.
 func (r *Run) Call(name string, args ...starlark.Value) (starlark.Value, error) {

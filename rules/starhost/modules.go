@@ -401,6 +401,14 @@ func newSysModule() *starlarkstruct.Module {
 	}}
 }
 
+// PAMFailure is an error of a failed libpam call (pamscript's PAMError,
+// pamh.exception). The sandbox knows no PAM handle; catch reports such an
+// error's code as .pam_result, as pam_python's exception does.
+type PAMFailure interface {
+	error
+	PAMResult() int
+}
+
 // catch(fn, *args) calls fn and returns a struct with .value and .error
 // (None when fn succeeded): Starlark has no try/except.
 func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -415,9 +423,11 @@ func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []st
 		// a failed libpam call carries its code, like pamh.exception's
 		// pam_result; any other error is PAM_SERVICE_ERR, never a success
 		kind, code := "error", pamconst.ServiceErr
-		var pe *PAMError
-		if errors.As(err, &pe) && pe.Code != pamconst.Success && pe.Code != pamconst.Ignore {
-			kind, code = "pam", pe.Code
+		var pe PAMFailure
+		if errors.As(err, &pe) {
+			if c := pe.PAMResult(); c != pamconst.Success && c != pamconst.Ignore {
+				kind, code = "pam", c
+			}
 		}
 		return starlarkstruct.FromStringDict(starlark.String("caught"), starlark.StringDict{
 			"value": starlark.None,

@@ -1,8 +1,3 @@
-// Package starhost runs Starlark for pam-accesscontrol: rule plugins
-// (plugins/<name>.star's decide(ctx)) and, later, pam_python scripts. It
-// prepares Python-shaped source for Starlark, provides the host modules,
-// and bounds every run in steps and time, so a hostile or broken script
-// costs a login, never a hang.
 package starhost
 
 import (

@@ -1,4 +1,4 @@
-package starhost
+package pamscript
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
 // PAM is the handle a script's pamh works on: in the product, requests to
@@ -49,6 +50,12 @@ type PAMError struct {
 func (e *PAMError) Error() string {
 	return fmt.Sprintf("pamh.exception: %s: %s (pam_result %d)", e.Op, Strerror(e.Code), e.Code)
 }
+
+var _ starhost.PAMFailure = (*PAMError)(nil)
+
+// PAMResult is the code, for the sandbox's catch() (starhost.PAMFailure):
+// a caught PAMError's .pam_result, as pamh.exception has it.
+func (e *PAMError) PAMResult() int { return e.Code }
 
 // Strerror is pam_strerror.
 func Strerror(code int) string { return pamconst.Strerror(code) }
@@ -237,7 +244,7 @@ func (h *Pamh) conversation(t *starlark.Thread, b *starlark.Builtin, args starla
 	}
 	var resp []ConvResponse
 	var err error
-	Pause(t, func() { resp, err = h.pam.Converse(msgs) })
+	starhost.Pause(t, func() { resp, err = h.pam.Converse(msgs) })
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +270,7 @@ func (h *Pamh) getUser(t *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	p, has := starlark.AsString(prompt)
 	var user string
 	var err error
-	Pause(t, func() { user, err = h.pam.GetUser(p, has) })
+	starhost.Pause(t, func() { user, err = h.pam.GetUser(p, has) })
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package starhost
+package plugin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
 // TestRhostIn: ctx.rhost_in reads PAM_RHOST as HOST rules do
@@ -25,7 +26,7 @@ def decide(ctx):
         return "OPEN"
     return "CLOSE"
 `)
-	p := &Plugins{Host: &Host{}, Files: map[string]string{"nets": path}}
+	p := &Runner{Host: &starhost.Host{}, Files: map[string]string{"nets": path}}
 	for _, tt := range []struct {
 		rhost string
 		want  rules.Answer

@@ -1,4 +1,13 @@
-package starhost
+// Package pamscript is the pam_python runtime of the Starlark engine: it
+// runs one PAM call of a pam_python script (`pam_accesscontrol.so SCRIPT`,
+// docs/pam_python.md) in the starhost sandbox, gives the script pamh,
+// pam_python's handle, keeps its module state between calls in PAM data,
+// and turns what the entry point returns into a PAM code that is never
+// PAM_SUCCESS by accident.
+//
+// The helper's script mode is its one user; rule plugins run in the same
+// sandbox without it (rules/starhost/plugin).
+package pamscript
 
 import (
 	"encoding/json"
@@ -11,6 +20,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
 // PAM return codes the script runner gives itself.
@@ -19,14 +29,14 @@ const (
 	pamServiceErr = pamconst.ServiceErr
 )
 
-// ScriptCall is one PAM call of a pam_python script.
-type ScriptCall struct {
+// Call is one PAM call of a pam_python script.
+type Call struct {
 	Path  string   // the script, resolved
 	Argv  []string // argv as pam_python gives it: the script as written, then its arguments
 	Entry string   // pam_sm_authenticate, pam_sm_setcred, …
 	Flags int
 	PAM   PAM
-	Host  *Host
+	Host  *starhost.Host
 	// Recursion lets the script's functions call themselves.
 	Recursion bool
 }
@@ -34,19 +44,19 @@ type ScriptCall struct {
 // globalsKey keeps a script's module state on the PAM handle.
 func globalsKey(path string) string { return "globals:" + path }
 
-// RunScript runs the call: the top level, the module state of earlier calls
+// Run runs the call: the top level, the module state of earlier calls
 // of this handle, the entry point. It returns the PAM code and, for a
 // failure, why (which the caller logs). Only an int from 0 to 31 passes;
 // anything else, any error or limit, is PAM_SERVICE_ERR (or SYMBOL_ERR for
 // a missing entry point): never PAM_SUCCESS by accident.
-func RunScript(c ScriptCall) (int, error) {
+func Run(c Call) (int, error) {
 	src, err := os.ReadFile(c.Path)
 	if err != nil {
 		return pamServiceErr, err
 	}
-	compile := Compile
+	compile := starhost.Compile
 	if c.Recursion {
-		compile = CompileRecursive
+		compile = starhost.CompileRecursive
 	}
 	script, err := compile(c.Path, src)
 	if err != nil {
@@ -109,7 +119,7 @@ func result(entry string, v starlark.Value) (int, error) {
 // saveState keeps the script's dicts and lists on the PAM handle. Starlark
 // has no `global` statement, so functions can change module state only
 // inside containers; their contents are all there is to keep.
-func saveState(run *Run, pam PAM, path string) error {
+func saveState(run *starhost.Run, pam PAM, path string) error {
 	state := map[string]json.RawMessage{}
 	for name, v := range run.Globals {
 		switch v.(type) {
@@ -117,7 +127,7 @@ func saveState(run *Run, pam PAM, path string) error {
 		default:
 			continue
 		}
-		enc, err := starlark.Call(run.thread, starjson.Module.Members["encode"], starlark.Tuple{v}, nil)
+		enc, err := starlark.Call(run.Thread(), starjson.Module.Members["encode"], starlark.Tuple{v}, nil)
 		if err != nil {
 			continue // not JSON-like: it lives for this call only
 		}
@@ -135,7 +145,7 @@ func saveState(run *Run, pam PAM, path string) error {
 
 // restoreState refills the dicts and lists the top level made with what
 // earlier calls of this handle left in them.
-func restoreState(run *Run, pam PAM, path string) error {
+func restoreState(run *starhost.Run, pam PAM, path string) error {
 	data, ok, err := pam.GetData(globalsKey(path))
 	if err != nil || !ok {
 		return err
@@ -145,7 +155,7 @@ func restoreState(run *Run, pam PAM, path string) error {
 		return fmt.Errorf("module state of an earlier call: %w", err)
 	}
 	for name, raw := range state {
-		saved, err := starlark.Call(run.thread, starjson.Module.Members["decode"], starlark.Tuple{starlark.String(raw)}, nil)
+		saved, err := starlark.Call(run.Thread(), starjson.Module.Members["decode"], starlark.Tuple{starlark.String(raw)}, nil)
 		if err != nil {
 			return err
 		}

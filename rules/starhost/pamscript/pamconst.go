@@ -1,4 +1,4 @@
-package starhost
+package pamscript
 
 import "github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 

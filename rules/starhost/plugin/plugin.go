@@ -1,4 +1,11 @@
-package starhost
+// Package plugin runs rule plugins: for a rule `SERVICE <name> TARGET
+// LIST` whose target names the login, plugins/<name>.star's decide(ctx)
+// answers "OPEN", "CLOSE", "ASK" or None (docs/rules.md). Each runs in the
+// starhost sandbox, fresh for each login, within the login's deadline.
+//
+// Plugins are not pam_python scripts: they get ctx, not pamh, and keep no
+// state (rules/starhost/pamscript is the pam_python runtime).
+package plugin
 
 import (
 	"context"
@@ -10,13 +17,12 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/pamconst"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
 )
 
-// Plugins runs rule plugins: for a rule `SERVICE <name> TARGET LIST` whose
-// target names the login, plugins/<name>.star's decide(ctx) answers "OPEN",
-// "CLOSE", "ASK" or None. It implements rules.Plugins.
-type Plugins struct {
-	Host *Host
+// Runner runs the plugins of a config. It implements rules.Plugins.
+type Runner struct {
+	Host *starhost.Host
 	// Files maps plugin names to their files (rules.Config.Plugins).
 	Files    map[string]string
 	Groups   rules.Groups
@@ -36,12 +42,12 @@ const (
 )
 
 // Decide runs one plugin for one login.
-func (p *Plugins) Decide(ctx context.Context, r *rules.Rule, l rules.Login) (rules.Answer, error) {
+func (p *Runner) Decide(ctx context.Context, r *rules.Rule, l rules.Login) (rules.Answer, error) {
 	path, ok := p.Files[r.Plugin]
 	if !ok {
 		return 0, fmt.Errorf("no file for plugin %s", r.Plugin)
 	}
-	script, err := Load(path)
+	script, err := starhost.Load(path)
 	if err != nil {
 		return 0, err
 	}
@@ -50,7 +56,7 @@ func (p *Plugins) Decide(ctx context.Context, r *rules.Rule, l rules.Login) (rul
 		return 0, err
 	}
 	defer run.Stop()
-	stop := context.AfterFunc(ctx, func() { run.thread.Cancel("the login's deadline passed") })
+	stop := context.AfterFunc(ctx, func() { run.Thread().Cancel("the login's deadline passed") })
 	defer stop()
 	c, err := p.ctxValue(ctx, l)
 	if err != nil {
@@ -76,7 +82,7 @@ func (p *Plugins) Decide(ctx context.Context, r *rules.Rule, l rules.Login) (rul
 // ctxValue is decide's argument. Groups and sessions are looked up when
 // the plugin first reads them, so a plugin that needs neither does not
 // fail when logind does not answer.
-func (p *Plugins) ctxValue(ctx context.Context, l rules.Login) (starlark.Value, error) {
+func (p *Runner) ctxValue(ctx context.Context, l rules.Login) (starlark.Value, error) {
 	fields := starlark.StringDict{
 		"service":  starlark.String(l.Service),
 		"user":     starlark.String(l.User),
@@ -95,7 +101,7 @@ func (p *Plugins) ctxValue(ctx context.Context, l rules.Login) (starlark.Value, 
 	}}, nil
 }
 
-func (p *Plugins) groups(user string) (starlark.Value, error) {
+func (p *Runner) groups(user string) (starlark.Value, error) {
 	var list []starlark.Value
 	if p.Groups != nil {
 		names, err := p.Groups.UserGroups(user)
@@ -109,7 +115,7 @@ func (p *Plugins) groups(user string) (starlark.Value, error) {
 	return starlark.Tuple(list), nil
 }
 
-func (p *Plugins) sessions(ctx context.Context) (starlark.Value, error) {
+func (p *Runner) sessions(ctx context.Context) (starlark.Value, error) {
 	var out []starlark.Value
 	if p.Sessions != nil {
 		list, err := p.Sessions.Sessions(ctx)
@@ -161,7 +167,7 @@ func (c *pluginCtx) AttrNames() []string {
 // prompt(text, echo=False) asks the user and returns the answer, or None
 // when the application gave none. The time limit pauses while the user
 // types.
-func (p *Plugins) prompt(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+func (p *Runner) prompt(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var text string
 	echo := false
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "text", &text, "echo?", &echo); err != nil {
@@ -176,14 +182,14 @@ func (p *Plugins) prompt(t *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	var answer string
 	var err error
-	Pause(t, func() { answer, err = p.Converse(style, text) })
+	starhost.Pause(t, func() { answer, err = p.Converse(style, text) })
 	if err != nil {
 		return nil, fmt.Errorf("prompt: %w", err)
 	}
 	return starlark.String(answer), nil
 }
 
-func (p *Plugins) message(style int) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+func (p *Runner) message(style int) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 		var text string
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kw, 1, &text); err != nil {
@@ -193,7 +199,7 @@ func (p *Plugins) message(style int) func(*starlark.Thread, *starlark.Builtin, s
 			return starlark.None, nil
 		}
 		var err error
-		Pause(t, func() { _, err = p.Converse(style, text) })
+		starhost.Pause(t, func() { _, err = p.Converse(style, text) })
 		return starlark.None, err
 	}
 }
