@@ -10,7 +10,7 @@ import (
 // checkHostNames warns at every host name in a HOST list: PAM_RHOST shows a
 // name only when the host application looked it up itself (vsftpd, sshd
 // with UseDNS yes), and whoever controls the client's PTR record chooses
-// it. What the entry does depends on HOST_NAMES (rules.md, "Remote host
+// it. What the entry does depends on HOST_NAMES (docs/rules.md, "Remote host
 // names"); the warning says it. With HOST_NAMES:TRUST it also warns at a
 // CLOSE rule's addresses and networks, which then let a name through.
 func checkHostNames(cfg *rules.Config) []rules.Problem {

@@ -59,7 +59,7 @@ func fixture(t *testing.T) string {
 	return dir
 }
 
-// TestRun: the worked example of rules.md, in process: the exit status,
+// TestRun: the worked example of docs/rules.md, in process: the exit status,
 // the verdict on the first line, the line that decided it, and a pending
 // verdict's note.
 func TestRun(t *testing.T) {

@@ -129,7 +129,7 @@ type Const struct {
 	Kind  Kind
 }
 
-// names are the 68 names pam_python puts on pamh (research/pam_python_api.md
+// names are the 68 names pam_python puts on pamh (docs/pam_python.md
 // §2.6), aliases included; every constant of this package is among them.
 var names = []Const{
 	{"PAM_SUCCESS", Success, KindCode},

@@ -1,6 +1,6 @@
 // Package script runs one PAM call in script mode: `pam_accesscontrol.so
 // [options] SCRIPT [args…]` runs a pam_python script instead of the rules
-// (pam_python.md), in Starlark inside the helper
+// (docs/pam_python.md), in Starlark inside the helper
 // (rules/starhost/pamscript), or with interpreter= in that real Python,
 // one process per login (pammod/pyengine).
 //

@@ -32,14 +32,14 @@ type Limits struct {
 	Memory uint64
 }
 
-// DefaultLimits are pam_python.md's: 10 M steps, 5 s; and 256 MiB, many
+// DefaultLimits are docs/pam_python.md's: 10 M steps, 5 s; and 256 MiB, many
 // times what a script that reads a 1 MiB file needs.
 var DefaultLimits = Limits{Steps: 10_000_000, Time: 5 * time.Second, Memory: 256 << 20}
 
 // maxSource bounds a script file.
 const maxSource = 1 << 20
 
-// fileOptions are the language pam_python.md fixes: while, top-level
+// fileOptions are the language docs/pam_python.md fixes: while, top-level
 // control flow, global reassignment and sets on; recursion off.
 var fileOptions = &syntax.FileOptions{While: true, TopLevelControl: true, GlobalReassign: true, Set: true}
 

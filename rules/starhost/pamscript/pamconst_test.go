@@ -11,7 +11,7 @@ import (
 )
 
 // pamPythonNames are the constants pam_python 1.0.x puts on pamh
-// (research/pam_python_api.md §2.6): scripts written for it use them.
+// (docs/pam_python.md, "Constants"): scripts written for it use them.
 const pamPythonNames = `HAVE_PAM_FAIL_DELAY PAM_ABORT PAM_ACCT_EXPIRED PAM_AUTHINFO_UNAVAIL PAM_AUTHTOK
 PAM_AUTHTOK_DISABLE_AGING PAM_AUTHTOK_ERR PAM_AUTHTOK_EXPIRED PAM_AUTHTOK_LOCK_BUSY PAM_AUTHTOK_RECOVERY_ERR
 PAM_AUTHTOK_RECOVER_ERR PAM_AUTHTOK_TYPE PAM_AUTH_ERR PAM_BAD_ITEM PAM_BINARY_PROMPT PAM_BUF_ERR
