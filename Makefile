@@ -117,13 +117,14 @@ test: deps-test build
 	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
+	$(GO) test -run='^$$' -fuzz='^FuzzTokens$$' -fuzztime=$(FUZZTIME) ./rules/starhost/pylex
 
 demo: deps-demo build
 	$(GO) build -o $(BUILD)/demo ./examples/demo
 	@$(SUDO) $(BUILD)/demo -build $(BUILD) -examples examples
 
 bench: deps-bench build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost/...
 	$(GO) run ./test/pambench -build $(BUILD)
 	@# an OPA decision's cost per login, against a real opa (build/tools)
 	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test
@@ -131,6 +132,7 @@ bench: deps-bench build
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=5m ./rules
+	$(GO) test -run='^$$' -fuzz='^FuzzTokens$$' -fuzztime=5m ./rules/starhost/pylex
 
 # The files make install puts in place, DESTINATION:SOURCE:MODE: the
 # server's (pam-accesscontrol) and the desktop's (pam-accesscontrol-

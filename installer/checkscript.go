@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pycheck"
 )
 
 // runCheckScript is `check-script [--interpreter PATH] FILE…`: everything
@@ -64,7 +64,7 @@ func runCheckScript(args []string, stdout, stderr io.Writer) int {
 }
 
 func checkStarlark(path string, src []byte, stdout io.Writer) bool {
-	findings, err := starhost.CheckScript(path, src)
+	findings, err := pycheck.CheckScript(path, src)
 	for _, f := range findings {
 		fmt.Fprintf(stdout, "%s:%s\n", path, f)
 	}
@@ -200,7 +200,7 @@ type pythonMessage struct {
 // checkPython checks a script for a real Python interpreter; it reports
 // whether the script runs there as it is.
 func checkPython(interpreter, path string, src []byte, stdout io.Writer) bool {
-	plan := starhost.PlanPython(src)
+	plan := pycheck.PlanPython(src)
 	res, err := runPythonCheck(interpreter, path, src, plan)
 	if err != nil {
 		fmt.Fprintf(stdout, "%s: cannot check under %s: %v\n", path, interpreter, err)
@@ -211,7 +211,7 @@ func checkPython(interpreter, path string, src []byte, stdout io.Writer) bool {
 		fmt.Fprintf(stdout, "%s: the module refuses interpreter=%s, and denies: %v\n", path, interpreter, trusted)
 	}
 	py3 := !strings.HasPrefix(res.Version, "2.")
-	var findings []starhost.Finding
+	var findings []pycheck.Finding
 	lines := map[int]bool{}
 	guarded := 0
 	if py3 {
@@ -227,7 +227,7 @@ func checkPython(interpreter, path string, src []byte, stdout io.Writer) bool {
 	}
 	for _, e := range res.Errors {
 		if !lines[e.Line] {
-			findings = append(findings, starhost.Finding{Line: e.Line, Col: e.Col, What: "syntax", Why: e.Msg})
+			findings = append(findings, pycheck.Finding{Line: e.Line, Col: e.Col, What: "syntax", Why: e.Msg})
 		}
 	}
 	problems := len(findings) - guarded
@@ -237,13 +237,13 @@ func checkPython(interpreter, path string, src []byte, stdout io.Writer) bool {
 			continue
 		}
 		reported[fmt.Sprint(im.Line, im.Module)] = true
-		findings = append(findings, starhost.Finding{Line: im.Line, Col: im.Col, What: "import",
+		findings = append(findings, pycheck.Finding{Line: im.Line, Col: im.Col, What: "import",
 			Why: fmt.Sprintf("module %q is not installed for %s", im.Module, interpreter),
 			Fix: "install it for that interpreter (the distribution's package, or pip)"})
 		problems++
 	}
 	for _, w := range res.Warnings {
-		findings = append(findings, starhost.Finding{Line: w.Line, Col: w.Col, What: "python", Why: w.Msg, Warning: true})
+		findings = append(findings, pycheck.Finding{Line: w.Line, Col: w.Col, What: "python", Why: w.Msg, Warning: true})
 	}
 	sort.SliceStable(findings, func(i, j int) bool {
 		if findings[i].Line != findings[j].Line {
@@ -268,7 +268,7 @@ func checkPython(interpreter, path string, src []byte, stdout io.Writer) bool {
 
 // py2Module reports whether a Python 2 finding on the line names the
 // module already.
-func py2Module(findings []starhost.Finding, line int, module string) bool {
+func py2Module(findings []pycheck.Finding, line int, module string) bool {
 	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(module) + `\b`)
 	for _, f := range findings {
 		if f.Py2 && f.Line == line && word.MatchString(f.Why) {
@@ -282,7 +282,7 @@ func py2Module(findings []starhost.Finding, line int, module string) bool {
 // (pammod/pyengine) runs scripts: isolated (-I: no PYTHON* variables, no
 // user site, no current directory on sys.path), in /, with the same
 // environment; and writing no bytecode, with a time limit.
-func runPythonCheck(interpreter, path string, src []byte, plan starhost.PythonPlan) (*pythonResult, error) {
+func runPythonCheck(interpreter, path string, src []byte, plan pycheck.PythonPlan) (*pythonResult, error) {
 	lines := make([][3]any, 0, len(plan.Lines))
 	for _, l := range plan.Lines {
 		lines = append(lines, [3]any{l.First, l.Last, l.Mask})

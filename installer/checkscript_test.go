@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/pycheck"
 )
 
 func checkScript(t *testing.T, args ...string) (string, int) {
@@ -122,7 +122,7 @@ func TestCheckScriptPython2Fixed(t *testing.T) {
 	if code != 1 || strings.Count(out, ": Python 2: ") != 12 || strings.Contains(out, "syntax") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
-	fixed := starhost.PlanPython([]byte(src)).Fixed
+	fixed := pycheck.PlanPython([]byte(src)).Fixed
 	cmd := exec.Command(py, "-c", "import sys; compile(sys.stdin.read(), 'fixed.py', 'exec')")
 	cmd.Stdin = strings.NewReader(fixed)
 	if msg, err := cmd.CombinedOutput(); err != nil {

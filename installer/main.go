@@ -1,40 +1,52 @@
 // Command pam-accesscontrol is the admin's tool: it checks config files and
-// explains decisions (and, later, patches /etc/pam.d).
+// scripts, explains decisions, and patches /etc/pam.d. Each verb is a
+// package of its own (installer/checkconfig, explain, pamverbs, grants);
+// this file names them.
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/checkconfig"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/explain"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/grants"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamverbs"
 )
 
-// exitUsage is returned for a command line that cannot be run. It is not 0,
-// 1 or 2, which explain uses for OPEN, CLOSE and ASK.
-const exitUsage = 64
+// exitUsage is returned for a command line that cannot be run (cli).
+const exitUsage = cli.ExitUsage
+
+// pam is the PAM verbs as they run on this system: dpkg or rpm names a
+// file's package, libpam rehearses a new stack.
+var pam = pamverbs.Commands{}
 
 var verbs = []struct {
 	name, summary string
 	run           func(args []string, stdout, stderr io.Writer) int
 }{
-	{"check-my-config", "[--json] [FILE…]  report every problem of the config, with file:line", runCheck},
+	{"check-my-config", "[--json] [FILE…]  report every problem of the config, with file:line", checkconfig.Main},
 	{"check-script", "[--interpreter PATH] FILE…  everything that keeps a pam_python script from running, with fixes", runCheckScript},
-	{"pam-list", "[--pam-dir DIR] [--root DIR]  the PAM services, * marking those with pam-accesscontrol", runPamList},
-	{"show-pam-config", "[SERVICE…]  pam-accesscontrol's lines in each service", runShowPamConfig},
-	{"show-pam-info", "SERVICE…  the package that ships each service file", runShowPamInfo},
-	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", runPamConfigure},
-	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", runPamClean},
-	{"migrate-python", "[--interpreter PATH] [--dry-run] [SERVICE…]  run pam_python.so scripts through pam-accesscontrol's interpreter= instead", runMigratePython},
-	{"ask-grants", "[--rundir DIR]  the hosts desktop owners allowed for hours (ASK_REMEMBER)", runAskGrants},
-	{"ask-revoke", "--user USER | --host HOST | --all [--rundir DIR] [--conf FILE]  take such grants back", runAskRevoke},
+	{"pam-list", "[--pam-dir DIR] [--root DIR]  the PAM services, * marking those with pam-accesscontrol", pam.List},
+	{"show-pam-config", "[SERVICE…]  pam-accesscontrol's lines in each service", pam.ShowConfig},
+	{"show-pam-info", "SERVICE…  the package that ships each service file", pam.ShowInfo},
+	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", pam.Configure},
+	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", pam.Clean},
+	{"migrate-python", "[--interpreter PATH] [--dry-run] [SERVICE…]  run pam_python.so scripts through pam-accesscontrol's interpreter= instead", pam.MigratePython},
+	{"ask-grants", "[--rundir DIR]  the hosts desktop owners allowed for hours (ASK_REMEMBER)", grants.List},
+	{"ask-revoke", "--user USER | --host HOST | --all [--rundir DIR] [--conf FILE]  take such grants back", grants.Revoke},
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   [--ruser USER] [--tty TTY] [--opa-answer KEY=VALUE]…\n" +
-		"                   decide one login and show why", runExplain},
+		"                   decide one login and show why", explain.Main},
 }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run finds the verb and runs it; help, or no verb, prints the verbs.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)

@@ -12,7 +12,7 @@ import (
 // have kept logins out is not: under DEFAULT:OPEN a mistyped
 // "SSHD CLOSE USER alice bob" would let alice in. So a broken line that
 // could have kept logins out refuses the logins it names until it is
-// fixed, as an unsafe file refuses every login (rules.md, "Lines"):
+// fixed, as an unsafe file refuses every login (docs/rules.md, "Lines"):
 //
 //   - a rule-shaped line whose OPTION restricts (CLOSE, ASK, NUMBER, PIN,
 //     PINGPG, OPA, a plugin whose file is there, or a word one typing slip
@@ -74,7 +74,7 @@ func (l *Lockout) Consequence() string {
 }
 
 // restrictingOptions are the OPTION keywords whose rules can keep a login
-// out, in the order rules.md lists them.
+// out, in the order docs/rules.md lists them.
 var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA"}
 
 // restricting reports whether a rule's OPTION word could keep logins out,

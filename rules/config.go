@@ -91,14 +91,14 @@ type Settings struct {
 	// is matched by the name entries of every rule, as before this setting
 	// existed. Off (HOST_NAMES:DISTRUST, the default): such an RHOST opens
 	// nothing by name, and CLOSE rules by address or network apply to it
-	// (rules.md, "Remote host names").
+	// (docs/rules.md, "Remote host names").
 	TrustHostNames bool
 	HostNamesPos   Pos // the HOST_NAMES line that won; zero when built in
 
 	OPA OPASettings // the OPA_* settings, for OPA rules
 }
 
-// OPASettings say how OPA rules reach Open Policy Agent (rules.md, "Fleet
+// OPASettings say how OPA rules reach Open Policy Agent (docs/rules.md, "Fleet
 // policy"). Data paths are slash-separated, without /v1/data/: the
 // pam_authz module line's authz_endpoint=/v1/data/sshd/authz is
 // OPA_AUTHZ:sshd/authz (either form is accepted).
@@ -127,7 +127,7 @@ type OPASettings struct {
 	PullFilesPos Pos // the OPA_PULL_FILES line that won
 }
 
-// DefaultSettings are the values a config starts with (rules.md).
+// DefaultSettings are the values a config starts with (docs/rules.md).
 func DefaultSettings() Settings {
 	return Settings{
 		Default:       Close,

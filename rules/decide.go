@@ -121,7 +121,7 @@ func (v Verdict) Note() string {
 	return ""
 }
 
-// decisionOrder is rules.md's "first that matches wins".
+// decisionOrder is docs/rules.md's "first that matches wins".
 var decisionOrder = []Option{OptClose, OptPinGPG, OptPin, OptAsk, OptOpen}
 
 type limitRef struct {
@@ -346,7 +346,7 @@ func (e *evaluator) decided(v Verdict, r *Rule, reason string) Decision {
 	return e.finish(Decision{Verdict: v, Rule: r, Reason: reason})
 }
 
-// decideAsk applies what rules.md says of ASK: only SSH logins can be
+// decideAsk applies what docs/rules.md says of ASK: only SSH logins can be
 // asked about, and a user already approved from the same host is not asked
 // again.
 func (e *evaluator) decideAsk(r *Rule, reason string) Decision {

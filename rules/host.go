@@ -84,7 +84,7 @@ func validHostName(s string) bool {
 // ("::ffff:10.0.0.1" is 10.0.0.1). Anything else is not an address, even
 // when it looks like one ("[10.0.0.1]", "10.0.0.1.", " 10.0.0.1",
 // "10.0.0.1.evil.example"): it is a name, or garbage, that the host
-// application put there, and rules.md's "Remote host names" applies to it.
+// application put there, and docs/rules.md's "Remote host names" applies to it.
 // Rules and plugins (ctx.rhost_in) use this one reading.
 func RemoteAddr(rhost string) (netip.Addr, bool) {
 	addr, err := netip.ParseAddr(rhost)

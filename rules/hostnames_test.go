@@ -46,7 +46,7 @@ func TestRemoteAddr(t *testing.T) {
 	}
 }
 
-// TestHostNames is rules.md's "Remote host names (fix)": an RHOST that is
+// TestHostNames is docs/rules.md's "Remote host names (fix)": an RHOST that is
 // not an address lets no login in by name and does not dodge a CLOSE by
 // address or network, unless HOST_NAMES:TRUST; an RHOST that is an address
 // or empty is decided as before, whatever the setting.

@@ -25,7 +25,7 @@ func numberLimits(cfg *Config, login Login) []limitRef {
 	return limits
 }
 
-// numberGate is step 1 of rules.md: the NUMBER entries whose group holds
+// numberGate is step 1 of docs/rules.md: the NUMBER entries whose group holds
 // the user apply; when at least one applies and every one that applies is
 // over its limit, the login is closed. It counts distinct users with a live
 // session, the new user included once, so NUMBER limits users, not

@@ -26,7 +26,7 @@ func (o fakeOPA) Decide(_ context.Context, r *rules.Rule, l rules.Login) (rules.
 }
 
 // TestOPAJoinsDecisionOrder: OPA's answer takes the place of a rule of
-// that option in rules.md's order, asked once per login, never when a
+// that option in docs/rules.md's order, asked once per login, never when a
 // CLOSE rule applies anyway.
 func TestOPAJoinsDecisionOrder(t *testing.T) {
 	tests := []struct {

@@ -272,7 +272,7 @@ func (p *parser) setSetting(pos Pos, key, value string) {
 	}
 }
 
-// parseOPASetting reads the OPA_* settings (rules.md, "Fleet policy").
+// parseOPASetting reads the OPA_* settings (docs/rules.md, "Fleet policy").
 func (p *parser) parseOPASetting(pos Pos, key, value string) {
 	o := &p.cfg.Settings.OPA
 	upper := strings.ToUpper(value)

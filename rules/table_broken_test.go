@@ -214,7 +214,7 @@ func TestBrokenAcrossFiles(t *testing.T) {
 
 // TestBrokenPluginLines: a plugin OPTION with its file there could answer
 // CLOSE, so its broken line refuses; a plugin name with no file is an
-// unknown word (rules.md: "a name with no such file makes the line
+// unknown word (docs/rules.md: "a name with no such file makes the line
 // invalid"), ignored as the original ignored it.
 func TestBrokenPluginLines(t *testing.T) {
 	dir := t.TempDir()

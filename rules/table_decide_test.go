@@ -204,14 +204,33 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// TestWorkedExample is the end of rules.md, verbatim.
+// TestWorkedExample is the end of docs/rules.md: its rules read from
+// there, so the page and the engine cannot part.
 func TestWorkedExample(t *testing.T) {
-	cfg := parse(`DEFAULT:CLOSE
-SSH   OPEN   GROUP admins
-SSHD  CLOSE  HOST  10.66.0.0/16
-SSHD-KEY ASK GROUP lp
-SDDM  OPEN   GROUP users
-SDDM  NUMBER GROUP users:1`)
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, ok := strings.Cut(string(doc), "## Worked example\n\n```\n")
+	example, _, fenced := strings.Cut(example, "```")
+	if !ok || !fenced || !strings.HasPrefix(example, "DEFAULT:CLOSE\n") {
+		t.Fatalf("docs/rules.md has no worked example in a fenced block after its heading")
+	}
+	// and examples/pam-accesscontrol.conf is that file, comments aside
+	shipped, err := os.ReadFile("../examples/pam-accesscontrol.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rulesOnly []string
+	for _, l := range strings.Split(string(shipped), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			rulesOnly = append(rulesOnly, l)
+		}
+	}
+	if got := strings.Join(rulesOnly, "\n") + "\n"; got != example {
+		t.Errorf("examples/pam-accesscontrol.conf is not the worked example:\n%s\nwant:\n%s", got, example)
+	}
+	cfg := parse(example)
 	deps := rules.Deps{Groups: groups, Sessions: fakeSessions{list: []rules.Session{
 		{User: "carol", Service: "sddm", Class: "user", State: "active"}}}}
 	for _, tt := range []struct {

@@ -232,7 +232,7 @@ func explainFixture(t *testing.T) (dir string, env []string) {
 	return dir, testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")
 }
 
-// TestExplainWorkedExample: the worked example of rules.md through the
+// TestExplainWorkedExample: the worked example of docs/rules.md through the
 // real command, with the example users resolved through NSS (nss_wrapper).
 func TestExplainWorkedExample(t *testing.T) {
 	dir, env := explainFixture(t)

@@ -16,7 +16,7 @@ const (
 	hostNamesNameRules  = "DEFAULT:CLOSE\nSSHD OPEN HOST trusted.example.com\n"
 )
 
-// TestHostNamesPAM is rules.md's "Remote host names (fix)" through the
+// TestHostNamesPAM is docs/rules.md's "Remote host names (fix)" through the
 // real module: a PAM_RHOST that is a name (vsftpd's, sshd's with UseDNS
 // yes) does not dodge a CLOSE by network and opens nothing by name, unless
 // HOST_NAMES:TRUST; the log line says why.

@@ -3,8 +3,8 @@
 // and limits, with Linux-PAM's values (security/_pam_types.h and
 // security/pam_modules.h, 1.5.x), and pam_strerror's texts.
 //
-// pammod/protocol (the shim↔helper protocol) and rules/starhost (the
-// pam_python-compatible pamh) take their constants from here, and the
+// pammod/protocol (the shim↔helper protocol) and rules/starhost/pamscript
+// (the pam_python-compatible pamh) take their constants from here, and the
 // tests of this package compare every value with the C headers the shim
 // is built with.
 //
@@ -129,7 +129,7 @@ type Const struct {
 	Kind  Kind
 }
 
-// names are the 68 names pam_python puts on pamh (research/pam_python_api.md
+// names are the 68 names pam_python puts on pamh (docs/pam_python.md
 // §2.6), aliases included; every constant of this package is among them.
 var names = []Const{
 	{"PAM_SUCCESS", Success, KindCode},

@@ -182,7 +182,7 @@ func (c *call) decisionTimeout() time.Duration {
 	return max(min(30*time.Second, c.args.Timeout-time.Second), time.Second/2)
 }
 
-// denyCode is CLOSE as rules.md says: PAM_AUTH_ERR in auth,
+// denyCode is CLOSE as docs/rules.md says: PAM_AUTH_ERR in auth,
 // PAM_PERM_DENIED in account and session.
 func (c *call) denyCode() int32 {
 	if c.req.Fn == protocol.FnAuthenticate {

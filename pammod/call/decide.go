@@ -3,7 +3,6 @@ package call
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
@@ -12,6 +11,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/plugin"
 )
 
 // outcome is a decision on its way to the module: the rules' decision, and
@@ -148,21 +148,16 @@ func (c *call) verdictCode(d loginstate.Decision) int32 {
 	return c.denyCode()
 }
 
-// openState opens the run directory and names the calling login.
+// openState opens the run directory and names the calling login, as
+// script mode does (loginstate.Opener).
 func (c *call) openState() error {
 	if c.store != nil {
 		return nil
 	}
-	if c.peerPID != c.req.PID {
-		return fmt.Errorf("the module says it runs in process %d, the kernel says %d", c.req.PID, c.peerPID)
-	}
-	store, err := loginstate.Open(c.args.RunDir, c.storeClock)
+	store, caller, err := loginstate.Opener{Dir: c.args.RunDir, Now: c.storeClock, Identify: c.Identify}.
+		Open(c.peerPID, c.req.PID, c.req.Handle)
 	if err != nil {
 		return err
-	}
-	caller, err := c.Identify(c.peerPID, c.req.Handle)
-	if err != nil {
-		return fmt.Errorf("who is logging in: %w", err)
 	}
 	c.store, c.caller = store, caller
 	return nil
@@ -207,7 +202,7 @@ func (c *call) rulesDeps() rules.Deps {
 		Sessions:  liveSessions{c},
 		Approvals: approvals{c},
 	}
-	deps.Plugins = &starhost.Plugins{
+	deps.Plugins = &plugin.Runner{
 		Host:     &starhost.Host{Log: c.pluginLog},
 		Files:    c.cfg.Plugins,
 		Groups:   deps.Groups,

@@ -107,7 +107,7 @@ func handle(conn *protocol.Conn, call protocol.Call, peerPID int32, by served, l
 	}
 	log.SetDebug(args.Debug)
 	if args.Script != "" {
-		return runScript(conn, call, args, peerPID, log), ""
+		return runScript(conn, call, args, peerPID, by, log), ""
 	}
 	r := runRules(conn, call, args, peerPID, by, log)
 	return r.Code, r.Outbox

@@ -5,7 +5,7 @@
 // The helper runs once per PAM call, so this state lives in files under
 // the run directory. Every record names the login that wrote it, and a
 // record serves only that login: the same process, or a process one fork
-// away from it (architecture.md, "Per-login state"). A sibling that shares
+// away from it (docs/architecture.md, "Per-login state"). A sibling that shares
 // the writer's parent and PAM handle address, a process that reuses the
 // writer's pid, a config that changed since, or a record past its time are
 // all strangers to it.

@@ -46,10 +46,27 @@ type Logger interface {
 	Debug(format string, args ...any)
 }
 
+// PAM is the application's PAM handle, reached through the module:
+// everything pam_python's pamh does (protocol.Conn).
+type PAM interface {
+	GetItem(item int32) (protocol.Opt, error)
+	SetItem(item int32, v protocol.Opt) error
+	GetUser(prompt protocol.Opt) (string, error)
+	Converse(msgs []protocol.ConvMessage) ([]protocol.ConvResponse, error)
+	GetEnv(name string) (protocol.Opt, error)
+	PutEnv(entry string) error
+	EnvList() ([]string, error)
+	FailDelay(usec int32) error
+	GetData(key string) (protocol.Opt, error)
+	SetData(key string, v protocol.Opt) error
+	GetXAuth() (name, data protocol.Opt, err error)
+	SetXAuth(name, data string) error
+}
+
 // Call is one PAM call of a script line in interpreter= mode.
 type Call struct {
 	Req         protocol.Call
-	Conn        *protocol.Conn
+	PAM         PAM
 	Interpreter string   // absolute path, trusted by the caller
 	Script      string   // the script's resolved path, trusted by the caller
 	Argv        []string // pam_python's argv: the script as written, then its arguments
@@ -65,7 +82,7 @@ type Call struct {
 // with one log line naming the script.
 func Run(c Call) int32 {
 	handleID := ""
-	if v, err := c.Conn.GetData(engineDataKey); err == nil && v.Valid {
+	if v, err := c.PAM.GetData(engineDataKey); err == nil && v.Valid {
 		handleID = v.S
 	}
 	e, found := c.Store.FindEngine(c.Caller, handleID)
@@ -164,7 +181,7 @@ func (c Call) start(handleID string) (loginstate.Engine, error) {
 	}
 	if handleID == "" {
 		handleID = audit.NewLoginID()
-		if err := c.Conn.SetData(engineDataKey, protocol.Some(handleID)); err != nil {
+		if err := c.PAM.SetData(engineDataKey, protocol.Some(handleID)); err != nil {
 			c.Log.Debug("keeping the engine's id on the handle: %v", err)
 		}
 	}
@@ -194,7 +211,7 @@ func (c Call) stop(e loginstate.Engine) {
 // under it, so that a child it forks next (the session's shell, which
 // runs setcred) finds the same interpreter, not a new one.
 func (c Call) adopt(e loginstate.Engine) {
-	if err := c.Conn.SetData(engineDataKey, protocol.Some(e.LoginID)); err != nil {
+	if err := c.PAM.SetData(engineDataKey, protocol.Some(e.LoginID)); err != nil {
 		c.Log.Debug("keeping the engine's id on the handle: %v", err)
 		return
 	}
@@ -290,7 +307,7 @@ func (c Call) serve(m message) (int32, any) {
 	}
 	switch m.Op {
 	case "get_item":
-		v, err := c.Conn.GetItem(m.Item)
+		v, err := c.PAM.GetItem(m.Item)
 		return code(err), optValue(v)
 	case "set_item":
 		var s *string
@@ -299,13 +316,13 @@ func (c Call) serve(m message) (int32, any) {
 		if s != nil {
 			v = protocol.Some(*s)
 		}
-		return code(c.Conn.SetItem(m.Item, v)), nil
+		return code(c.PAM.SetItem(m.Item, v)), nil
 	case "get_user":
 		p := protocol.Opt{}
 		if m.Prompt != nil {
 			p = protocol.Some(*m.Prompt)
 		}
-		u, err := c.Conn.GetUser(p)
+		u, err := c.PAM.GetUser(p)
 		return code(err), u
 	case "conv":
 		msgs := make([]protocol.ConvMessage, len(m.Msgs))
@@ -314,7 +331,7 @@ func (c Call) serve(m message) (int32, any) {
 			text, _ := x[1].(string)
 			msgs[i] = protocol.ConvMessage{Style: int32(style), Text: text}
 		}
-		resp, err := c.Conn.Converse(msgs)
+		resp, err := c.PAM.Converse(msgs)
 		if err != nil {
 			if code(err) == pamconst.SystemErr {
 				return pamconst.ConvErr, nil
@@ -327,17 +344,17 @@ func (c Call) serve(m message) (int32, any) {
 		}
 		return pamconst.Success, out
 	case "getenv":
-		v, err := c.Conn.GetEnv(m.Name)
+		v, err := c.PAM.GetEnv(m.Name)
 		return code(err), optValue(v)
 	case "putenv":
-		return code(c.Conn.PutEnv(m.Name)), nil
+		return code(c.PAM.PutEnv(m.Name)), nil
 	case "envlist":
-		l, err := c.Conn.EnvList()
+		l, err := c.PAM.EnvList()
 		return code(err), l
 	case "fail_delay":
-		return code(c.Conn.FailDelay(m.USec)), nil
+		return code(c.PAM.FailDelay(m.USec)), nil
 	case "get_xauth":
-		name, data, err := c.Conn.GetXAuth()
+		name, data, err := c.PAM.GetXAuth()
 		if err != nil || !name.Valid {
 			return code(err), nil
 		}
@@ -348,7 +365,7 @@ func (c Call) serve(m message) (int32, any) {
 		if json.Unmarshal(m.Value, &v) != nil {
 			return pamconst.SystemErr, nil
 		}
-		return code(c.Conn.SetXAuth(v[0], v[1])), nil
+		return code(c.PAM.SetXAuth(v[0], v[1])), nil
 	}
 	return pamconst.SystemErr, nil
 }

@@ -1,3 +1,14 @@
+// Package starhost is the Starlark sandbox of pam-accesscontrol: it
+// compiles Python-shaped source (a pre-pass, prepare.go, rewrites the
+// imports and `is None` that pam_python scripts write), provides the host
+// modules (syslog, pwd, grp, os, time, json, sys, open, catch), and bounds
+// every run in steps, time and memory, so that a hostile or broken script
+// costs a login, never a hang.
+//
+// It serves three users, each in a package of its own: rule plugins
+// (rules/starhost/plugin), the pam_python runtime (rules/starhost/pamscript)
+// and, for the pam-accesscontrol command only, check-script's linter
+// (rules/starhost/pycheck). Python text is read by rules/starhost/pylex.
 package starhost
 
 import (
@@ -21,14 +32,14 @@ type Limits struct {
 	Memory uint64
 }
 
-// DefaultLimits are pam_python.md's: 10 M steps, 5 s; and 256 MiB, many
+// DefaultLimits are docs/pam_python.md's: 10 M steps, 5 s; and 256 MiB, many
 // times what a script that reads a 1 MiB file needs.
 var DefaultLimits = Limits{Steps: 10_000_000, Time: 5 * time.Second, Memory: 256 << 20}
 
 // maxSource bounds a script file.
 const maxSource = 1 << 20
 
-// fileOptions are the language pam_python.md fixes: while, top-level
+// fileOptions are the language docs/pam_python.md fixes: while, top-level
 // control flow, global reassignment and sets on; recursion off.
 var fileOptions = &syntax.FileOptions{While: true, TopLevelControl: true, GlobalReassign: true, Set: true}
 
@@ -57,11 +68,22 @@ func compile(name string, src []byte, opts *syntax.FileOptions) (*Script, error)
 	if err != nil {
 		return nil, err
 	}
-	_, prog, err := starlark.SourceProgramOptions(opts, name, prepared, predeclaredName)
+	_, prog, err := starlark.SourceProgramOptions(opts, name, prepared, IsPredeclared)
 	if err != nil {
 		return nil, err
 	}
 	return &Script{Name: name, prog: prog}, nil
+}
+
+// Parse prepares and parses a script as Compile does, without resolving
+// its names: check-script resolves them itself, to report every undefined
+// name with a hint.
+func Parse(name string, src []byte) (*syntax.File, error) {
+	prepared, err := prepare(name, src)
+	if err != nil {
+		return nil, err
+	}
+	return fileOptions.Parse(name, prepared, 0)
 }
 
 // Load reads and compiles a file.
@@ -133,6 +155,10 @@ func (s *Script) StartWith(h *Host, extra starlark.StringDict) (*Run, error) {
 	r.Globals = g
 	return r, nil
 }
+
+// Thread is the run's thread, whose step count and clock are the run's:
+// call Starlark on it (or cancel it) to keep within the run's limits.
+func (r *Run) Thread() *starlark.Thread { return r.thread }
 
 // Call calls a global function; a missing one is ErrNoFunction.
 func (r *Run) Call(name string, args ...starlark.Value) (starlark.Value, error) {

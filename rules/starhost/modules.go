@@ -47,7 +47,9 @@ type runModule struct{ *starlarkstruct.Module }
 
 func (runModule) Freeze() {}
 
-func predeclaredName(name string) bool {
+// IsPredeclared reports whether every script has the name without
+// defining it (starlark.Universe's aside).
+func IsPredeclared(name string) bool {
 	_, isModule := hostModules[name]
 	_, isSized := sizedBuiltins[name]
 	return isModule || isSized || name == "sys" || name == "__modules__" || name == "catch" || name == "open"
@@ -62,6 +64,17 @@ var hostModules = map[string]*starlarkstruct.Module{
 	"os.path": osPathModule,
 	"time":    timeModule,
 	"json":    jsonModule,
+}
+
+// ModuleMembers lists the members of a host module that all runs share
+// (sys, each run's own, is not one), for check-script; ok is false for any
+// other name.
+func ModuleMembers(name string) (members []string, ok bool) {
+	m, ok := hostModules[name]
+	if !ok {
+		return nil, false
+	}
+	return m.AttrNames(), true
 }
 
 // syslog: CPython's syslog module. Lines go to the module's own log
@@ -388,6 +401,14 @@ func newSysModule() *starlarkstruct.Module {
 	}}
 }
 
+// PAMFailure is an error of a failed libpam call (pamscript's PAMError,
+// pamh.exception). The sandbox knows no PAM handle; catch reports such an
+// error's code as .pam_result, as pam_python's exception does.
+type PAMFailure interface {
+	error
+	PAMResult() int
+}
+
 // catch(fn, *args) calls fn and returns a struct with .value and .error
 // (None when fn succeeded): Starlark has no try/except.
 func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
@@ -402,9 +423,11 @@ func catch(t *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []st
 		// a failed libpam call carries its code, like pamh.exception's
 		// pam_result; any other error is PAM_SERVICE_ERR, never a success
 		kind, code := "error", pamconst.ServiceErr
-		var pe *PAMError
-		if errors.As(err, &pe) && pe.Code != pamconst.Success && pe.Code != pamconst.Ignore {
-			kind, code = "pam", pe.Code
+		var pe PAMFailure
+		if errors.As(err, &pe) {
+			if c := pe.PAMResult(); c != pamconst.Success && c != pamconst.Ignore {
+				kind, code = "pam", c
+			}
 		}
 		return starlarkstruct.FromStringDict(starlark.String("caught"), starlark.StringDict{
 			"value": starlark.None,

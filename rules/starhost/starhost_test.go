@@ -1,15 +1,10 @@
 package starhost
 
 import (
-	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
 type logLine struct {
@@ -111,90 +106,5 @@ func TestHostile(t *testing.T) {
 	}
 	if _, err := Compile("t.py", []byte("try:\n    pass\nexcept:\n    pass\n")); err == nil || !strings.Contains(err.Error(), "t.py:1") {
 		t.Errorf("try: %v", err)
-	}
-}
-
-type groups map[string][]string
-
-func (g groups) UserGroups(u string) ([]string, error) { return g[u], nil }
-
-// TestExamplePlugins runs each plugin of examples/plugins.
-func TestExamplePlugins(t *testing.T) {
-	dir, _ := filepath.Abs("../../examples/plugins")
-	files := map[string]string{}
-	for _, n := range []string{"officehours", "reason", "networks"} {
-		files[n] = filepath.Join(dir, n+".star")
-	}
-	monday10 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.Local)
-	saturday10 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.Local)
-	monday20 := time.Date(2026, 11, 23, 20, 0, 0, 0, time.Local)
-	tests := []struct {
-		plugin   string
-		now      time.Time
-		user     string
-		rhost    string
-		answer   string // typed at the prompt
-		want     rules.Answer
-		wantLog  string
-		wantShow string // an error message shown
-	}{
-		{"officehours", monday10, "alice", "", "", rules.AnswerOpen, "", ""},
-		{"officehours", saturday10, "alice", "", "", rules.AnswerClose, "", "weekdays from 8:00"},
-		{"officehours", monday20, "alice", "", "", rules.AnswerClose, "", "weekdays"},
-		{"reason", monday10, "alice", "10.1.2.3", "fix the backup", rules.NoOpinion, "reason for alice's login from 10.1.2.3: fix the backup", ""},
-		{"reason", monday10, "alice", "10.1.2.3", " x ", rules.AnswerClose, "", "A reason is required."},
-		{"networks", monday10, "alice", "10.1.2.3", "", rules.NoOpinion, "", ""},
-		{"networks", monday10, "alice", "203.0.113.5", "", rules.AnswerClose, "", ""},
-		{"networks", monday10, "bob", "203.0.113.5", "", rules.NoOpinion, "", ""}, // bob travels
-		{"networks", monday10, "alice", "gw.example.com", "", rules.AnswerClose, "", ""},
-	}
-	for _, tt := range tests {
-		var lines []logLine
-		var shown []string
-		h := host(&lines)
-		h.Now = func() time.Time { return tt.now }
-		p := &Plugins{Host: h, Files: files, Groups: groups{"bob": {"travel"}},
-			Converse: func(style int, msg string) (string, error) {
-				if style == ErrorMsg {
-					shown = append(shown, msg)
-				}
-				return tt.answer, nil
-			}}
-		got, err := p.Decide(context.Background(), &rules.Rule{Plugin: tt.plugin}, rules.Login{Service: "sshd", User: tt.user, RHost: tt.rhost})
-		if err != nil || got != tt.want {
-			t.Errorf("%s %s %s at %v: %v, %v; want %v", tt.plugin, tt.user, tt.rhost, tt.now, got, err, tt.want)
-		}
-		if tt.wantLog != "" && (len(lines) != 1 || lines[0].msg != tt.wantLog || lines[0].priority != 5) {
-			t.Errorf("%s: log %v, want %q", tt.plugin, lines, tt.wantLog)
-		}
-		if tt.wantShow != "" && (len(shown) != 1 || !strings.Contains(shown[0], tt.wantShow)) {
-			t.Errorf("%s: shown %q, want %q", tt.plugin, shown, tt.wantShow)
-		}
-	}
-}
-
-func TestPluginAnswers(t *testing.T) {
-	dir := t.TempDir()
-	for _, tt := range []struct{ src, want string }{
-		{`def decide(ctx): return "OPEN"`, ""},
-		{`def decide(ctx): return "open"`, `"open"`},
-		{`def decide(ctx): return True`, "True"},
-		{`def decide(ctx): return 0`, "0"},
-		{`x = 1`, "decide"},
-	} {
-		path := filepath.Join(dir, "p.star")
-		writeFile(t, path, tt.src+"\n")
-		p := &Plugins{Host: &Host{}, Files: map[string]string{"p": path}}
-		_, err := p.Decide(context.Background(), &rules.Rule{Plugin: "p"}, rules.Login{})
-		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%s: err = %v, want %q", tt.src, err, tt.want)
-		}
-	}
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

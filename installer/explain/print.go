@@ -1,0 +1,59 @@
+package explain
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// printExplain writes the verdict, the line that decided it, the reason
+// and the trace, every line of the config shown printable.
+func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
+	fmt.Fprintln(w, d.Verdict)
+	switch {
+	case d.Rule != nil:
+		fmt.Fprintf(w, "decided by: %s  %s\n", d.Rule.Pos, d.Rule.Text)
+	case d.Broken != nil:
+		fmt.Fprintf(w, "decided by: %s  %s  (a broken line: %s is refused until it is fixed)\n",
+			d.Broken.Pos, cli.Lines{}.Get(d.Broken.Pos), d.Broken.Locks.Scope())
+	case d.Err != nil:
+		fmt.Fprintln(w, "decided by: an error; the login fails closed")
+	case cfg.Settings.DefaultPos.IsZero():
+		fmt.Fprintf(w, "decided by: the built-in DEFAULT:%s\n", cfg.Settings.Default)
+	default:
+		fmt.Fprintf(w, "decided by: %s  DEFAULT:%s\n", cfg.Settings.DefaultPos, cfg.Settings.Default)
+	}
+	if d.Verdict.Pending() {
+		fmt.Fprintf(w, "reason: %s; %s\n", cli.Printable(d.Reason), d.Verdict.Note())
+	} else {
+		fmt.Fprintf(w, "reason: %s\n", cli.Printable(d.Reason))
+	}
+	fmt.Fprintln(w, "trace:")
+	width := 0
+	for _, s := range d.Trace {
+		if n := len(s.Pos.String()); !s.Pos.IsZero() && n > width {
+			width = n
+		}
+	}
+	for _, s := range d.Trace {
+		pos := ""
+		if !s.Pos.IsZero() {
+			pos = s.Pos.String()
+		}
+		fmt.Fprintf(w, "  %-*s  %s\n", width, pos, cli.Printable(s.Text))
+	}
+}
+
+// countIgnored counts the config's ignored lines, which change what it
+// means: explain points to check-my-config then.
+func countIgnored(cfg *rules.Config) int {
+	n := 0
+	for _, p := range cfg.Problems {
+		if p.Severity == rules.Ignored {
+			n++
+		}
+	}
+	return n
+}
