@@ -40,9 +40,9 @@ var debianPackage = map[string]string{
 func Missing(t testing.TB, want string) {
 	t.Helper()
 	if os.Getenv("PAMAC_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("required test tool missing: %s (PAMAC_REQUIRE_TOOLS=1; `make test` installs the tools)", want)
+		t.Fatalf("missing: %s (PAMAC_REQUIRE_TOOLS=1 makes this a failure, not a skip; `make test` installs the test tools)", want)
 	}
-	t.Skipf("test tool missing: %s", want)
+	t.Skipf("skipped, missing: %s", want)
 }
 
 // NSSWrapperEnv returns environment entries that make a child process see
