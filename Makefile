@@ -8,6 +8,10 @@ GO    ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BUILD := build
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 20s
+# go test's -timeout, per test binary: a hung test fails with every
+# goroutine's stack well inside CI's 90 minutes (deps, build, vet and fuzz
+# take the rest), not by CI killing the job with nothing to read.
+TEST_TIMEOUT ?= 60m
 export CGO_ENABLED := 1
 # Tests build programs with the same go.
 export PATH := $(dir $(GO)):$(PATH)
@@ -114,7 +118,7 @@ test: deps-test build
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	bash test/debfiles.sh $(BUILD)/debian $(TEST_DEBFILES)
-	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 ./...
+	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
 

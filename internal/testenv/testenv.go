@@ -34,12 +34,16 @@ var debianPackage = map[string]string{
 	"pam_wrapper/pam_matrix.so": "libpam-wrapper",
 }
 
+// Required reports whether a missing tool fails the tests instead of
+// skipping them: PAMAC_REQUIRE_TOOLS=1, as `make test` sets.
+func Required() bool { return os.Getenv("PAMAC_REQUIRE_TOOLS") == "1" }
+
 // Missing skips the test for want, or fails it when tools are required.
 // want says what is missing and, where it is not a tool `make test`
 // installs, how to get it.
 func Missing(t testing.TB, want string) {
 	t.Helper()
-	if os.Getenv("PAMAC_REQUIRE_TOOLS") == "1" {
+	if Required() {
 		t.Fatalf("missing: %s (PAMAC_REQUIRE_TOOLS=1 makes this a failure, not a skip; `make test` installs the test tools)", want)
 	}
 	t.Skipf("skipped, missing: %s", want)
