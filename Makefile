@@ -133,7 +133,8 @@ test: deps-test build
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
 
 demo: deps-demo build-base
-	$(GO) build -o $(BUILD)/demo ./examples/demo
+	@# the same flags as the programs: a cold build cache compiles the standard library once
+	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/demo ./examples/demo
 	@$(SUDO) $(BUILD)/demo -build $(BUILD) -examples examples
 
 bench: deps-bench build
