@@ -8,9 +8,11 @@ GO    ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BUILD := build
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 20s
-# go test's -timeout, per test binary: a hung test fails with every
-# goroutine's stack well inside CI's 90 minutes (deps, build, vet and fuzz
-# take the rest), not by CI killing the job with nothing to read.
+# go test's -timeout, per test binary. go's default, 10 minutes, is
+# about what test/ takes on a busy machine (500 s seen); 60 minutes still
+# lets a hung test fail with every goroutine's stack inside CI's 90
+# (deps, build, vet and fuzz take the rest), not by CI killing the job
+# with nothing to read.
 TEST_TIMEOUT ?= 60m
 export CGO_ENABLED := 1
 # Tests build programs with the same go.
