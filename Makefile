@@ -8,12 +8,21 @@ GO    ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BUILD := build
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 20s
+# go test's -timeout, per test binary. go's default, 10 minutes, is
+# about what test/ takes on a busy machine (500 s seen); 60 minutes still
+# lets a hung test fail with every goroutine's stack inside CI's 90
+# (deps, build, vet and fuzz take the rest), not by CI killing the job
+# with nothing to read.
+TEST_TIMEOUT ?= 60m
 export CGO_ENABLED := 1
 # Tests build programs with the same go.
 export PATH := $(dir $(GO)):$(PATH)
 
-# Debian packages, by what needs them.
-BUILD_DEBS := gcc libc6-dev libpam0g-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
+# Debian packages, by what needs them: the module, helper and command
+# (BASE_DEBS) link libc and libpam; the notifier (GLFW, for X11 and for
+# Wayland) the GUI development libraries.
+BASE_DEBS  := gcc libc6-dev libpam0g-dev
+BUILD_DEBS := $(BASE_DEBS) pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
 # make deb and make rpm: dpkg-shlibdeps, and rpm for its elfdeps
 PKG_DEBS   := dpkg-dev rpm
@@ -26,7 +35,8 @@ TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pa
 # libpam-mklocaluser, a pam_python module whose install would add itself
 # to this machine's common-session.
 TEST_DEBFILES := src:pam-python libpam-mklocaluser
-DEMO_DEBS  := $(BUILD_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
+# the demo runs the module, helper and command only: no notifier, no GUI libraries
+DEMO_DEBS  := $(BASE_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
 BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 
 # Open Policy Agent, for the OPA tests and benchmarks: built from its Go
@@ -60,13 +70,15 @@ PAMDIR   ?= $(shell dirname $$(ls /lib/*/security/pam_unix.so /usr/lib/*/securit
               /usr/lib64/security/pam_unix.so /usr/lib/security/pam_unix.so /lib/security/pam_unix.so 2>/dev/null | head -n1) 2>/dev/null)
 VERSION  ?= 0.99.0
 
-.PHONY: all build test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-build deps-test deps-demo deps-bench opa-tool
+.PHONY: all build build-base test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-base deps-build deps-test deps-demo deps-bench opa-tool
 
 all: build
 
 check-go:
 	@$(GO) version >/dev/null 2>&1 || { echo "Go 1.26 or newer is needed (https://go.dev/dl/ into /usr/local/go)"; exit 1; }
 
+deps-base: check-go
+	$(call ensure-debs,$(BASE_DEBS))
 deps-build: check-go
 	$(call ensure-debs,$(BUILD_DEBS))
 deps-test: check-go opa-tool nfpm-tool
@@ -98,9 +110,13 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=pammod/pam_accesscontrol.map -Wl,-z
 SHIM_SRC := pammod/pam_accesscontrol.c pammod/wire.c pammod/serve.c pammod/authwatch.c
 
 # Go's build cache makes the Go programs cheap to rebuild every time.
-build: deps-build $(BUILD)/pam_accesscontrol.so
+# build-base: the module, helper and command (the pam-accesscontrol
+# package's programs); build adds the notifier.
+build-base: deps-base $(BUILD)/pam_accesscontrol.so
 	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol ./installer
 	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol-helper ./pammod/helper
+
+build: deps-build build-base
 	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/pam-accesscontrol-notifier ./notifier
 	@# GLFW is built for X11 or for Wayland: the notifier twice
 	$(GO) build -trimpath -buildmode=pie -tags wayland -o $(BUILD)/pam-accesscontrol-notifier-wayland ./notifier
@@ -114,13 +130,14 @@ test: deps-test build
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	bash test/debfiles.sh $(BUILD)/debian $(TEST_DEBFILES)
-	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 ./...
+	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./pammod/protocol
 	$(GO) test -run='^$$' -fuzz='^FuzzTokens$$' -fuzztime=$(FUZZTIME) ./rules/starhost/pylex
 
-demo: deps-demo build
-	$(GO) build -o $(BUILD)/demo ./examples/demo
+demo: deps-demo build-base
+	@# the same flags as the programs: a cold build cache compiles the standard library once
+	$(GO) build -trimpath -buildmode=pie -o $(BUILD)/demo ./examples/demo
 	@$(SUDO) $(BUILD)/demo -build $(BUILD) -examples examples
 
 bench: deps-bench build

@@ -1,11 +1,15 @@
 package test
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
@@ -14,7 +18,9 @@ import (
 // runs the installed command, configures the live sshd stack, removes the
 // desktop package and then the server's (its PAM lines go first, so sshd
 // logins keep working; only the conffile and the backups stay) and purges
-// it (nothing stays). The packages never touch /etc/pam.d but to take
+// it (nothing stays: not the config, the backups, nor what the programs
+// made at run time, an outbox with events waiting in it, the run
+// directory, the monthly log). The packages never touch /etc/pam.d but to take
 // their lines out. A server's package pulls no GUI library.
 func TestDeb(t *testing.T) {
 	testenv.Root(t)
@@ -113,6 +119,7 @@ func TestDeb(t *testing.T) {
 		t.Errorf("pam-configure with the module installed: %v\n%s", err, out)
 	}
 	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("SSHD OPEN USER admin\n")...), 0o644))
+	made := installedLogins(t, conf)
 
 	// the admin configures the live sshd stack, then removes the package
 	sshdBefore := mustRead(t, "/etc/pam.d/sshd")
@@ -161,7 +168,23 @@ func TestDeb(t *testing.T) {
 	if !strings.Contains(string(mustRead(t, conf)), "SSHD OPEN USER admin") {
 		t.Error("remove did not keep the admin's config")
 	}
-	dpkg("-P", "pam-accesscontrol")
+	// what waits to be sent is data: kept until purge
+	if n := outboxItems(t); n != made.waiting {
+		t.Errorf("after remove the outbox holds %d items, want the %d that waited", n, made.waiting)
+	}
+	must(t, os.Remove(made.key)) // the admin's, not the package's
+	purge := dpkg("-P", "pam-accesscontrol")
+	if want := fmt.Sprintf("purge drops %d audit events and mails that were not sent yet", made.waiting); !strings.Contains(purge, want) {
+		t.Errorf("the purge did not say %q:\n%s", want, purge)
+	}
+	// nothing the package or its programs made stays: the outbox with
+	// its items, the run directory, the monthly log
+	for _, pattern := range []string{"/var/spool/pam-accesscontrol", "/run/pam-accesscontrol", "/var/log/pam-accesscontrol-*.log",
+		"/etc/pam-accesscontrol.d"} {
+		if left, _ := filepath.Glob(pattern); len(left) > 0 {
+			t.Errorf("left after purge: %v", left)
+		}
+	}
 	if _, err := os.Stat(conf); err == nil {
 		t.Error("purge left the config")
 	}
@@ -172,6 +195,78 @@ func TestDeb(t *testing.T) {
 	if string(pamBefore) != string(pamAfter) {
 		t.Error("the package changed /etc/pam.d")
 	}
+}
+
+// installedRun is what logins through the installed module left.
+type installedRun struct {
+	waiting int    // items in the outbox
+	key     string // the webhook's key file
+}
+
+// installedLogins runs logins through the installed module, by name and
+// with its defaults, as an admin's stack has it, with a webhook that is
+// down in conf: the programs make their run directory, monthly log and
+// outbox, where the events wait, as on a real machine.
+func installedLogins(t *testing.T, conf string) installedRun {
+	t.Helper()
+	run := installedRun{key: filepath.Join(filepath.Dir(conf), "webhook.key")}
+	must(t, os.WriteFile(run.key, []byte("k3y"), 0o600))
+	t.Cleanup(func() { os.Remove(run.key) })
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	down := "http://" + closed.Addr().String() + "/hook"
+	closed.Close() // nobody listens there: the webhook is down
+	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("WEBHOOK:"+down+"\nWEBHOOK_SECRET:"+run.key+
+		"\nSSHD OPEN USER alice\nSSHD CLOSE USER bob\n")...), 0o644))
+	monthly := "/var/log/pam-accesscontrol-" + time.Now().Format("2006-01") + ".log"
+	var before int64
+	if fi, err := os.Stat(monthly); err == nil {
+		before = fi.Size() // left by an earlier run, or by the original's Python
+	}
+	svc := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(svc, "sshd"), []byte("auth required pam_accesscontrol.so\naccount required pam_accesscontrol.so\n"), 0o644))
+	if out, err := command(loadDriver(t), svc, "sshd", "1", "2", "alice=0", "bob=7").CombinedOutput(); err != nil || !loadSummary.Match(out) {
+		t.Fatalf("logins through the installed module: %v\n%s", err, out)
+	}
+	// the deliverer the helper started has tried the webhook and given up
+	// once the outbox's lock is free
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		run.waiting = outboxItems(t)
+		if run.waiting > 0 && outboxUnlocked() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the logins the outbox holds %d items, its lock free %v", run.waiting, outboxUnlocked())
+		}
+	}
+	if m, _ := filepath.Glob("/run/pam-accesscontrol/*"); len(m) == 0 {
+		t.Error("the logins left nothing in /run/pam-accesscontrol")
+	}
+	if fi, err := os.Stat(monthly); err != nil || fi.Size() <= before {
+		t.Errorf("the logins wrote nothing to %s: %v", monthly, err)
+	}
+	return run
+}
+
+// outboxItems counts what waits in the installed package's outbox.
+func outboxItems(t *testing.T) int {
+	items, err := filepath.Glob("/var/spool/pam-accesscontrol/outbox/[0-9]*.json")
+	must(t, err)
+	return len(items)
+}
+
+// outboxUnlocked says whether no deliverer holds the outbox.
+func outboxUnlocked() bool {
+	f, err := os.Open("/var/spool/pam-accesscontrol/outbox/.lock")
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return true
 }
 
 // makePackages runs make FORMAT (deb or rpm) and returns the two packages

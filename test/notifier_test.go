@@ -79,7 +79,7 @@ func TestNotifierUnderXvfb(t *testing.T) {
 		if out, err := exec.Command("import", "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
 			t.Errorf("screenshot: %v\n%s", err, out)
 		}
-		click(t, display, win, tt.button)
+		click(t, display, ui.Title, win, tt.button)
 		select {
 		case in := <-result:
 			if in != tt.in {
@@ -314,19 +314,11 @@ func waitForWindow(t *testing.T, display, title string) string {
 }
 
 // click presses a prompt's button: Deny is the left half of the bottom
-// row, Allow the right half (ui.NewPrompt's layout).
-func click(t *testing.T, display, win, button string) {
+// row, Allow the right half (ui.NewPrompt's layout). win is the window
+// waitForWindow found with title.
+func click(t *testing.T, display, title, win, button string) {
 	t.Helper()
-	out, err := onDisplay(display, "xdotool", "getwindowgeometry", "--shell", win).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	geo := map[string]int{}
-	for _, l := range strings.Fields(string(out)) {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			geo[k], _ = strconv.Atoi(v)
-		}
-	}
+	geo := windowGeometry(t, display, title, win)
 	x := geo["X"] + geo["WIDTH"]/4
 	if button == "Allow" {
 		x = geo["X"] + geo["WIDTH"]*3/4
@@ -334,6 +326,51 @@ func click(t *testing.T, display, win, button string) {
 	y := geo["Y"] + geo["HEIGHT"] - 22
 	if out, err := onDisplay(display, "xdotool", "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1").CombinedOutput(); err != nil {
 		t.Fatalf("xdotool: %v\n%s", err, out)
+	}
+}
+
+// geometryWait bounds windowGeometry's retries: far more than a window
+// takes to map on a busy machine, far less than the ASK timeout.
+const geometryWait = 10 * time.Second
+
+// windowGeometry is xdotool's X, Y, WIDTH and HEIGHT of the window titled
+// title that waitForWindow found as win. Right after the search sees it,
+// a window may not answer yet on a busy machine (getwindowgeometry exited
+// 1 once), or it may be replaced while it maps: until geometryWait has
+// passed it asks again, searching anew by title between tries, and then
+// fails with the last error, so a window that never maps still fails.
+func windowGeometry(t *testing.T, display, title, win string) map[string]int {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(geometryWait); ; {
+		out, err := onDisplay(display, "xdotool", "getwindowgeometry", "--shell", win).Output()
+		geo := map[string]int{}
+		for _, l := range strings.Fields(string(out)) {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				geo[k], _ = strconv.Atoi(v)
+			}
+		}
+		switch {
+		case err != nil:
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			last = fmt.Sprintf("window %s: %v %s", win, err, strings.TrimSpace(string(stderr)))
+		case geo["WIDTH"] <= 0 || geo["HEIGHT"] <= 0:
+			last = fmt.Sprintf("window %s has no size yet: %q", win, out)
+		default:
+			return geo
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("xdotool getwindowgeometry of %q failed for %v; last: %s", title, geometryWait, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if out, err := onDisplay(display, "xdotool", "search", "--onlyvisible", "--name", title).Output(); err == nil {
+			if ids := strings.Fields(string(out)); len(ids) > 0 {
+				win = ids[0]
+			}
+		}
 	}
 }
 

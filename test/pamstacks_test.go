@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamd"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
 // stackServices are the services pam-configure is tried on, in each
@@ -21,6 +22,16 @@ var stackServices = []string{"sshd", "login", "su", "sudo", "polkit-1", "gdm-pas
 	"xrdp-sesman", "cockpit", "vsftpd"}
 
 const distroDir = "../installer/pamd/testdata/distros"
+
+// fixtureGaps are the includes SOURCES.md lists as not collected, by
+// distro/service: such a service is skipped by name. Any other include
+// the fixtures lack is a fixture missing from this tree (a file left out
+// of a commit), which fails under PAMAC_REQUIRE_TOOLS=1.
+var fixtureGaps = map[string][]string{
+	// openSUSE's xdm ships its PAM file inside xdm.tar.bz2, which the
+	// search index does not hold as text
+	"opensuse/lightdm": {"xdm"},
+}
 
 // TestDistroStacks: each distribution's real service files, configured by
 // pam-configure, then run through real libpam with every other module made
@@ -54,8 +65,14 @@ func TestDistroStacks(t *testing.T) {
 
 func checkDistroStack(t *testing.T, driver, distro, service string) {
 	root := distroRoot(t, distro)
-	if missing := missingIncludes(t, root, service); len(missing) > 0 {
-		t.Skipf("the fixtures lack %v, which %s includes (see %s/SOURCES.md)", missing, service, distroDir)
+	missing, gap := missingIncludes(t, root, service), fixtureGaps[distro+"/"+service]
+	switch {
+	case gap != nil && slices.Equal(missing, gap):
+		t.Skipf("the fixtures lack %v, which %s includes: not collected (see %s/SOURCES.md)", missing, service, distroDir)
+	case gap != nil:
+		t.Fatalf("fixtureGaps says %s/%s lacks %v, the fixtures lack %v: update fixtureGaps and SOURCES.md", distro, service, gap, missing)
+	case len(missing) > 0:
+		testenv.Missing(t, fmt.Sprintf("fixtures %v, which %s/%s includes (see %s/SOURCES.md)", missing, distro, service, distroDir))
 	}
 	orig := pamFile(t, root, service)
 	if out, stderr, code := runCLI(t, root, nil, "pam-configure", "--root", root, service); code != 0 {

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/coreos/go-systemd/v22/journal"
@@ -44,11 +45,32 @@ func TestDecisionToTheJournal(t *testing.T) {
 	}
 }
 
+// TestDecisionWithoutJournal: where journald refuses the line (none
+// listening), the decision goes to syslog instead, once, as AUTHPRIV info
+// with control characters escaped; where the journal takes it, syslog does
+// not get it a second time (journald forwards it).
 func TestDecisionWithoutJournal(t *testing.T) {
-	// refused by the journal (no journald): nothing lost, the zero Logger
-	// (no syslog either) drops it without a panic
-	l := &Logger{journal: &fakeJournal{err: errors.New("no journald")}}
-	l.Decision(Fields{"PAMAC_VERDICT": "OPEN"}, "x")
+	pc, w := fakeSyslog(t)
+	l := (&Logger{w: w, journal: &fakeJournal{err: errors.New("no journald")}}).Fork()
+	l.Decision(Fields{"PAMAC_VERDICT": "OPEN"}, "auth: %s for %s", "OPEN", Quote("bob\nx"))
+	got := readSyslog(t, pc, 1)[0]
+	if !strings.HasPrefix(got, "<86>") || !strings.Contains(got, Tag+"[") ||
+		!strings.HasSuffix(strings.TrimSpace(got), `auth: OPEN for "bob\nx"`) {
+		t.Errorf("syslog got %q, want the decision line at AUTHPRIV info", got)
+	}
+	noMoreSyslog(t, pc)
+
+	j := &fakeJournal{}
+	(&Logger{w: w, journal: j}).Decision(Fields{"PAMAC_VERDICT": "CLOSE"}, "auth: CLOSE")
+	if len(j.msgs) != 1 {
+		t.Errorf("journal got %q, want the line", j.msgs)
+	}
+	noMoreSyslog(t, pc)
+}
+
+// TestDecisionZeroLogger: the zero Logger (no syslog, no journal) drops a
+// decision without a panic.
+func TestDecisionZeroLogger(t *testing.T) {
 	var zero *Logger
 	zero.Decision(nil, "x")
 	(&Logger{}).Decision(nil, "x")

@@ -62,32 +62,14 @@ func TestAppendMonthly(t *testing.T) {
 // TestSyslog: lines reach a syslog socket as AUTHPRIV with the tag, one
 // datagram each, control characters escaped.
 func TestSyslog(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "log")
-	pc, err := net.ListenPacket("unixgram", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	w, err := srslog.Dial("unixgram", sock, srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, w := fakeSyslog(t)
 	l := &Logger{w: w}
 	l.Info("decision %s for %s", "CLOSE", Quote("a\nb"))
 	l.Debug("hidden")
 	l.SetDebug(true)
 	l.Debug("shown")
 	l.Close()
-	var got []string
-	buf := make([]byte, 4096)
-	pc.SetReadDeadline(time.Now().Add(2 * time.Second))
-	for len(got) < 2 {
-		n, _, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatalf("after %q: %v", got, err)
-		}
-		got = append(got, string(buf[:n]))
-	}
+	got := readSyslog(t, pc, 2)
 	// AUTHPRIV is facility 10: <86> is info, <87> debug
 	if !strings.HasPrefix(got[0], "<86>") || !strings.Contains(got[0], Tag+"[") ||
 		!strings.HasSuffix(strings.TrimSpace(got[0]), `decision CLOSE for "a\nb"`) {
@@ -95,5 +77,48 @@ func TestSyslog(t *testing.T) {
 	}
 	if !strings.HasPrefix(got[1], "<87>") || !strings.Contains(got[1], "shown") {
 		t.Errorf("line 2 = %q, want the debug line", got[1])
+	}
+}
+
+// fakeSyslog listens on a unixgram socket of the test's own, as syslogd
+// does on /dev/log, and returns it with a writer connected to it.
+func fakeSyslog(t *testing.T) (net.PacketConn, *srslog.Writer) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "log")
+	pc, err := net.ListenPacket("unixgram", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	w, err := srslog.Dial("unixgram", sock, srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc, w
+}
+
+// readSyslog returns the next n datagrams, failing after two seconds.
+func readSyslog(t *testing.T, pc net.PacketConn, n int) []string {
+	t.Helper()
+	var got []string
+	buf := make([]byte, 4096)
+	pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for len(got) < n {
+		k, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, string(buf[:k]))
+	}
+	return got
+}
+
+// noMoreSyslog fails if a datagram arrives within a short wait.
+func noMoreSyslog(t *testing.T, pc net.PacketConn) {
+	t.Helper()
+	buf := make([]byte, 4096)
+	pc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _, err := pc.ReadFrom(buf); err == nil {
+		t.Errorf("unexpected syslog line %q", buf[:n])
 	}
 }

@@ -4,7 +4,9 @@
 //
 // When a tool is missing, a test is skipped, unless PAMAC_REQUIRE_TOOLS=1
 // (set by `make test`): then it fails, so a broken set-up cannot pass as a
-// green run that tested nothing.
+// green run that tested nothing. The same holds for anything else a test
+// needs that a machine or a clone may lack: root, a pinned commit that a
+// shallow clone does not have.
 package testenv
 
 import (
@@ -32,13 +34,19 @@ var debianPackage = map[string]string{
 	"pam_wrapper/pam_matrix.so": "libpam-wrapper",
 }
 
+// Required reports whether a missing tool fails the tests instead of
+// skipping them: PAMAC_REQUIRE_TOOLS=1, as `make test` sets.
+func Required() bool { return os.Getenv("PAMAC_REQUIRE_TOOLS") == "1" }
+
 // Missing skips the test for want, or fails it when tools are required.
+// want says what is missing and, where it is not a tool `make test`
+// installs, how to get it.
 func Missing(t testing.TB, want string) {
 	t.Helper()
-	if os.Getenv("PAMAC_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("required test tool missing: %s (run the tests through `make test`, which installs it)", want)
+	if Required() {
+		t.Fatalf("missing: %s (PAMAC_REQUIRE_TOOLS=1 makes this a failure, not a skip; `make test` installs the test tools)", want)
 	}
-	t.Skipf("test tool missing: %s", want)
+	t.Skipf("skipped, missing: %s", want)
 }
 
 // NSSWrapperEnv returns environment entries that make a child process see
