@@ -43,6 +43,7 @@ func TestDecideOpenCloseAndCodes(t *testing.T) {
 		{"OPEN in auth", auth, "alice", 0, protocol.PAMSuccess, false},
 		{"CLOSE in auth", auth, "bob", 0, protocol.PAMAuthErr, true},
 		{"CLOSE in account", account, "bob", 0, protocol.PAMPermDenied, true},
+		{"CLOSE in session", protocol.FnOpenSession, "bob", 0, protocol.PAMPermDenied, true},
 		{"CLOSE, silent", auth, "bob", protocol.FlagSilent, protocol.PAMAuthErr, false},
 		{"DEFAULT", auth, "carol", 0, protocol.PAMAuthErr, true},
 		{"chauthtok is not ours", protocol.FnChauthtok, "bob", 0, protocol.PAMIgnore, false},
