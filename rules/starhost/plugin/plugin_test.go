@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,49 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+type sessionList []rules.Session
+
+func (s sessionList) Sessions(context.Context) ([]rules.Session, error) { return s, nil }
+
+// TestPluginCtx: every field of the README's ctx table reaches the plugin
+// with the login's values, and prompt, info and error reach the
+// conversation with their styles.
+func TestPluginCtx(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.star")
+	writeFile(t, path, `def decide(ctx):
+    s = ctx.sessions[0]
+    got = [ctx.service, ctx.user, ctx.rhost, ctx.ruser, ctx.tty, ctx.auth, ",".join(ctx.groups),
+           s.user, s.service, s.rhost, s.type, getattr(s, "class"), s.state,
+           ctx.prompt("secret? "), ctx.prompt("name? ", echo=True), ctx.rhost_in(["10.0.0.0/8"])]
+    ctx.info("note")
+    ctx.error("oops")
+    want = ["sshd", "alice", "10.1.2.3", "rbob", "ssh", "password", "staff,travel",
+            "carol", "sddm", "", "x11", "user", "active", "s3cret", "alice2", True]
+    if got != want:
+        fail("ctx: %r" % (got,))
+    return "OPEN"
+`)
+	var said []string
+	p := &Runner{Host: &starhost.Host{Limits: starhost.Limits{Steps: 100_000, Time: time.Second}},
+		Files:    map[string]string{"p": path},
+		Groups:   groups{"alice": {"staff", "travel"}},
+		Sessions: sessionList{{User: "carol", Service: "sddm", Type: "x11", Class: "user", State: "active"}},
+		Converse: func(style int, msg string) (string, error) {
+			said = append(said, fmt.Sprintf("%d %s", style, msg))
+			return map[string]string{"secret? ": "s3cret", "name? ": "alice2"}[msg], nil
+		}}
+	got, err := p.Decide(context.Background(), &rules.Rule{Plugin: "p"},
+		rules.Login{Service: "sshd", User: "alice", RHost: "10.1.2.3", RUser: "rbob", TTY: "ssh", Auth: rules.AuthPassword})
+	if err != nil || got != rules.AnswerOpen {
+		t.Fatalf("%v, %v", got, err)
+	}
+	want := []string{
+		fmt.Sprintf("%d secret? ", PromptEchoOff), fmt.Sprintf("%d name? ", PromptEchoOn),
+		fmt.Sprintf("%d note", TextInfo), fmt.Sprintf("%d oops", ErrorMsg)}
+	if strings.Join(said, "|") != strings.Join(want, "|") {
+		t.Errorf("conversation %q, want %q", said, want)
 	}
 }
