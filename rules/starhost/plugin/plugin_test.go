@@ -151,3 +151,20 @@ func TestPluginCtx(t *testing.T) {
 		t.Errorf("conversation %q, want %q", said, want)
 	}
 }
+
+// TestPluginTypingNotCounted: the time limit does not count the user's
+// typing: a plugin whose prompt is answered after twice its time limit
+// still decides.
+func TestPluginTypingNotCounted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.star")
+	writeFile(t, path, "def decide(ctx):\n    ctx.prompt(\"why? \")\n    return \"OPEN\"\n")
+	p := &Runner{Host: &starhost.Host{Limits: starhost.Limits{Steps: 100_000, Time: 200 * time.Millisecond}},
+		Files: map[string]string{"p": path},
+		Converse: func(int, string) (string, error) {
+			time.Sleep(400 * time.Millisecond)
+			return "because", nil
+		}}
+	if got, err := p.Decide(context.Background(), &rules.Rule{Plugin: "p"}, rules.Login{Service: "sshd", User: "alice"}); err != nil || got != rules.AnswerOpen {
+		t.Errorf("a slow typist: %v, %v; want OPEN", got, err)
+	}
+}
