@@ -59,6 +59,13 @@ func TestPythonScript(t *testing.T) {
 	if len(grep(lines, `pam_sm_end after ["auth", "account", "open_session", "setcred"]`)) != 1 {
 		t.Errorf("pam_sm_end did not run once, last:\n%s", strings.Join(lines, "\n"))
 	}
+	// print goes to syslog as AUTHPRIV info, standard error as AUTHPRIV
+	// err, both under the tag pam-accesscontrol-python
+	for _, w := range []struct{ pri, text string }{{"<86>", "setcred state"}, {"<83>", "setcred on stderr"}} {
+		if l := grep(lines, w.text); len(l) != 1 || !strings.HasPrefix(l[0], w.pri) || !strings.Contains(l[0], " pam-accesscontrol-python[") {
+			t.Errorf("%q: %q, want one line %s with the tag pam-accesscontrol-python", w.text, l, w.pri)
+		}
+	}
 
 	// a wrong code: refused, and told
 	out, code = s.pamtesterTyping(t, strings.NewReader("bob\n0000\n"), nil, "sshd", "alice", "authenticate")

@@ -50,6 +50,8 @@ def pam_sm_close_session(pamh, flags, argv):
 def pam_sm_setcred(pamh, flags, argv):
     calls.seen.append("setcred")
     print(f"setcred state {json.dumps(calls.seen)}")
+    import sys
+    print("setcred on stderr", file=sys.stderr)
     # a script that forks: the child's exit must not end the login's Python
     pid = os.fork()
     if pid == 0:
