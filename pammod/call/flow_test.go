@@ -3,6 +3,8 @@ package call
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +220,8 @@ func TestAsk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHost(t, "DEFAULT:CLOSE\nASK_FALLBACK:"+tt.fallback+"\nSSHD ASK GROUP lp\n")
+			trail := filepath.Join(h.dir, "audit.jsonl")
+			h.write("rules.conf", "DEFAULT:CLOSE\nAUDIT_LOG:"+trail+"\nASK_FALLBACK:"+tt.fallback+"\nSSHD ASK GROUP lp\n")
 			h.proc(10, 1, 0)
 			h.asker = &fakeAsker{owner: tt.owner, ownerErr: tt.ownerErr, answer: tt.answer, askErr: tt.askErr}
 			got := h.call(auth, 10, &fakePAM{user: "carol"}, "192.0.2.7", 0)
@@ -226,6 +230,13 @@ func TestAsk(t *testing.T) {
 			}
 			if len(h.log.grep(tt.reason)) == 0 {
 				t.Errorf("no line says %q:\n%s", tt.reason, strings.Join(h.log.lines, "\n"))
+			}
+			// a question that went out, and its answer, are in the audit trail
+			events, _ := os.ReadFile(trail)
+			for _, kind := range []string{`"event":"ask_question"`, `"event":"ask_answer"`} {
+				if strings.Contains(string(events), kind) != (tt.asked > 0) {
+					t.Errorf("asked %d times; audit trail has %s: %v\n%s", tt.asked, kind, !(tt.asked > 0), events)
+				}
 			}
 		})
 	}
