@@ -66,6 +66,17 @@ func TestRun(t *testing.T) {
 	dir := fixture(t)
 	conf := filepath.Join(dir, "pam-accesscontrol.conf")
 	carol := sessions{{User: "carol", Service: "sddm", Class: "user", State: "active"}}
+	// --sessions files: class defaults to user and state to active;
+	// closing sessions and classes other than user* do not count
+	for name, text := range map[string]string{
+		"sessions-carol-defaults.json": `[{"user": "carol", "service": "sddm"}]`,
+		"sessions-carol-closing.json":  `[{"user": "carol", "service": "sddm", "state": "closing"}]`,
+		"sessions-carol-greeter.json":  `[{"user": "carol", "service": "sddm", "class": "greeter"}]`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name      string
 		login     rules.Login
@@ -84,6 +95,9 @@ func TestRun(t *testing.T) {
 		{"bob at sddm while carol is logged in (file)", rules.Login{Service: "sddm", User: "bob"}, "sessions-carol.json", nil, "CLOSE", 1, "pam-accesscontrol.conf:8"},
 		{"bob at sddm while carol is logged in (logind)", rules.Login{Service: "sddm", User: "bob"}, "", carol, "CLOSE", 1, "pam-accesscontrol.conf:8"},
 		{"bob at sddm alone", rules.Login{Service: "sddm", User: "bob"}, "sessions-none.json", nil, "OPEN", 0, "pam-accesscontrol.conf:7"},
+		{"carol's session without class and state counts", rules.Login{Service: "sddm", User: "bob"}, "sessions-carol-defaults.json", nil, "CLOSE", 1, "pam-accesscontrol.conf:8"},
+		{"carol's closing session does not count", rules.Login{Service: "sddm", User: "bob"}, "sessions-carol-closing.json", nil, "OPEN", 0, "pam-accesscontrol.conf:7"},
+		{"a greeter session does not count", rules.Login{Service: "sddm", User: "bob"}, "sessions-carol-greeter.json", nil, "OPEN", 0, "pam-accesscontrol.conf:7"},
 		{"dave at the console", rules.Login{Service: "login", User: "dave"}, "", nil, "CLOSE", 1, "pam-accesscontrol.conf:3"},
 		{"Alice is not alice", rules.Login{Service: "sshd", User: "Alice", Auth: rules.AuthKey}, "", nil, "CLOSE", 1, "error"},
 	}
