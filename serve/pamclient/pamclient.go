@@ -120,9 +120,10 @@ func (c *Client) run(ctx context.Context, user, rhost string, conv *conversation
 	defer cancel()
 	done := make(chan Result, 1)
 	go func() {
-		defer func() { <-c.slots }()
-		defer conv.close()
-		done <- c.transaction(user, rhost, conv, auth)
+		res := c.transaction(user, rhost, conv, auth)
+		conv.close() // zeroed before the caller hears of the end
+		<-c.slots
+		done <- res
 	}()
 	select {
 	case res := <-done:
