@@ -26,6 +26,7 @@ type fakeTx struct {
 	block chan struct{} // Authenticate waits for it when not nil
 	rhost string
 	ended bool
+	done  chan struct{} // closed by End when not nil
 }
 
 func (f *fakeTx) SetItem(i pam.Item, v string) error {
@@ -61,7 +62,13 @@ func (f *fakeTx) Authenticate(pam.Flags) error {
 }
 
 func (f *fakeTx) AcctMgmt(pam.Flags) error { return f.acct }
-func (f *fakeTx) End() error               { f.ended = true; return nil }
+func (f *fakeTx) End() error {
+	f.ended = true
+	if f.done != nil {
+		close(f.done)
+	}
+	return nil
+}
 
 func client(t *testing.T, tx *fakeTx, max int, timeout time.Duration) *Client {
 	t.Helper()
@@ -184,7 +191,8 @@ func TestNULRefused(t *testing.T) {
 // is refused as busy until it ends.
 func TestTimeoutAndBusy(t *testing.T) {
 	block := make(chan struct{})
-	tx := fakeTx{auth: []step{{echoOff, "Password: "}, {echoOn, "OTP: "}}, want: []string{"secret", "1"}, block: block}
+	done := make(chan struct{})
+	tx := fakeTx{auth: []step{{echoOff, "Password: "}, {echoOn, "OTP: "}}, want: []string{"secret", "1"}, block: block, done: done}
 	c := client(t, &tx, 1, 50*time.Millisecond)
 	start := time.Now()
 	_, err := c.Authenticate(context.Background(), Request{User: "alice", Password: []byte("secret"), Answers: [][]byte{[]byte("1")}})
@@ -199,6 +207,7 @@ func TestTimeoutAndBusy(t *testing.T) {
 	}
 	// the conversation was closed: the blocked stack's prompts now fail
 	close(block)
+	<-done
 	deadline := time.Now().Add(5 * time.Second)
 	for len(c.slots) > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -209,7 +218,7 @@ func TestTimeoutAndBusy(t *testing.T) {
 	if a, err := tx.conv.respond(echoOff, "Password: "); err == nil {
 		t.Errorf("a closed conversation answered %q", a)
 	}
-	tx.block = nil
+	tx.block, tx.done = nil, nil
 	tx.auth, tx.want = []step{{echoOff, "Password: "}}, []string{"secret"}
 	if res, err := c.Authenticate(context.Background(), Request{User: "alice", Password: []byte("secret")}); err != nil || res.Outcome != Success {
 		t.Fatalf("after: %+v %v", res, err)
