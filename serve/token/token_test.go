@@ -222,3 +222,19 @@ func TestLoadKeyMode(t *testing.T) {
 		}
 	}
 }
+
+func TestSubject(t *testing.T) {
+	i := issuer(t, keys(t)["EdDSA"], "x", "", t0)
+	s, _ := i.Issue("alice", nil)
+	if sub, err := Subject(s); sub != "alice" || err != nil {
+		t.Errorf("%q %v", sub, err)
+	}
+	if _, err := Subject("nope"); !errors.Is(err, ErrMalformed) {
+		t.Errorf("nope: %v", err)
+	}
+	c := Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: "x"}}
+	s, _ = jwt.NewWithClaims(i.method, c).SignedString(i.signKey())
+	if _, err := Subject(s); !errors.Is(err, ErrClaims) {
+		t.Errorf("no sub: %v", err)
+	}
+}
