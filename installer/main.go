@@ -14,6 +14,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/grants"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamverbs"
+	"github.com/pam-accesscontrol/pam-accesscontrol/serve"
 )
 
 // exitUsage is returned for a command line that cannot be run (cli).
@@ -40,6 +41,9 @@ var verbs = []struct {
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   [--ruser USER] [--tty TTY] [--opa-answer KEY=VALUE]…\n" +
 		"                   decide one login and show why", explain.Main},
+	{"serve", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] [--web-service NAME] [--signing-key FILE]\n" +
+		"                   [--issuer ISS] [--audience AUD] [--token-ttl D] [--trusted-proxy CIDR,…] [--pam-confdir DIR]\n" +
+		"                   the HTTP login service (beesly's API) through PAM (in progress)", serve.Main},
 }
 
 func main() {

@@ -1,0 +1,173 @@
+package serve
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/serve/pamclient"
+	"github.com/pam-accesscontrol/pam-accesscontrol/serve/token"
+)
+
+// auth is POST /auth: a PAM login (authenticate and account), then the
+// groups from NSS and a token. A stack that asks more than the password
+// (an OTP, a PIN) answers 401 with the prompts as "challenge"; the client
+// sends the same request again with "answers", one per prompt, in order.
+func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
+	var req request
+	if !decode(w, r, &req) {
+		return
+	}
+	if !given(req.Username) || !given(req.Password) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "No username or password provided"})
+		return
+	}
+	user := *req.Username
+	if !userName.MatchString(user) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid username provided"})
+		return
+	}
+	answers := make([][]byte, 0, len(req.Answers))
+	for _, a := range req.Answers {
+		if a == nil {
+			answers = append(answers, nil)
+			continue
+		}
+		answers = append(answers, []byte(*a))
+	}
+	rhost := clientAddr(r, s.cfg.TrustedProxies)
+	res, err := s.cfg.PAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: []byte(*req.Password), Answers: answers})
+	if err != nil {
+		s.cfg.Logf("serve: auth %q from %s: %v", user, rhost, err)
+	}
+	if busy(w, err) {
+		return
+	}
+	switch res.Outcome {
+	case pamclient.Challenge:
+		s.cfg.Logf("serve: auth %q from %s: challenge (%d prompts)", user, rhost, len(res.Prompts))
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Additional authentication required", "auth": false,
+			"challenge": res.Prompts, "messages": messages(res.Messages)})
+		return
+	case pamclient.Success:
+	default:
+		s.cfg.Logf("serve: auth %q from %s: failed in %s: %v", user, rhost, res.Phase, res.Code)
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Authentication failed", "auth": false})
+		return
+	}
+	groups, err := s.groupsOf(user)
+	if err != nil {
+		s.cfg.Logf("serve: auth %q from %s: groups: %v", user, rhost, err)
+		busy(w, err)
+		return
+	}
+	var jwt any // null without tokens, as beesly
+	if s.cfg.Tokens != nil {
+		t, err := s.cfg.Tokens.Issue(user, groups)
+		if err != nil {
+			s.cfg.Logf("serve: auth %q: token: %v", user, err)
+			busy(w, err)
+			return
+		}
+		jwt = t
+	}
+	s.cfg.Logf("serve: auth %q from %s: success", user, rhost)
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication successful", "auth": true, "groups": groups, "jwt": jwt})
+}
+
+func messages(m []pamclient.Message) []pamclient.Message {
+	if m == nil {
+		return []pamclient.Message{}
+	}
+	return m
+}
+
+// renew is POST /renew: beesly's checks in beesly's order, then what
+// beesly skipped: the account phase and the rules through PAM (no
+// password: pam_acct_mgmt alone) and the groups again.
+func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Tokens == nil {
+		writeJSON(w, http.StatusNotImplemented, map[string]any{"message": "JWT renewal is not enabled"})
+		return
+	}
+	var req request
+	if !decode(w, r, &req) {
+		return
+	}
+	if !given(req.JWT) || !given(req.Username) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "No JWT or username provided"})
+		return
+	}
+	user := *req.Username
+	if !userName.MatchString(user) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid username provided"})
+		return
+	}
+	sub, err := token.Subject(*req.JWT)
+	switch {
+	case errors.Is(err, token.ErrMalformed):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid JWT"})
+		return
+	case err != nil:
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid claims in JWT"})
+		return
+	case sub != user:
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid subject in JWT claim"})
+		return
+	}
+	if _, err := s.cfg.Tokens.Verify(*req.JWT); err != nil {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Failed to renew invalid JWT"})
+		return
+	}
+	rhost := clientAddr(r, s.cfg.TrustedProxies)
+	res, err := s.cfg.PAM.Account(r.Context(), user, rhost)
+	if err != nil {
+		s.cfg.Logf("serve: renew %q from %s: %v", user, rhost, err)
+	}
+	if busy(w, err) {
+		return
+	}
+	if res.Outcome != pamclient.Success {
+		s.cfg.Logf("serve: renew %q from %s: refused in %s: %v", user, rhost, res.Phase, res.Code)
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Failed to renew JWT: the account may no longer log in"})
+		return
+	}
+	groups, err := s.groupsOf(user)
+	if err != nil {
+		s.cfg.Logf("serve: renew %q: groups: %v", user, err)
+		busy(w, err)
+		return
+	}
+	t, err := s.cfg.Tokens.Issue(user, groups)
+	if busy(w, err) {
+		return
+	}
+	s.cfg.Logf("serve: renew %q from %s: renewed", user, rhost)
+	writeJSON(w, http.StatusOK, map[string]any{"message": "JWT successfully renewed", "jwt": t})
+}
+
+// verify is POST /verify: beesly's answers; a username field is ignored.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Tokens == nil {
+		writeJSON(w, http.StatusNotImplemented, map[string]any{"message": "JWT verification is not enabled"})
+		return
+	}
+	var req request
+	if !decode(w, r, &req) {
+		return
+	}
+	if !given(req.JWT) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "No JWT provided"})
+		return
+	}
+	_, err := s.cfg.Tokens.Verify(*req.JWT)
+	switch {
+	case errors.Is(err, token.ErrMalformed):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid JWT"})
+	case errors.Is(err, token.ErrClaims):
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid claims in JWT", "valid": false})
+	case err != nil:
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Failed to verify JWT", "valid": false})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"message": "JWT successfully verified", "valid": true})
+	}
+}

@@ -1,0 +1,195 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/nss"
+	"github.com/pam-accesscontrol/pam-accesscontrol/serve/pamclient"
+	"github.com/pam-accesscontrol/pam-accesscontrol/serve/token"
+)
+
+// options is the serve verb's command line; each flag may also come from
+// the environment, PAMAC_SERVE_ and the flag's name in capitals with _ for
+// - (PAMAC_SERVE_LISTEN), the command line winning.
+type options struct {
+	listen, tlsCert, tlsKey, service, signingKey, issuer, audience, confDir, proxies string
+	ttl, pamTimeout                                                                  time.Duration
+	max                                                                              int
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "the address to listen on")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM); without it and --tls-key, plain HTTP on loopback addresses only")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&o.service, "web-service", "web", "the PAM service each login runs through")
+	fs.StringVar(&o.signingKey, "signing-key", "", "root-only key file: an HMAC secret (HS256), an Ed25519 or ECDSA P-256 PEM (EdDSA, ES256); none: no tokens")
+	fs.StringVar(&o.issuer, "issuer", App, "the tokens' iss")
+	fs.StringVar(&o.audience, "audience", "", "the tokens' aud")
+	fs.DurationVar(&o.ttl, "token-ttl", 15*time.Minute, "how long a token is valid")
+	fs.StringVar(&o.confDir, "pam-confdir", "", "PAM's configuration directory (pam_start_confdir; for tests)")
+	fs.StringVar(&o.proxies, "trusted-proxy", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
+	fs.DurationVar(&o.pamTimeout, "pam-timeout", 30*time.Second, "the longest a PAM transaction may take")
+	fs.IntVar(&o.max, "max-transactions", 16, "PAM transactions at once")
+	var fromEnv []string
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "PAMAC_SERVE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				fromEnv = append(fromEnv, fmt.Sprintf("%s: %v", name, err))
+			}
+		}
+	})
+	if len(fromEnv) > 0 {
+		return o, errors.New(strings.Join(fromEnv, "; "))
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("--tls-cert and --tls-key go together")
+	}
+	if o.tlsCert == "" {
+		if err := loopbackOnly(o.listen); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// loopbackOnly refuses plain HTTP anywhere but a loopback address:
+// passwords cross the connection.
+func loopbackOnly(listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %v", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--listen %q without --tls-cert and --tls-key: plain HTTP carries passwords, so it listens on loopback addresses only (127.0.0.1, ::1)", listen)
+}
+
+func prefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy: %v", err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// exitUsage is the CLI's status for a command line that cannot be run
+// (installer/internal/cli.ExitUsage, which this package may not import).
+const exitUsage = 64
+
+// Main is `pam-accesscontrol serve`: it runs until SIGTERM or SIGINT.
+func Main(args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
+		}
+		return exitUsage
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	cfg, err := o.config(logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
+		return 1
+	}
+	srv := &http.Server{Addr: o.listen, Handler: New(cfg), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: o.pamTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: logger}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	logger.Printf("serve: listening on %s (PAM service %q, tokens %v)", ln.Addr(), o.service, cfg.Tokens != nil)
+	select {
+	case err := <-errc:
+		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), o.pamTimeout)
+	defer cancel()
+	srv.Shutdown(shut)
+	return 0
+}
+
+func (o options) config(logger *log.Logger) (Config, error) {
+	dir := o.confDir
+	if dir == "" {
+		dir = "/etc/pam.d"
+	}
+	if _, err := os.Stat(dir + "/" + o.service); err != nil || strings.Contains(o.service, "/") {
+		// libpam would fall back to "other" without a word
+		return Config{}, fmt.Errorf("--web-service %q: no such PAM service in %s", o.service, dir)
+	}
+	pc, err := pamclient.New(pamclient.Config{Service: o.service, ConfDir: o.confDir, Timeout: o.pamTimeout, Max: o.max})
+	if err != nil {
+		return Config{}, err
+	}
+	proxies, err := prefixes(o.proxies)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Config{PAM: pc, Groups: nss.Groups{}, TrustedProxies: proxies, Version: version(), Logf: logger.Printf}
+	if o.signingKey != "" {
+		k, err := token.LoadKey(o.signingKey)
+		if err != nil {
+			return Config{}, err
+		}
+		if cfg.Tokens, err = token.New(k, token.Config{Issuer: o.issuer, Audience: o.audience, TTL: o.ttl}); err != nil {
+			return Config{}, err
+		}
+	}
+	return cfg, nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

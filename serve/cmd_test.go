@@ -1,0 +1,39 @@
+package serve
+
+import (
+	"io"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  string
+		ok   bool
+	}{
+		{nil, "", true},
+		{[]string{"--listen", "[::1]:9000"}, "", true},
+		{[]string{"--listen", "localhost:9000"}, "", true},
+		{[]string{"--listen", "0.0.0.0:8443"}, "", false}, // plain HTTP off loopback
+		{[]string{"--listen", "192.0.2.1:8443"}, "", false},
+		{[]string{"--listen", "0.0.0.0:8443", "--tls-cert", "c", "--tls-key", "k"}, "", true},
+		{[]string{"--tls-cert", "c"}, "", false},
+		{nil, "0.0.0.0:1", false}, // from PAMAC_SERVE_LISTEN
+		{[]string{"--listen", "127.0.0.1:1"}, "0.0.0.0:1", true},
+		{[]string{"extra"}, "", false},
+	} {
+		t.Setenv("PAMAC_SERVE_LISTEN", tt.env)
+		if tt.env == "" {
+			t.Setenv("PAMAC_SERVE_LISTEN", "127.0.0.1:8443")
+		}
+		if _, err := parse(tt.args, io.Discard); (err == nil) != tt.ok {
+			t.Errorf("%v (env %q): %v", tt.args, tt.env, err)
+		}
+	}
+	if _, err := prefixes("10.0.0.0/8, ::1/128"); err != nil {
+		t.Error(err)
+	}
+	if _, err := prefixes("10.0.0.0"); err == nil {
+		t.Error("a bare address taken as a CIDR")
+	}
+}

@@ -1,0 +1,166 @@
+// Package token makes and checks the service's JWTs: HS256 with an HMAC
+// secret, EdDSA with an Ed25519 key, ES256 with an ECDSA P-256 key (see
+// key.go), with the claims iss, aud, sub, iat, exp, jti and groups.
+// Verification accepts only the key's own algorithm, so a token "signed"
+// with the public key as an HMAC secret, or with alg none, is refused.
+//
+// These are not beesly's tokens (HMAC keys derived per token with
+// BLAKE2b): a beesly client that only calls /auth, /renew and /verify
+// works unchanged, but a token beesly issued is not accepted here.
+package token
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Claims are what a token says.
+type Claims struct {
+	Groups []string `json:"groups"`
+	jwt.RegisteredClaims
+}
+
+// Config is the issuer's settings.
+type Config struct {
+	Issuer   string        // iss; required
+	Audience string        // aud; "" issues and expects none
+	TTL      time.Duration // exp - iat
+	Now      func() time.Time
+}
+
+// Issuer makes and checks tokens with one key.
+type Issuer struct {
+	key    Key
+	method jwt.SigningMethod
+	cfg    Config
+	kid    string
+}
+
+// Errors of Verify, as beesly tells them apart.
+var (
+	// ErrMalformed: not a JWT at all (beesly: 400 "Invalid JWT").
+	ErrMalformed = errors.New("malformed token")
+	// ErrClaims: a token whose sub is missing (beesly: 401 "Invalid claims in JWT").
+	ErrClaims = errors.New("missing claims")
+	// ErrInvalid: signature, algorithm, expiry, issuer or audience (beesly: 401).
+	ErrInvalid = errors.New("invalid token")
+)
+
+// New returns an Issuer for key.
+func New(key Key, cfg Config) (*Issuer, error) {
+	if cfg.Issuer == "" {
+		return nil, errors.New("token: no issuer")
+	}
+	if cfg.TTL <= 0 {
+		return nil, errors.New("token: the lifetime must be positive")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	i := &Issuer{key: key, cfg: cfg}
+	switch key.alg {
+	case "HS256":
+		i.method = jwt.SigningMethodHS256
+	case "EdDSA":
+		i.method = jwt.SigningMethodEdDSA
+	case "ES256":
+		i.method = jwt.SigningMethodES256
+	default:
+		return nil, errors.New("token: no key")
+	}
+	if key.alg != "HS256" {
+		i.kid = keyID(key)
+	}
+	return i, nil
+}
+
+// Issue makes a token for sub with groups, valid from now for the TTL.
+func (i *Issuer) Issue(sub string, groups []string) (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", err
+	}
+	now := i.cfg.Now().Truncate(time.Second)
+	c := Claims{Groups: groups, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer:    i.cfg.Issuer,
+		Subject:   sub,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(i.cfg.TTL)),
+		ID:        hex.EncodeToString(id[:]),
+	}}
+	if c.Groups == nil {
+		c.Groups = []string{}
+	}
+	if i.cfg.Audience != "" {
+		c.Audience = jwt.ClaimStrings{i.cfg.Audience}
+	}
+	t := jwt.NewWithClaims(i.method, c)
+	if i.kid != "" {
+		t.Header["kid"] = i.kid
+	}
+	return t.SignedString(i.signKey())
+}
+
+// Verify checks a token and returns its claims.
+func (i *Issuer) Verify(s string) (*Claims, error) {
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{i.method.Alg()}),
+		jwt.WithIssuer(i.cfg.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(i.cfg.Now),
+	}
+	if i.cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(i.cfg.Audience))
+	}
+	var c Claims
+	_, err := jwt.ParseWithClaims(s, &c, func(*jwt.Token) (any, error) { return i.verifyKey(), nil }, opts...)
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	case c.Subject == "":
+		return nil, ErrClaims
+	}
+	return &c, nil
+}
+
+func (i *Issuer) signKey() any {
+	switch i.key.alg {
+	case "EdDSA":
+		return i.key.ed
+	case "ES256":
+		return i.key.ec
+	}
+	return i.key.secret
+}
+
+func (i *Issuer) verifyKey() any {
+	switch i.key.alg {
+	case "EdDSA":
+		return i.key.ed.Public()
+	case "ES256":
+		return &i.key.ec.PublicKey
+	}
+	return i.key.secret
+}
+
+// Subject reads a token's sub without checking anything else, so that a
+// request can be told apart as beesly does (a token for another user is
+// 400 before its signature is looked at). Never trust what it returns.
+func Subject(s string) (string, error) {
+	var c Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(s, &c); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if c.Subject == "" {
+		return "", ErrClaims
+	}
+	return c.Subject, nil
+}

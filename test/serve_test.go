@@ -1,0 +1,119 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+)
+
+// TestServe runs the real `pam-accesscontrol serve` with a private PAM
+// directory (pam_start_confdir) whose "web" service is pam_matrix and the
+// module, users and groups from nss_wrapper, and talks to it with curl as
+// a beesly client would.
+func TestServe(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		testenv.Missing(t, "curl")
+	}
+	s := newPAMStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\nWEB CLOSE USER bob\n")
+	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
+	passdb := filepath.Join(s.dir, "passdb")
+	must(t, os.WriteFile(passdb, []byte("alice:secret:web\nbob:secret:web\n"), 0o600))
+	line := s.moduleLine()
+	s.service(t, "web", fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line))
+	key := filepath.Join(s.dir, "signing.key")
+	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
+
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(cli, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port), "--pam-confdir", s.svc,
+		"--signing-key", key, "--pam-timeout", "20s")
+	cmd.Env = append(os.Environ(), testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", log.String())
+		}
+	})
+
+	curl := func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		args := []string{"-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, base + path}
+		if body != "" {
+			args = append(args, "-H", "Content-Type: application/json", "--data-binary", body)
+		}
+		out, err := exec.Command("curl", args...).Output()
+		if err != nil {
+			return 0, nil
+		}
+		i := bytes.LastIndexByte(out, '\n')
+		code, _ := strconv.Atoi(string(out[i+1:]))
+		var m map[string]any
+		if err := json.Unmarshal(out[:i], &m); err != nil {
+			t.Errorf("%s %s: not JSON: %q", method, path, out[:i])
+		}
+		return code, m
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, _ := curl("GET", "/service/health", ""); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up:\n%s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	code, out := curl("POST", "/auth", `{"username":"alice","password":"secret"}`)
+	if code != 200 || out["auth"] != true {
+		t.Fatalf("alice: %d %v", code, out)
+	}
+	groups, _ := json.Marshal(out["groups"])
+	if !strings.Contains(string(groups), `"admins"`) || !strings.Contains(string(groups), `"users"`) || strings.Contains(string(groups), `"alice"`) {
+		t.Errorf("alice's groups from NSS: %s", groups)
+	}
+	jwt, _ := out["jwt"].(string)
+	if strings.Count(jwt, ".") != 2 {
+		t.Fatalf("jwt %q", jwt)
+	}
+	for _, tt := range []struct{ body, why string }{
+		{`{"username":"bob","password":"secret"}`, "right password, the rules refuse him"},
+		{`{"username":"alice","password":"wrong"}`, "wrong password"},
+		{`{"username":"carol","password":"secret"}`, "not in pam_matrix's passdb"},
+	} {
+		if code, out := curl("POST", "/auth", tt.body); code != 401 || out["message"] != "Authentication failed" {
+			t.Errorf("%s: %d %v", tt.why, code, out)
+		}
+	}
+	if code, out := curl("POST", "/verify", `{"jwt":"`+jwt+`"}`); code != 200 || out["valid"] != true {
+		t.Errorf("verify: %d %v", code, out)
+	}
+	code, out = curl("POST", "/renew", `{"jwt":"`+jwt+`","username":"alice"}`)
+	if renewed, _ := out["jwt"].(string); code != 200 || renewed == "" || renewed == jwt {
+		t.Errorf("renew: %d %v", code, out)
+	}
+	// the rules now close alice: renewal runs the account phase and stops
+	must(t, os.WriteFile(s.rules, []byte("DEFAULT:CLOSE\nWEB CLOSE USER alice\n"), 0o644))
+	if code, out := curl("POST", "/renew", `{"jwt":"`+jwt+`","username":"alice"}`); code != 401 {
+		t.Errorf("renew after WEB CLOSE USER alice: %d %v", code, out)
+	}
+	if code, out := curl("POST", "/auth", `{"username":`); code != 400 || out["error"] == nil {
+		t.Errorf("malformed JSON: %d %v", code, out)
+	}
+	if code, out := curl("GET", "/nope", ""); code != 404 || out["error"] != "The requested endpoint does not exist" {
+		t.Errorf("unknown path: %d %v", code, out)
+	}
+}
