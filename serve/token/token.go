@@ -19,9 +19,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Claims are what a token says.
+// Claims are what a token says. Username is pam_hook's claim (its
+// /authenticate read the user from it; pam_hook had no sub): tokens from
+// /token carry it, equal to sub, so that tools written for pam_hook's
+// tokens still find the user.
 type Claims struct {
-	Groups []string `json:"groups"`
+	Groups   []string `json:"groups"`
+	Username string   `json:"username,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -79,18 +83,41 @@ func New(key Key, cfg Config) (*Issuer, error) {
 	return i, nil
 }
 
+// ErrTTL: a lifetime asked for that is not positive or exceeds the TTL.
+var ErrTTL = errors.New("token: the lifetime must be positive and at most the configured TTL")
+
 // Issue makes a token for sub with groups, valid from now for the TTL.
 func (i *Issuer) Issue(sub string, groups []string) (string, error) {
+	return i.issue(sub, groups, i.cfg.TTL, "")
+}
+
+// IssueFor makes a token as pam_hook's /token did: valid for ttl, which
+// must be positive and at most the configured TTL, with the username
+// claim besides sub.
+func (i *Issuer) IssueFor(sub string, groups []string, ttl time.Duration) (string, error) {
+	if ttl <= 0 || ttl > i.cfg.TTL {
+		return "", ErrTTL
+	}
+	return i.issue(sub, groups, ttl, sub)
+}
+
+// TTL is the longest lifetime a token gets.
+func (i *Issuer) TTL() time.Duration { return i.cfg.TTL }
+
+// Audience is the aud tokens carry and Verify expects ("" for none).
+func (i *Issuer) Audience() string { return i.cfg.Audience }
+
+func (i *Issuer) issue(sub string, groups []string, ttl time.Duration, username string) (string, error) {
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", err
 	}
 	now := i.cfg.Now().Truncate(time.Second)
-	c := Claims{Groups: groups, RegisteredClaims: jwt.RegisteredClaims{
+	c := Claims{Groups: groups, Username: username, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    i.cfg.Issuer,
 		Subject:   sub,
 		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(i.cfg.TTL)),
+		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		ID:        hex.EncodeToString(id[:]),
 	}}
 	if c.Groups == nil {
@@ -127,6 +154,8 @@ func (i *Issuer) Verify(s string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	case c.Subject == "":
 		return nil, ErrClaims
+	case c.Username != "" && c.Username != c.Subject:
+		return nil, fmt.Errorf("%w: username %q is not sub %q", ErrInvalid, c.Username, c.Subject)
 	}
 	return &c, nil
 }

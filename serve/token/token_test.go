@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -237,4 +238,47 @@ func TestSubject(t *testing.T) {
 	if _, err := Subject(s); !errors.Is(err, ErrClaims) {
 		t.Errorf("no sub: %v", err)
 	}
+}
+
+// TestIssueFor: /token's lifetimes stay within the TTL, and the token
+// carries pam_hook's username claim equal to sub.
+func TestIssueFor(t *testing.T) {
+	i := issuer(t, []byte(strings.Repeat("k", 40)), "pam-accesscontrol", "k8s", t0)
+	for _, ttl := range []time.Duration{0, -time.Minute, 16 * time.Minute} {
+		if _, err := i.IssueFor("alice", nil, ttl); !errors.Is(err, ErrTTL) {
+			t.Errorf("ttl %v: %v", ttl, err)
+		}
+	}
+	s, err := i.IssueFor("alice", []string{"admins"}, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := i.Verify(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Username != "alice" || c.Subject != "alice" || c.ExpiresAt.Sub(c.IssuedAt.Time) != 3*time.Minute {
+		t.Errorf("claims %+v", c)
+	}
+	// a token whose username claim names someone else than sub
+	forged := jwt.NewWithClaims(jwt.SigningMethodHS256, Claims{Username: "root", RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: "pam-accesscontrol", Subject: "alice", Audience: jwt.ClaimStrings{"k8s"},
+		IssuedAt: jwt.NewNumericDate(t0), ExpiresAt: jwt.NewNumericDate(t0.Add(time.Minute))}})
+	fs, _ := forged.SignedString(i.signKey())
+	if _, err := i.Verify(fs); !errors.Is(err, ErrInvalid) {
+		t.Errorf("username != sub: %v", err)
+	}
+	if s, _ := i.Issue("alice", nil); strings.Contains(string(mustDecode(t, s)), "username") {
+		t.Errorf("Issue carries username: %s", mustDecode(t, s))
+	}
+}
+
+func mustDecode(t *testing.T, s string) []byte {
+	t.Helper()
+	parts := strings.Split(s, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
