@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,9 +27,9 @@ import (
 // the environment, PAMAC_SERVE_ and the flag's name in capitals with _ for
 // - (PAMAC_SERVE_LISTEN), the command line winning.
 type options struct {
-	listen, tlsCert, tlsKey, service, signingKey, issuer, audience, confDir, proxies string
-	ttl, pamTimeout                                                                  time.Duration
-	max                                                                              int
+	listen, tlsCert, tlsKey, service, kubeService, signingKey, issuer, audience, confDir, proxies string
+	ttl, pamTimeout                                                                               time.Duration
+	max                                                                                           int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -39,6 +40,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM); without it and --tls-key, plain HTTP on loopback addresses only")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&o.service, "web-service", "web", "the PAM service each login runs through")
+	fs.StringVar(&o.kubeService, "kube-service", "kubernetes", "the PAM service GET /token (pam_hook's API) runs through; without it in the PAM directory, no /token")
 	fs.StringVar(&o.signingKey, "signing-key", "", "root-only key file: an HMAC secret (HS256), an Ed25519 or ECDSA P-256 PEM (EdDSA, ES256); none: no tokens")
 	fs.StringVar(&o.issuer, "issuer", App, "the tokens' iss")
 	fs.StringVar(&o.audience, "audience", "", "the tokens' aud")
@@ -162,7 +164,7 @@ func (o options) config(logger *log.Logger) (Config, error) {
 	if dir == "" {
 		dir = "/etc/pam.d"
 	}
-	if _, err := os.Stat(dir + "/" + o.service); err != nil || strings.Contains(o.service, "/") {
+	if !pamService(dir, o.service) {
 		// libpam would fall back to "other" without a word
 		return Config{}, fmt.Errorf("--web-service %q: no such PAM service in %s", o.service, dir)
 	}
@@ -174,7 +176,16 @@ func (o options) config(logger *log.Logger) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	cfg := Config{PAM: pc, Groups: nss.Groups{}, TrustedProxies: proxies, Version: version(), Logf: logger.Printf}
+	cfg := Config{PAM: pc, Groups: nss.Groups{}, Users: nssUsers{}, TrustedProxies: proxies, Version: version(), Logf: logger.Printf}
+	// /token is optional: a host without the Kubernetes service serves
+	// beesly's API alone, and says so once (never "other" by accident)
+	if pamService(dir, o.kubeService) {
+		if cfg.KubePAM, err = pamclient.New(pamclient.Config{Service: o.kubeService, ConfDir: o.confDir, Timeout: o.pamTimeout, Max: o.max}); err != nil {
+			return Config{}, err
+		}
+	} else {
+		logger.Printf("serve: --kube-service %q: no such PAM service in %s; GET /token answers 501", o.kubeService, dir)
+	}
 	if o.signingKey != "" {
 		k, err := token.LoadKey(o.signingKey)
 		if err != nil {
@@ -185,6 +196,30 @@ func (o options) config(logger *log.Logger) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// pamService: name is a service file in dir (libpam would fall back to
+// "other" for a missing one).
+func pamService(dir, name string) bool {
+	if name == "" || strings.Contains(name, "/") {
+		return false
+	}
+	_, err := os.Stat(dir + "/" + name)
+	return err == nil
+}
+
+// nssUsers is Users through getpwnam_r.
+type nssUsers struct{}
+
+func (nssUsers) UID(name string) (string, bool, error) {
+	p, err := nss.LookupUser(name, 0, true)
+	if errors.Is(err, nss.ErrNoUser) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return strconv.FormatUint(uint64(p.UID), 10), true, nil
 }
 
 func version() string {

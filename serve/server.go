@@ -52,7 +52,9 @@ type Groups interface {
 // Config is what a Server needs.
 type Config struct {
 	PAM            PAM
+	KubePAM        PAM // GET /token's PAM service (--kube-service); nil: no /token
 	Groups         Groups
+	Users          Users
 	Tokens         *token.Issuer // nil: no tokens (beesly without JWT_MASTER_KEY)
 	TrustedProxies []netip.Prefix
 	Version        string
@@ -89,6 +91,9 @@ func New(cfg Config) *Server {
 		{"/service", "GET", s.service},
 		{"/service/health", "GET", s.health},
 		{"/service/version", "GET", s.version},
+		{"/token", "GET", s.kubeToken},
+		{"/authenticate", "POST", s.authenticate},
+		{"/heartbeat", "GET", s.heartbeat},
 	}
 	if cfg.Tokens != nil && cfg.Tokens.JWKS() != nil {
 		s.routes = append(s.routes, route{"/.well-known/jwks.json", "GET", s.jwks})
