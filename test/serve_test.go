@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,49 +33,15 @@ func TestServe(t *testing.T) {
 	key := filepath.Join(s.dir, "signing.key")
 	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
 
-	port := freePort(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(cli, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port), "--pam-confdir", s.svc,
-		"--signing-key", key, "--pam-timeout", "20s")
-	cmd.Env = append(os.Environ(), testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	must(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("serve's log:\n%s", log.String())
-		}
-	})
-
+	base := startServe(t, s, "--signing-key", key)
 	curl := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
-		args := []string{"-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, base + path}
-		if body != "" {
-			args = append(args, "-H", "Content-Type: application/json", "--data-binary", body)
-		}
-		out, err := exec.Command("curl", args...).Output()
-		if err != nil {
-			return 0, nil
-		}
-		i := bytes.LastIndexByte(out, '\n')
-		code, _ := strconv.Atoi(string(out[i+1:]))
+		code, raw, _ := curlDo(t, method, base+path, body)
 		var m map[string]any
-		if err := json.Unmarshal(out[:i], &m); err != nil {
-			t.Errorf("%s %s: not JSON: %q", method, path, out[:i])
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Errorf("%s %s: not JSON: %q", method, path, raw)
 		}
 		return code, m
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if code, _ := curl("GET", "/service/health", ""); code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up:\n%s", log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 
 	code, out := curl("POST", "/auth", `{"username":"alice","password":"secret"}`)
@@ -116,4 +83,62 @@ func TestServe(t *testing.T) {
 	if code, out := curl("GET", "/nope", ""); code != 404 || out["error"] != "The requested endpoint does not exist" {
 		t.Errorf("unknown path: %d %v", code, out)
 	}
+}
+
+// startServe runs `pam-accesscontrol serve` on a free loopback port with
+// s's PAM directory and the demo users from nss_wrapper, until the test
+// ends; it returns the base URL once /service/health answers.
+func startServe(t *testing.T, s *pamStack, args ...string) string {
+	t.Helper()
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(cli, append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--pam-confdir", s.svc,
+		"--pam-timeout", "20s"}, args...)...)
+	cmd.Env = append(os.Environ(), testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", log.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, _, _ := curlDo(t, "GET", base+"/service/health", ""); code == 200 {
+			return base
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up:\n%s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// curlDo runs curl: the status (0 when curl failed), the body and the
+// response's headers. extra are more curl arguments (-u, -H).
+func curlDo(t *testing.T, method, url, body string, extra ...string) (int, []byte, http.Header) {
+	t.Helper()
+	hdr := filepath.Join(t.TempDir(), "headers")
+	args := append([]string{"-s", "-o", "-", "-D", hdr, "-w", "\n%{http_code}", "-X", method, url}, extra...)
+	if body != "" {
+		args = append(args, "-H", "Content-Type: application/json", "--data-binary", body)
+	}
+	out, err := exec.Command("curl", args...).Output()
+	if err != nil {
+		return 0, nil, nil
+	}
+	i := bytes.LastIndexByte(out, '\n')
+	code, _ := strconv.Atoi(string(out[i+1:]))
+	h := http.Header{}
+	if raw, err := os.ReadFile(hdr); err == nil {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":"); ok {
+				h.Add(k, strings.TrimSpace(v))
+			}
+		}
+	}
+	return code, out[:i], h
 }
