@@ -41,9 +41,9 @@ var verbs = []struct {
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   [--ruser USER] [--tty TTY] [--opa-answer KEY=VALUE]…\n" +
 		"                   decide one login and show why", explain.Main},
-	{"serve", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] [--web-service NAME] [--signing-key FILE]\n" +
-		"                   [--issuer ISS] [--audience AUD] [--token-ttl D] [--trusted-proxy CIDR,…] [--pam-confdir DIR]\n" +
-		"                   the HTTP login service (beesly's API) through PAM (in progress)", serve.Main},
+	{"serve", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] [--web-service NAME] [--kube-service NAME]\n" +
+		"                   [--signing-key FILE] [--issuer ISS] [--audience AUD] [--token-ttl D] [--trusted-proxy CIDR,…] [--pam-confdir DIR]\n" +
+		"                   the HTTP login service (beesly's and pam_hook's APIs) through PAM (in progress)", serve.Main},
 }
 
 func main() {
