@@ -179,6 +179,12 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 	if err != nil {
 		return fail("invalid token: %v", err)
 	}
+	if c.Username == "" {
+		// a token from /auth or /renew: the web service's rules let the
+		// user in, not the Kubernetes service's; only /token's tokens
+		// (IssueFor: with the username claim) open Kubernetes
+		return fail("token for %q was not issued by /token", c.Subject)
+	}
 	var granted []string
 	if len(audiences) > 0 {
 		for _, a := range audiences {

@@ -145,6 +145,7 @@ func TestKubeAuthenticate(t *testing.T) {
 	otherIss, _ := kubeIssuer(t, kubeKey, "beesly", "k8s", now).IssueFor("alice", nil, time.Minute)
 	otherAud, _ := kubeIssuer(t, kubeKey, App, "vault", now).IssueFor("alice", nil, time.Minute)
 	broken, _ := s.cfg.Tokens.IssueFor("broken", nil, time.Minute)
+	webToken, _ := s.cfg.Tokens.Issue("alice", nil) // what /auth hands out
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "alice", "iss": App, "aud": "k8s",
 		"exp": now.Add(time.Minute).Unix()}).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	for _, v := range []string{"authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"} {
@@ -158,6 +159,7 @@ func TestKubeAuthenticate(t *testing.T) {
 			{"alice, audiences", tok, []string{"https://kubernetes.default.svc", "k8s"}, true, `["k8s"]`},
 			{"alice, other audiences", tok, []string{"https://kubernetes.default.svc"}, false, ""},
 			{"expired", expired, nil, false, ""},
+			{"a token from /auth", webToken, nil, false, ""},
 			{"forged", forged, nil, false, ""},
 			{"alg none", none, nil, false, ""},
 			{"other issuer", otherIss, nil, false, ""},

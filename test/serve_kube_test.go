@@ -20,7 +20,7 @@ func TestServeKube(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\nKUBERNETES CLOSE USER bob\n")
+	s := newPAMStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\nKUBERNETES CLOSE USER bob\nWEB OPEN USER bob\n")
 	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
 	passdb := filepath.Join(s.dir, "passdb")
 	must(t, os.WriteFile(passdb, []byte("alice:secret:kubernetes\nbob:secret:kubernetes\n"), 0o600))
@@ -77,6 +77,13 @@ func TestServeKube(t *testing.T) {
 		}
 	}
 
+	// bob may log in to the web service, not to Kubernetes: his /auth
+	// token must not open Kubernetes
+	code, raw, _ := curlDo(t, "POST", base+"/auth", `{"username":"bob","password":"secret"}`)
+	var web struct{ JWT string }
+	if json.Unmarshal(raw, &web); code != 200 || web.JWT == "" {
+		t.Fatalf("bob's /auth: %d %s", code, raw)
+	}
 	forged := strings.Split(tok, ".")
 	forged[2] = strings.Repeat("A", len(forged[2]))
 	for _, v := range []string{"authentication.k8s.io/v1", "authentication.k8s.io/v1beta1"} {
@@ -90,6 +97,7 @@ func TestServeKube(t *testing.T) {
 			{tok, `[]`, true, "alice, no audiences"},
 			{tok, `["https://kubernetes.default.svc"]`, false, "alice, another audience"},
 			{strings.Join(forged, "."), `[]`, false, "forged signature"},
+			{web.JWT, `["k8s"]`, false, "bob's token from /auth (the web service)"},
 		} {
 			body := fmt.Sprintf(`{"kind":"TokenReview","apiVersion":%q,"metadata":{},"spec":{"token":%q,"audiences":%s},"status":{"user":{}}}`,
 				v, tt.tok, tt.audiences)
