@@ -2,6 +2,8 @@ package serve
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -35,5 +37,23 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := prefixes("10.0.0.0"); err == nil {
 		t.Error("a bare address taken as a CIDR")
+	}
+}
+
+func TestPAMServiceAndUsers(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kubernetes"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"kubernetes": true, "web": false, "": false, "../" + filepath.Base(dir) + "/kubernetes": false} {
+		if got := pamService(dir, name); got != want {
+			t.Errorf("pamService(%q) = %v", name, got)
+		}
+	}
+	if uid, ok, err := (nssUsers{}).UID("root"); uid != "0" || !ok || err != nil {
+		t.Errorf("root: %q %v %v", uid, ok, err)
+	}
+	if _, ok, err := (nssUsers{}).UID("no-such-user-here"); ok || err != nil {
+		t.Errorf("unknown user: %v %v", ok, err)
 	}
 }
