@@ -59,8 +59,13 @@ func (c *call) decide() int32 {
 		switch {
 		case c.req.Fn == protocol.FnAuthenticate || d.Confirmed && kinds.only(rules.AuthKind(d.Auth)):
 			return c.reuse(d)
-		case c.confirms(d) && kinds.has(rules.AuthKind(d.Auth)):
-			code := c.confirm(d)
+		case (d.Confirmed || c.confirms(d)) && kinds.has(rules.AuthKind(d.Auth)):
+			var code int32
+			if d.Confirmed {
+				code = c.reuse(d) // for its kind; sshd named another too
+			} else {
+				code = c.confirm(d)
+			}
 			if code != protocol.PAMSuccess || kinds.only(rules.AuthKind(d.Auth)) {
 				return code
 			}

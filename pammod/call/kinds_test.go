@@ -159,6 +159,11 @@ func TestSessionAsSSHDSays(t *testing.T) {
 		if got := h.call(open, 10, pam, "192.0.2.1", 0); got != tt.want {
 			t.Errorf("SSH_AUTH_INFO_0 %q: session %d, want %d\n%s", tt.info, got, tt.want, strings.Join(h.log.lines, "\n"))
 		}
+		// the password decision stands for its kind: only the kind sshd
+		// added is decided, no earlier decision is taken for a failed one
+		if len(h.log.grep("deciding again")) != 0 || len(h.log.grep(`auth password,`)) != 1 {
+			t.Errorf("SSH_AUTH_INFO_0 %q: the confirmed password decision was not kept for its kind:\n%s", tt.info, strings.Join(h.log.lines, "\n"))
+		}
 	}
 }
 
