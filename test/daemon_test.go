@@ -33,7 +33,9 @@ func startDaemon(t *testing.T, dir string, env ...string) (socket string, stop f
 	}
 	t.Cleanup(stop)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if fi, err := os.Stat(socket); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		// the file is there from bind(), connections are taken from
+		// listen(): wait for the second, without a connection of ours
+		if fi, err := os.Stat(socket); err == nil && fi.Mode()&os.ModeSocket != 0 && listening(t, socket) {
 			if fi.Mode().Perm() != 0o600 {
 				t.Errorf("socket mode %o, want 600", fi.Mode().Perm())
 			}
@@ -43,6 +45,24 @@ func startDaemon(t *testing.T, dir string, env ...string) (socket string, stop f
 			t.Fatal("the daemon did not listen")
 		}
 	}
+}
+
+// listening reports whether a unix socket bound at path listens, from the
+// kernel's table: its flags have __SO_ACCEPTCON (1<<16).
+func listening(t *testing.T, path string) bool {
+	t.Helper()
+	data, err := os.ReadFile("/proc/net/unix")
+	must(t, err)
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 8 && f[len(f)-1] == path {
+			flags, err := strconv.ParseUint(f[3], 16, 32)
+			if err == nil && flags&(1<<16) != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestDaemon: the module asks the daemon first. With a missing helper

@@ -105,6 +105,7 @@ func run(build string, rounds int) error {
 	defer func() { daemon.Process.Kill(); daemon.Wait() }()
 	for i := 0; ; i++ {
 		if _, err := os.Stat(socket); err == nil {
+			time.Sleep(50 * time.Millisecond) // bound, and listening a moment later
 			break
 		}
 		if i == 500 {
