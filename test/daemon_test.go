@@ -468,7 +468,7 @@ func TestDaemonDrain(t *testing.T) {
 	must(t, cmd.Start())
 	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(socket); err == nil {
+		if listening(t, socket) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -558,7 +558,7 @@ func TestModuleIgnoresNonRootDaemon(t *testing.T) {
 	must(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(socket); err == nil {
+		if listening(t, socket) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -61,7 +61,7 @@ func TestDebUpgrade(t *testing.T) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		must(t, cmd.Start())
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if _, err := os.Stat("/run/pam-accesscontrol/helper.sock"); err == nil {
+			if listening(t, "/run/pam-accesscontrol/helper.sock") {
 				return cmd
 			}
 			if time.Now().After(deadline) {
