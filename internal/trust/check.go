@@ -31,14 +31,11 @@ func check(path string, kind uint32, opts []Option) error {
 		}
 		return isKind(path, st.Mode, kind)
 	}
-	f, err := r.walk(path)
+	f, err := r.walkExisting(path)
 	if err != nil {
 		return err
 	}
 	defer f.close()
-	if f.stErr != nil {
-		return f.stErr
-	}
 	if err := isKind(path, f.st.Mode, kind); err != nil {
 		return err
 	}
@@ -69,14 +66,11 @@ func Dependencies(path string) []string {
 // as ours.
 func StateDir(dir string) error {
 	r := rule{self: true, noFollow: true}
-	f, err := r.walk(dir)
+	f, err := r.walkExisting(dir)
 	if err != nil {
 		return err
 	}
 	defer f.close()
-	if f.stErr != nil {
-		return f.stErr
-	}
 	return r.stateDir(&f.st, dir)
 }
 
@@ -110,14 +104,11 @@ func (r rule) stateDir(st *unix.Stat_t, dir string) error {
 // socket's own mode does not matter: only who answers on it does.
 func Socket(path string) error {
 	r := rule{}
-	f, err := r.walk(path)
+	f, err := r.walkExisting(path)
 	if err != nil {
 		return err
 	}
 	defer f.close()
-	if f.stErr != nil {
-		return f.stErr
-	}
 	if err := isKind(path, f.st.Mode, unix.S_IFSOCK); err != nil {
 		return err
 	}

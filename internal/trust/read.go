@@ -39,14 +39,11 @@ func ReadFile(path string, max int, opts ...Option) ([]byte, error) {
 			return nil, err
 		}
 	} else {
-		f, err := r.walk(path)
+		f, err := r.walkExisting(path)
 		if err != nil {
 			return nil, err
 		}
 		defer f.close()
-		if f.stErr != nil {
-			return nil, f.stErr
-		}
 		if err := isKind(path, f.st.Mode, unix.S_IFREG); err != nil {
 			return nil, err
 		}

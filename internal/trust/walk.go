@@ -28,6 +28,20 @@ type found struct {
 
 func (f *found) close() { unix.Close(f.dir) }
 
+// walkExisting is walk for a name that must be there: a last name that
+// cannot be looked at is the error, and nothing is left open.
+func (r rule) walkExisting(path string) (*found, error) {
+	f, err := r.walk(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.stErr != nil {
+		f.close()
+		return nil, f.stErr
+	}
+	return f, nil
+}
+
 // shown is the real path of what was found.
 func (f *found) shown() string {
 	if f.name == "." {
