@@ -15,7 +15,8 @@ import (
 // is), then each PAM transaction given, then writes what journalctl
 // selects by PAMAC_VERDICT to $dir/open.json and $dir/close.json.
 const journalScript = `set -e
-dir=$1; shift
+dir=$1; syslog=$2; shift 2
+[ "$syslog" = yes ] || mount --bind /dev/null /dev/log
 mount -t tmpfs tmpfs /run/systemd 2>/dev/null || { mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd; }
 mkdir -p /run/systemd/journal /run/log
 mount -t tmpfs tmpfs /run/log
@@ -33,7 +34,8 @@ kill $jd
 // TestJournal (issue 17): where journald runs, each decision is in the
 // journal with its fields, so that journalctl PAMAC_VERDICT=CLOSE lists
 // the refusals; the same line is not also sent to syslog (journald
-// forwards it there itself).
+// forwards it there itself). Without a syslog daemon behind /dev/log
+// (/dev/null bound over it) the decisions still reach the journal.
 func TestJournal(t *testing.T) {
 	testenv.Root(t)
 	if _, err := os.Stat("/lib/systemd/systemd-journald"); err != nil {
@@ -44,9 +46,16 @@ func TestJournal(t *testing.T) {
 			testenv.Missing(t, tool)
 		}
 	}
+	for _, syslog := range []string{"yes", "no"} {
+		t.Run("syslog="+syslog, func(t *testing.T) { journalLogins(t, syslog) })
+	}
+}
+
+func journalLogins(t *testing.T, syslog string) {
 	s := newPAMStack(t, pamRules)
 	mark := sink.Mark()
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", journalScript, "sh", s.dir, "alice", "bob")
+	args := append(sink.Wrap(), "unshare", "--mount", "--propagation", "private", "sh", "-c", journalScript, "sh", s.dir, syslog, "alice", "bob")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "LD_PRELOAD="+libPAMWrapper(t), "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR="+s.svc)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("journald and the logins: %v\n%s\n%s", err, out, mustRead(t, s.dir+"/pamtester.log"))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/RackSec/srslog"
 	"github.com/coreos/go-systemd/v22/journal"
 )
 
@@ -74,4 +75,19 @@ func TestDecisionZeroLogger(t *testing.T) {
 	var zero *Logger
 	zero.Decision(nil, "x")
 	(&Logger{}).Decision(nil, "x")
+}
+
+// TestDecisionWithoutSyslog: where no syslog daemon answers on /dev/log
+// but journald listens, Open's Logger still puts each decision in the
+// journal (it once dropped them with everything else: a CI machine
+// without rsyslog had an empty journal).
+func TestDecisionWithoutSyslog(t *testing.T) {
+	j := &fakeJournal{}
+	l := openWith(func() (*srslog.Writer, error) { return nil, errors.New("connection refused") }, j).Fork()
+	l.Decision(Fields{"PAMAC_VERDICT": "CLOSE"}, "auth: CLOSE for %s", Quote("bob"))
+	if len(j.msgs) != 1 || j.msgs[0] != `auth: CLOSE for "bob"` {
+		t.Errorf("journal got %q, want the decision", j.msgs)
+	}
+	l.Info("not a decision") // no syslog: dropped, no panic
+	l.Close()
 }

@@ -30,13 +30,22 @@ type Logger struct {
 }
 
 // Open connects to the local syslog daemon (/dev/log). It does not fail:
-// a machine without syslog loses the lines, never the login.
+// a machine without syslog loses the lines, never the login. Decisions
+// still go to the journal where journald listens without a syslog
+// daemon behind /dev/log (CI's containers; a journald-only host whose
+// /dev/log is briefly gone).
 func Open() *Logger {
-	w, err := srslog.New(srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
+	return openWith(func() (*srslog.Writer, error) {
+		return srslog.New(srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
+	}, systemdJournal{})
+}
+
+func openWith(dial func() (*srslog.Writer, error), j journalSender) *Logger {
+	w, err := dial()
 	if err != nil {
-		return &Logger{}
+		return &Logger{journal: j}
 	}
-	return &Logger{w: w}
+	return &Logger{w: w, journal: j}
 }
 
 // Fork returns a Logger for one PAM call: it shares the syslog connection
