@@ -2,7 +2,6 @@ package script
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,19 +17,20 @@ import (
 // file and line, the exception and the code returned; the whole traceback
 // goes to the debug level only, which the module's debug option turns on.
 func TestPythonTraceback(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		testenv.Missing(t, "python3")
+	const python = "/usr/bin/python3" // Debian's, as the tests in test/ take it
+	if _, err := os.Stat(python); err != nil {
+		testenv.Missing(t, python+" (Debian package python3)")
 	}
 	path := writeScript(t, "boom.py", "def check(user):\n    raise ValueError(\"boom for \" + user)\n\n"+
 		"def pam_sm_authenticate(pamh, flags, argv):\n    check(pamh.get_user())\n    return pamh.PAM_SUCCESS\n")
 	self := int32(os.Getpid())
 	runDir := filepath.Join(t.TempDir(), "run")
+	pam := newPAM("alice") // one handle for the login's calls
 	run := func(fn protocol.Fn, log *fakeLog) int32 {
 		req := call(fn, 0)
 		req.PID = self
 		return Run(req, Args{Script: path, Argv: []string{path}, Interpreter: python, RunDir: runDir, Timeout: 20 * time.Second},
-			self, Deps{PAM: newPAM("alice"), Log: log, Trusted: trustAll})
+			self, Deps{PAM: pam, Log: log, Trusted: trustAll})
 	}
 	log := &fakeLog{}
 	code := run(protocol.FnAuthenticate, log)
@@ -60,5 +60,42 @@ func TestPythonTraceback(t *testing.T) {
 	}
 	if len(debug) != 1 || !strings.Contains(debug[0], "line 5, in pam_sm_authenticate") || !strings.Contains(debug[0], "line 2, in check") {
 		t.Errorf("want the whole traceback at debug level: %q", debug)
+	}
+}
+
+// TestPythonOneInterpreter (README, "Real Python scripts"): the stack
+// lines of one login share its interpreter, so they must name the same
+// interpreter=: a later line naming another is denied with a line that
+// says so, and the login's interpreter goes on serving it.
+func TestPythonOneInterpreter(t *testing.T) {
+	const python = "/usr/bin/python3" // Debian's, not a pyenv shim that a link to it would confuse
+	if _, err := os.Stat(python); err != nil {
+		testenv.Missing(t, python+" (Debian package python3)")
+	}
+	other := filepath.Join(t.TempDir(), "python3-other") // another path to the same Python
+	if err := os.Symlink(python, other); err != nil {
+		t.Fatal(err)
+	}
+	path := writeScript(t, "ok.py", "def pam_sm_authenticate(pamh, flags, argv):\n    return pamh.PAM_SUCCESS\n"+
+		"def pam_sm_acct_mgmt(pamh, flags, argv):\n    return pamh.PAM_SUCCESS\n")
+	self := int32(os.Getpid())
+	runDir := filepath.Join(t.TempDir(), "run")
+	pam := newPAM("alice") // one handle for the login's calls
+	run := func(fn protocol.Fn, interpreter string, log *fakeLog) int32 {
+		req := call(fn, 0)
+		req.PID = self
+		return Run(req, Args{Script: path, Argv: []string{path}, Interpreter: interpreter, RunDir: runDir, Timeout: 20 * time.Second},
+			self, Deps{PAM: pam, Log: log, Trusted: trustAll})
+	}
+	log := &fakeLog{}
+	if code := run(protocol.FnAuthenticate, python, log); code != pamconst.Success {
+		t.Fatalf("auth under %s: %d\n%v", python, code, log.lines)
+	}
+	t.Cleanup(func() { run(protocol.FnEnd, python, &fakeLog{}) })
+	if code := run(protocol.FnAcctMgmt, other, log); code != pamconst.ServiceErr || !log.has("one login, one interpreter; denying") {
+		t.Errorf("account under %s: %d, want PAM_SERVICE_ERR and a line saying why\n%s", other, code, strings.Join(log.lines, "\n"))
+	}
+	if code := run(protocol.FnAcctMgmt, python, log); code != pamconst.Success {
+		t.Errorf("account under %s again: %d\n%v", python, code, log.lines)
 	}
 }
