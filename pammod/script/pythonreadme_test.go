@@ -99,3 +99,39 @@ func TestPythonOneInterpreter(t *testing.T) {
 		t.Errorf("account under %s again: %d\n%v", python, code, log.lines)
 	}
 }
+
+// TestPythonArgvPerCall (README, "Real Python scripts"): argv is a new
+// list at every call, the script as written on the line and then its
+// arguments: what one call does to it, the next does not see.
+func TestPythonArgvPerCall(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		testenv.Missing(t, python+" (Debian package python3)")
+	}
+	path := writeScript(t, "argv.py", `
+def check(argv):
+    ok = argv == ["argv.py", "a", "b"]
+    argv.append("left by this call")
+    return 0 if ok else 7
+def pam_sm_authenticate(pamh, flags, argv):
+    return check(argv)
+def pam_sm_acct_mgmt(pamh, flags, argv):
+    return check(argv)
+`)
+	self := int32(os.Getpid())
+	runDir := filepath.Join(t.TempDir(), "run")
+	pam := newPAM("alice")
+	run := func(fn protocol.Fn, log *fakeLog) int32 {
+		req := call(fn, 0)
+		req.PID = self
+		return Run(req, Args{Script: path, Argv: []string{"argv.py", "a", "b"}, Interpreter: python, RunDir: runDir, Timeout: 20 * time.Second},
+			self, Deps{PAM: pam, Log: log, Trusted: trustAll})
+	}
+	t.Cleanup(func() { run(protocol.FnEnd, &fakeLog{}) })
+	for _, fn := range []protocol.Fn{protocol.FnAuthenticate, protocol.FnAcctMgmt, protocol.FnAuthenticate} {
+		log := &fakeLog{}
+		if code := run(fn, log); code != pamconst.Success {
+			t.Errorf("%v: %d, want 0: argv is not the line's as written\n%s", fn, code, strings.Join(log.lines, "\n"))
+		}
+	}
+}
