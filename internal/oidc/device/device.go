@@ -7,7 +7,7 @@
 // The package only speaks the protocol: where the endpoints are (discovery)
 // and where the tokens are kept (internal/oidc/enrollment) are other
 // packages' business. Every wait is bounded: each request by the HTTP
-// client's timeout, the polling by the code's lifetime and MaxWait.
+// timeout, the polling by the code's lifetime and MaxWait.
 package device
 
 import (
@@ -15,12 +15,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc"
 )
 
 // GrantType is the token request's grant_type for a device code (RFC 8628
@@ -41,8 +40,6 @@ const (
 	// MaxWait: the provider's expires_in bounds it too, whichever is
 	// first.
 	DefaultMaxWait = 15 * time.Minute
-	// maxBody bounds what is read of any reply.
-	maxBody = 1 << 20
 )
 
 // Errors that end the polling, for callers to tell apart (errors.Is).
@@ -56,30 +53,23 @@ var (
 	ErrTimeout = errors.New("gave up waiting for the approval")
 )
 
-// AuthMethod is how the client authenticates at the provider (RFC 6749
-// §2.3.1): client_secret_basic (the default when there is a secret) or
-// client_secret_post. A client without a secret is a public client and
-// sends only its client_id.
-type AuthMethod string
-
-const (
-	SecretBasic AuthMethod = "client_secret_basic"
-	SecretPost  AuthMethod = "client_secret_post"
-)
+// Poster sends one authenticated form POST, bounded in time and size
+// (internal/oidc's Client: no proxy, no redirect, a provider on this
+// host must be root's). Transport failures are *oidc.UnavailableError.
+type Poster interface {
+	PostForm(ctx context.Context, what, endpoint string, form url.Values, cred oidc.Credentials) (int, []byte, error)
+}
 
 // Client runs the grant for one OAuth client.
 type Client struct {
 	// DeviceEndpoint is the device_authorization_endpoint, TokenEndpoint
 	// the token_endpoint (from discovery, or given).
 	DeviceEndpoint, TokenEndpoint string
-	ClientID                      string
-	// ClientSecret is empty for a public client.
-	ClientSecret string
-	// Auth is how the secret is sent; "" is client_secret_basic.
-	Auth AuthMethod
-	// HTTP sends the requests; it must have a Timeout. Nil: a client
-	// with a 30 s timeout.
-	HTTP *http.Client
+	// Cred is the client: its secret sent as Cred.Method says, or, for
+	// a public client (no secret), only its client_id in the form.
+	Cred oidc.Credentials
+	// Post sends the requests.
+	Post Poster
 	// MaxWait bounds Poll; 0 is DefaultMaxWait.
 	MaxWait time.Duration
 	// Now and Sleep are the clock, for tests; nil: the real one.
@@ -170,7 +160,7 @@ func (c *Client) Start(ctx context.Context, scope string) (*Authorization, error
 		Error                   string      `json:"error"`
 		Description             string      `json:"error_description"`
 	}
-	status, err := c.post(ctx, c.DeviceEndpoint, form, &r)
+	status, err := c.post(ctx, "device authorization", c.DeviceEndpoint, form, &r)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +277,7 @@ func (c *Client) token(ctx context.Context, form url.Values) (*Token, string, er
 		Error        string      `json:"error"`
 		Description  string      `json:"error_description"`
 	}
-	status, err := c.post(ctx, c.TokenEndpoint, form, &r)
+	status, err := c.post(ctx, "token", c.TokenEndpoint, form, &r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -324,68 +314,35 @@ func protocolError(endpoint string, status int, code, desc string) error {
 	return &httpStatusError{pe}
 }
 
-// transient: the request got no usable answer, and the RFC asks the
+// transient: the request got no usable answer (no connection, no answer
+// in time, a 5xx or 429 without an OAuth error), and the RFC asks the
 // client to back off and try again.
 func transient(err error) bool {
 	var se *httpStatusError
 	if errors.As(err, &se) {
-		return se.Status >= 500
+		return se.Status >= 500 || se.Status == http.StatusTooManyRequests
 	}
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) {
-		return true
-	}
-	var ue *url.Error
-	return errors.As(err, &ue)
+	return oidc.IsUnavailable(err)
 }
 
-// post sends form to endpoint with the client's authentication and reads
-// a JSON reply into out. A reply that is not JSON is an error only for a
-// 200: an error page is reported by its status.
-func (c *Client) post(ctx context.Context, endpoint string, form url.Values, out any) (int, error) {
-	if !isWebURL(endpoint) {
-		return 0, fmt.Errorf("endpoint %q is not an http(s) URL", endpoint)
+// post sends form to endpoint as the client and reads a JSON reply into
+// out. A reply that is not JSON is an error only for a 200: an error page
+// is reported by its status.
+func (c *Client) post(ctx context.Context, what, endpoint string, form url.Values, out any) (int, error) {
+	cred := c.Cred
+	if cred.Secret == "" {
+		// a public client names itself in the form (RFC 8628 §3.1)
+		form.Set("client_id", cred.ID)
+		cred = oidc.Credentials{}
 	}
-	switch {
-	case c.ClientSecret == "":
-		form.Set("client_id", c.ClientID)
-	case c.Auth == SecretPost:
-		form.Set("client_id", c.ClientID)
-		form.Set("client_secret", c.ClientSecret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	status, body, err := c.Post.PostForm(ctx, what, endpoint, form, cred)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if c.ClientSecret != "" && c.Auth != SecretPost {
-		// RFC 6749 §2.3.1: both are form-encoded before they are joined
-		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
+	if err := json.Unmarshal(body, out); err != nil && status == http.StatusOK {
+		return 0, fmt.Errorf("%s: the reply of %s is not JSON: %v", what, endpoint, err)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return 0, fmt.Errorf("%s: reading the reply: %w", endpoint, err)
-	}
-	if len(body) > maxBody {
-		return 0, fmt.Errorf("%s: the reply is larger than %d bytes", endpoint, maxBody)
-	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err := json.Unmarshal(body, out); err != nil {
-		if resp.StatusCode == http.StatusOK {
-			return 0, fmt.Errorf("%s: the reply is not JSON (%s): %v", endpoint, mt, err)
-		}
-	}
-	return resp.StatusCode, nil
+	return status, nil
 }
 
 func isWebURL(s string) bool {

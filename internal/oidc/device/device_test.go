@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc"
 )
 
 // clock is a virtual clock: Sleep advances it and records each wait.
@@ -89,8 +91,12 @@ func newClient(t *testing.T, p *provider) (*Client, *clock) {
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	post, err := oidc.New(oidc.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Client{DeviceEndpoint: srv.URL + "/device", TokenEndpoint: srv.URL + "/token",
-		ClientID: "pam-access", ClientSecret: "s3cr:et", HTTP: srv.Client(), Now: clk.Now, Sleep: clk.Sleep}, clk
+		Cred: oidc.Credentials{ID: "pam-access", Secret: "s3cr:et"}, Post: post, Now: clk.Now, Sleep: clk.Sleep}, clk
 }
 
 func TestPoll(t *testing.T) {
@@ -204,16 +210,16 @@ func TestStartRequest(t *testing.T) {
 func TestClientAuth(t *testing.T) {
 	for _, tc := range []struct {
 		name, secret string
-		auth         AuthMethod
+		auth         oidc.AuthMethod
 		form         string
 	}{
 		{"public client", "", "", "client_id=pam-access&scope=pam"},
-		{"client_secret_post", "pw", SecretPost, "client_id=pam-access&client_secret=pw&scope=pam"},
+		{"client_secret_post", "pw", oidc.ClientSecretPost, "client_id=pam-access&client_secret=pw&scope=pam"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &provider{devReply: okDevice}
 			c, _ := newClient(t, p)
-			c.ClientSecret, c.Auth = tc.secret, tc.auth
+			c.Cred.Secret, c.Cred.Method = tc.secret, tc.auth
 			if _, err := c.Start(context.Background(), "pam"); err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +247,7 @@ func TestStartRefusesBadReplies(t *testing.T) {
 		{"no expires_in", 200, `{"device_code":"D","user_code":"U","verification_uri":"https://x/"}`, "expires_in"},
 		{"negative interval", 200, `{"device_code":"D","user_code":"U","verification_uri":"https://x/","expires_in":300,"interval":-1}`, "interval"},
 		{"HTML", 200, `<html>`, "not JSON"},
-		{"huge", 200, `{"x":"` + strings.Repeat("a", maxBody) + `"}`, "larger than"},
+		{"huge", 200, `{"x":"` + strings.Repeat("a", oidc.MaxAnswer) + `"}`, "more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &provider{devStatus: tc.status, devReply: tc.body}
