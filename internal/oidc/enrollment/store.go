@@ -156,6 +156,20 @@ func Save(dir string, rec Record, s Sealer) error {
 	return unix.Fsync(dfd)
 }
 
+// CheckDir makes dir (0700) when missing and checks it as Save will, so
+// that `enroll` finds a directory the record cannot be kept in before an
+// administrator approves anything.
+func CheckDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fd, err := openDir(dir)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
 // Load reads the record in dir (its tokens still sealed, when they are:
 // see Unseal). No record is ErrNotEnrolled.
 func Load(dir string) (*Record, error) {
