@@ -394,6 +394,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/share/bash-completion/completions/pam-accesscontrol",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.path",
+		"usr/lib/systemd/system/pam-accesscontrol-enroll-refresh.timer", "usr/lib/systemd/system/pam-accesscontrol-enroll-refresh.service",
 		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("not installed: %s", f)
