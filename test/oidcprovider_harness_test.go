@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -20,8 +19,7 @@ import (
 type zitadelOP struct {
 	Issuer string
 	cmd    *exec.Cmd
-	mu     sync.Mutex
-	log    bytes.Buffer // its stderr: with -v, one line per request
+	log    lockedBuffer // its stderr: with -v, one line per request
 }
 
 // startZitadelOP builds (once) and starts the provider with args
@@ -31,7 +29,7 @@ func startZitadelOP(t *testing.T, args ...string) *zitadelOP {
 	bin := buildOnce(t, "oidcprovider", "go", "-C", "oidcprovider", "build", "-o", "OUT", ".")
 	op := &zitadelOP{}
 	cmd := exec.Command(bin, append([]string{"-v"}, args...)...)
-	cmd.Stderr = lockedWriter{&op.mu, &op.log}
+	cmd.Stderr = &op.log
 	out, err := cmd.StdoutPipe()
 	mustTB(t, err)
 	mustTB(t, cmd.Start())
@@ -65,11 +63,7 @@ func startZitadelOP(t *testing.T, args ...string) *zitadelOP {
 }
 
 // Log is what the provider logged so far.
-func (op *zitadelOP) Log() string {
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	return op.log.String()
-}
+func (op *zitadelOP) Log() string { return op.log.String() }
 
 // Approve plays the administrator at the provider's verification page:
 // logs in as user with password, for the user code, and allows (or
@@ -135,15 +129,4 @@ func readBody(t *testing.T, resp *http.Response) string {
 	_, err := b.ReadFrom(resp.Body)
 	mustTB(t, err)
 	return b.String()
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

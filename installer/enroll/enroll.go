@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ const Usage = "--issuer URL --client-id ID [--client-secret-file FILE] [--scope 
 
 // DefaultScope is asked when --scope is not given.
 const DefaultScope = "openid"
+
+// lockWait bounds the wait for another enroll or refresh to finish.
+const lockWait = time.Minute
 
 // maxSecret bounds the client secret file.
 const maxSecret = 4096
@@ -144,11 +148,18 @@ func enroll(o options, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	// checked before the administrator is asked to approve anything
+	// checked, and held, before the administrator is asked to approve
+	// anything: a refresh meanwhile would be overwritten
 	if err := enrollment.CheckDir(o.stateDir); err != nil {
 		fmt.Fprintf(stderr, "enroll: %v\n", err)
 		return 1
 	}
+	unlock, err := enrollment.Lock(o.stateDir, lockWait)
+	if err != nil {
+		fmt.Fprintf(stderr, "enroll: %v\n", err)
+		return 1
+	}
+	defer unlock()
 
 	a, err := dc.Start(ctx, o.scope)
 	if err != nil {
@@ -191,6 +202,15 @@ func enroll(o options, stdout, stderr io.Writer) int {
 
 // refresh trades the kept refresh token for new tokens when they are due.
 func refresh(o options, stdout, stderr io.Writer) int {
+	unlock, err := enrollment.Lock(o.stateDir, lockWait)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = enrollment.ErrNotEnrolled
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "enroll --refresh: %v\n", err)
+		return 1
+	}
+	defer unlock()
 	rec, err := enrollment.Load(o.stateDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "enroll --refresh: %v\n", err)

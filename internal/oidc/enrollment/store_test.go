@@ -216,3 +216,25 @@ func TestSystemdCreds(t *testing.T) {
 		t.Error("a credential of another name was unsealed")
 	}
 }
+
+// TestLock: a second Lock waits for the first, and gives up at its bound.
+func TestLock(t *testing.T) {
+	dir := stateDir(t)
+	unlock, err := Lock(dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := Lock(dir, 300*time.Millisecond); err != ErrBusy {
+		t.Fatalf("second Lock = %v, want ErrBusy", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+		t.Errorf("gave up after %s", d)
+	}
+	go func() { time.Sleep(200 * time.Millisecond); unlock() }()
+	unlock2, err := Lock(dir, 5*time.Second)
+	if err != nil {
+		t.Fatalf("Lock after the first was released: %v", err)
+	}
+	unlock2()
+}
