@@ -167,6 +167,8 @@ INSTALLED_BASE = \
 	$(UNITDIR)/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
 	$(UNITDIR)/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
 	$(UNITDIR)/pam-accesscontrol-deliver.path:installer/dist/pam-accesscontrol-deliver.path:0644 \
+	$(UNITDIR)/pam-accesscontrol-enroll-refresh.service:installer/dist/pam-accesscontrol-enroll-refresh.service:0644 \
+	$(UNITDIR)/pam-accesscontrol-enroll-refresh.timer:installer/dist/pam-accesscontrol-enroll-refresh.timer:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man8/pam_accesscontrol.8:installer/dist/pam_accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \
@@ -196,6 +198,7 @@ install: build
 	done
 	install -d -m 0755 $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/rules.d $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/plugins
 	install -d -m 0700 $(DESTDIR)/var/spool/pam-accesscontrol
+	install -d -m 0700 $(DESTDIR)/var/lib/pam-accesscontrol
 	@# the config is the admin's: written once, never overwritten
 	@[ -e $(DESTDIR)$(CONFFILE) ] || install -m 0644 installer/dist/pam-accesscontrol.conf $(DESTDIR)$(CONFFILE)
 

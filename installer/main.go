@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/checkconfig"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/enroll"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/explain"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/grants"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
@@ -41,6 +42,7 @@ var verbs = []struct {
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   [--ruser USER] [--tty TTY] [--opa-answer KEY=VALUE]…\n" +
 		"                   decide one login and show why", explain.Main},
+	{"enroll", enroll.Usage, enroll.Main},
 	{"serve", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] [--web-service NAME] [--kube-service NAME]\n" +
 		"                   [--signing-key FILE] [--issuer ISS] [--audience AUD] [--token-ttl D] [--trusted-proxy CIDR,…] [--pam-confdir DIR]\n" +
 		"                   the HTTP login service (beesly's and pam_hook's APIs) through PAM (in progress)", serve.Main},

@@ -186,6 +186,12 @@ var restrictingSettings = []struct {
 	{"OPA_CACHE", "", func(s Settings) (string, bool) {
 		return fmt.Sprintf("OPA_CACHE:%d", int(s.OPA.Cache.Seconds())), s.OPA.Cache > 0
 	}},
+	// with OPA set up, a broken SERVER_GROUP line would have the policy
+	// decide for another group (the default one, or an earlier line's),
+	// which may let in whom this server's group keeps out
+	{"SERVER_GROUP", "", func(s Settings) (string, bool) {
+		return fmt.Sprintf("SERVER_GROUP:%s, which OPA's policy decides by,", s.ServerGroup), s.OPA.URL != ""
+	}},
 }
 
 // onlyOpens reports whether value, meant for restricting setting name,

@@ -95,6 +95,13 @@ type Settings struct {
 	TrustHostNames bool
 	HostNamesPos   Pos // the HOST_NAMES line that won; zero when built in
 
+	// ServerGroup (SERVER_GROUP:name) is the group of servers this one
+	// belongs to, sent with every OPA input so that one central policy
+	// decides per group (LemonLDAP::NG's server groups); DefaultServerGroup
+	// when not set.
+	ServerGroup    string
+	ServerGroupPos Pos // the SERVER_GROUP line that won; zero when built in
+
 	OPA OPASettings // the OPA_* settings, for OPA rules
 }
 
@@ -134,6 +141,7 @@ func DefaultSettings() Settings {
 		AskTimeout:    30 * time.Second,
 		AskFallback:   Close,
 		SyslogTimeout: 5 * time.Second,
+		ServerGroup:   DefaultServerGroup,
 		OPA:           OPASettings{Timeout: 5 * time.Second, Fallback: Close},
 	}
 }

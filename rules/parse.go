@@ -136,7 +136,7 @@ var settingKeys = []string{
 	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "ASK_REMEMBER", "HOST_NAMES", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
 	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
 	"SYSLOG_TIMEOUT", "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK",
-	"OPA_CACHE", "OPA_PULL_FILES",
+	"OPA_CACHE", "OPA_PULL_FILES", "SERVER_GROUP",
 }
 
 func isSettingKey(s string) bool { return slices.Contains(settingKeys, strings.ToUpper(s)) }
@@ -267,6 +267,12 @@ func (p *parser) setSetting(pos Pos, key, value string) {
 		}
 	case "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK", "OPA_CACHE", "OPA_PULL_FILES":
 		p.parseOPASetting(pos, key, value)
+	case "SERVER_GROUP":
+		if err := CheckServerGroup(value); err != nil {
+			p.cfg.problem(pos, Ignored, "SERVER_GROUP: %v", err)
+			return
+		}
+		s.ServerGroup, s.ServerGroupPos = value, pos
 	default:
 		p.cfg.problem(pos, Ignored, "unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
 	}

@@ -403,6 +403,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/share/bash-completion/completions/pam-accesscontrol",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.path",
+		"usr/lib/systemd/system/pam-accesscontrol-enroll-refresh.timer", "usr/lib/systemd/system/pam-accesscontrol-enroll-refresh.service",
 		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("not installed: %s", f)
@@ -444,8 +445,8 @@ func TestSystemdUnits(t *testing.T) {
 	}
 	units := filepath.Join(dest, "usr/lib/systemd/system")
 	ours, _ := filepath.Glob(filepath.Join(units, "pam-accesscontrol-*"))
-	if len(ours) != 5 {
-		t.Fatalf("units installed: %v, want the socket, two services, the timer and the path unit", ours)
+	if len(ours) != 7 {
+		t.Fatalf("units installed: %v, want the socket, three services, two timers and the path unit", ours)
 	}
 	host, _ := filepath.Glob("/lib/systemd/system/*.target")
 	slices, _ := filepath.Glob("/lib/systemd/system/*.slice")

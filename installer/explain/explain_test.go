@@ -251,3 +251,23 @@ func TestOPAAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestRunServerGroup: explain shows the server group OPA is told, and
+// where it was set.
+func TestRunServerGroup(t *testing.T) {
+	dir := t.TempDir()
+	for src, want := range map[string]string{
+		"DEFAULT:OPEN\n":                      "server group: default (built-in)",
+		"DEFAULT:OPEN\nSERVER_GROUP:web-eu\n": "server group: web-eu (" + filepath.Join(dir, "c.conf") + ":2)",
+	} {
+		conf := filepath.Join(dir, "c.conf")
+		if err := os.WriteFile(conf, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		Run(Options{Conf: conf, Login: rules.Login{Service: "sshd", User: "bob"}, Users: demo{}, Groups: demo{}}, &out, &bytes.Buffer{})
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q: explain lacks %q:\n%s", src, want, out.String())
+		}
+	}
+}

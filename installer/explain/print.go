@@ -44,6 +44,11 @@ func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
 		}
 		fmt.Fprintf(w, "  %-*s  %s\n", width, pos, cli.Printable(s.Text))
 	}
+	// what OPA's policy is told of this server (SERVER_GROUP), with or
+	// without an OPA rule in the trace: the admin sees which group a
+	// central policy will decide for
+	fmt.Fprintf(w, "server group: %s (%s), sent to OPA as input.pam_accesscontrol.server_group\n",
+		cli.Printable(cfg.Settings.ServerGroup), cfg.Settings.ServerGroupPos)
 }
 
 // countIgnored counts the config's ignored lines, which change what it
