@@ -75,7 +75,7 @@ func (l *Lockout) Consequence() string {
 
 // restrictingOptions are the OPTION keywords whose rules can keep a login
 // out, in the order docs/rules.md lists them.
-var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA"}
+var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA", "TOKEN"}
 
 // restricting reports whether a rule's OPTION word could keep logins out,
 // and says how.
