@@ -199,7 +199,14 @@ func (v *Verifier) checkClaims(c map[string]any, user, issuer, via string) (Vali
 	} else if via == "jwt" {
 		return Valid{}, refused("no iss")
 	}
-	if !v.ours(c) {
+	// an answer that names no client at all comes from a provider that
+	// answers only for tokens whose audience holds the client asking
+	// (zitadel does, and says inactive otherwise); one that names a
+	// client must name ours. A JWT must always name its audience.
+	_, hasClient := c["client_id"]
+	_, hasAud := c["aud"]
+	_, hasAzp := c["azp"]
+	if (via == "jwt" || hasClient || hasAud || hasAzp) && !v.ours(c) {
 		return Valid{}, refused("issued to another client (client_id %q, aud %v)", clip(str(c["client_id"]), 60), clip(fmt.Sprint(c["aud"]), 100))
 	}
 	if v.s.Scope != "" && !slices.Contains(scopes(c), v.s.Scope) {

@@ -123,7 +123,8 @@ func TestIntrospection(t *testing.T) {
 		{"scope substring is not the scope", good(op, map[string]any{"scope": "openid pam:server"}), TokenSettings{Scope: "pam"}, "alice", "missing"},
 		{"other client", good(op, map[string]any{"client_id": "web"}), TokenSettings{}, "alice", "another client"},
 		{"other client, we are in aud", good(op, map[string]any{"client_id": "web", "aud": []any{"web", "pam"}}), TokenSettings{}, "alice", ""},
-		{"no client at all", good(op, map[string]any{"client_id": nil}), TokenSettings{}, "alice", "another client"},
+		{"no client named: the provider vouches", good(op, map[string]any{"client_id": nil}), TokenSettings{}, "alice", ""},
+		{"only another audience", good(op, map[string]any{"client_id": nil, "aud": "web"}), TokenSettings{}, "alice", "another client"},
 		{"other issuer", good(op, map[string]any{"iss": "https://evil.example"}), TokenSettings{}, "alice", "issued by"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
