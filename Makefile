@@ -154,6 +154,8 @@ bench: deps-bench build
 	$(GO) run ./test/pambench -build $(BUILD)
 	@# an OPA decision's cost per login, against a real opa (build/tools)
 	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test
+	@# a TOKEN login's cost, cold and warm cache, against zitadel/oidc's example provider
+	$(GO) test -run='^$$' -bench='^BenchmarkOIDC' -benchtime=30x -count=1 ./test
 
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test

@@ -28,7 +28,7 @@ type oidcProvider struct {
 	cmd      *exec.Cmd
 	users    string
 	lifetime time.Duration
-	owner    *testing.T // the test whose end stops it, restarted or not
+	owner    testing.TB // the test whose end stops it, restarted or not
 }
 
 // The provider's users (ID = Username: the example looks users up by ID
@@ -50,7 +50,7 @@ var (
 
 // oidcop is the provider's program: build/tools/oidcop as make deps-test
 // builds it, else built here from test/oidcop (its own module).
-func oidcop(t *testing.T) string {
+func oidcop(t testing.TB) string {
 	t.Helper()
 	oidcopOnce.Do(func() {
 		if p, err := filepath.Abs("../build/tools/oidcop"); err == nil {
@@ -80,7 +80,7 @@ func oidcop(t *testing.T) string {
 
 // startProvider runs the provider on a loopback port, its access tokens
 // living lifetime.
-func startProvider(t *testing.T, lifetime time.Duration) *oidcProvider {
+func startProvider(t testing.TB, lifetime time.Duration) *oidcProvider {
 	t.Helper()
 	dir := t.TempDir()
 	p := &oidcProvider{log: filepath.Join(dir, "op.log"), users: filepath.Join(dir, "users.json"), lifetime: lifetime, owner: t}
@@ -90,20 +90,20 @@ func startProvider(t *testing.T, lifetime time.Duration) *oidcProvider {
 			"Email": u + "@example.com", "EmailVerified": true, "PreferredLanguage": "en"}
 	}
 	data, _ := json.Marshal(users)
-	must(t, os.WriteFile(p.users, data, 0o600))
+	mustTB(t, os.WriteFile(p.users, data, 0o600))
 	p.start(t, "127.0.0.1:0")
 	return p
 }
 
-func (p *oidcProvider) start(t *testing.T, addr string) {
+func (p *oidcProvider) start(t testing.TB, addr string) {
 	t.Helper()
 	logf, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	must(t, err)
+	mustTB(t, err)
 	cmd := exec.Command(oidcop(t), "-addr", addr, "-users", p.users, "-lifetime", p.lifetime.String())
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
-	must(t, err)
-	must(t, cmd.Start())
+	mustTB(t, err)
+	mustTB(t, cmd.Start())
 	p.cmd = cmd
 	p.owner.Cleanup(func() {
 		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
@@ -137,21 +137,21 @@ func (p *oidcProvider) stop() {
 	p.cmd.Wait()
 }
 
-func (p *oidcProvider) restart(t *testing.T) {
+func (p *oidcProvider) restart(t testing.TB) {
 	p.start(t, strings.TrimPrefix(p.issuer, "http://"))
 }
 
 // introspections counts the introspection requests the provider served.
-func (p *oidcProvider) introspections(t *testing.T) int {
+func (p *oidcProvider) introspections(t testing.TB) int {
 	t.Helper()
 	data, err := os.ReadFile(p.log)
-	must(t, err)
+	mustTB(t, err)
 	return strings.Count(string(data), "path=/oauth/introspect")
 }
 
 // token runs the device authorization grant as client for user, the
 // user approving it, and returns the access token.
-func (p *oidcProvider) token(t *testing.T, client, secret, user, scope string) string {
+func (p *oidcProvider) token(t testing.TB, client, secret, user, scope string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
@@ -163,7 +163,7 @@ func (p *oidcProvider) token(t *testing.T, client, secret, user, scope string) s
 			req.SetBasicAuth(client, secret)
 		}
 		resp, err := hc.Do(req)
-		must(t, err)
+		mustTB(t, err)
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		if !auth {
@@ -196,9 +196,9 @@ func (p *oidcProvider) token(t *testing.T, client, secret, user, scope string) s
 
 // oidcSettings are the rules file's OIDC_* lines for p, with the client
 // secret in a root-only file in dir.
-func (p *oidcProvider) oidcSettings(t *testing.T, dir string) string {
+func (p *oidcProvider) oidcSettings(t testing.TB, dir string) string {
 	t.Helper()
 	secret := filepath.Join(dir, "oidc.secret")
-	must(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
+	mustTB(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
 	return fmt.Sprintf("OIDC_ISSUER:%s\nOIDC_CLIENT_ID:%s\nOIDC_CLIENT_SECRET:%s\nOIDC_SCOPE:pam\nOIDC_TIMEOUT:2\n", p.issuer, opClient, secret)
 }
