@@ -24,12 +24,17 @@ export PATH := $(dir $(GO)):$(PATH)
 BASE_DEBS  := gcc libc6-dev libpam0g-dev
 BUILD_DEBS := $(BASE_DEBS) pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
+# LemonLDAP::NG's OpenID provider, run headless under plackup for the TOKEN
+# tests (test/llng_test.go): its portal, the OIDC modules' and the captcha's
+# Perl dependencies, and plackup
+LLNG_DEBS  := liblemonldap-ng-portal-perl libstring-random-perl libgd-securityimage-perl libimage-magick-perl \
+              libconvert-base32-perl libio-string-perl libmime-tools-perl libplack-perl
 # make deb and make rpm: dpkg-shlibdeps, and rpm for its elfdeps
 PKG_DEBS   := dpkg-dev rpm
 TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
-              libnss-extrausers systemd weston curl
+              libnss-extrausers systemd weston curl $(LLNG_DEBS)
 # Debian packages whose files tests run but that are never installed
 # (test/debfiles.sh): pam-python's source for its own test.py, and
 # libpam-mklocaluser, a pam_python module whose install would add itself
