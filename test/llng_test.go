@@ -29,7 +29,9 @@ type llngProvider struct {
 
 const llngPSGI = "/usr/share/lemonldap-ng/portal/htdocs/index.psgi"
 
-func startLLNG(t *testing.T) *llngProvider {
+// With jwt, its access tokens are JWTs signed with its key (LLNG's
+// AccessTokenJWT), which the module verifies against its JWKS.
+func startLLNG(t *testing.T, jwt bool) *llngProvider {
 	t.Helper()
 	testenv.Root(t)
 	plackup, err := exec.LookPath("plackup")
@@ -74,7 +76,7 @@ func startLLNG(t *testing.T) *llngProvider {
 			"oidcRPMetaDataOptionsClientID": opClient, "oidcRPMetaDataOptionsClientSecret": opSecret,
 			"oidcRPMetaDataOptionsAllowPasswordGrant": 1, "oidcRPMetaDataOptionsAccessTokenExpiration": 3600,
 			"oidcRPMetaDataOptionsIDTokenSignAlg": "RS256", "oidcRPMetaDataOptionsRedirectUris": "http://127.0.0.1/cb",
-			"oidcRPMetaDataOptionsBypassConsent": 1}},
+			"oidcRPMetaDataOptionsBypassConsent": 1, "oidcRPMetaDataOptionsAccessTokenJWT": map[bool]int{true: 1}[jwt]}},
 		"oidcRPMetaDataExportedVars": map[string]any{"pam-access": map[string]any{"email": "mail", "name": "cn"}},
 	}
 	// on the package's own sample configuration (its access rules, menus,
@@ -159,15 +161,8 @@ func (p *llngProvider) introspections(t *testing.T) int {
 // another user's and one without the scope do not, and the password of a
 // user no TOKEN rule names never reaches LLNG.
 func TestLLNGTokens(t *testing.T) {
-	p := startLLNG(t)
-	s := newPAMStack(t, "DEFAULT:CLOSE\n")
-	must(t, os.WriteFile(filepath.Join(s.dir, "passdb"), []byte("carol:carol-unix:sshd\ndwho:dwho-unix:sshd\n"), 0o600))
-	secret := filepath.Join(s.dir, "oidc.secret")
-	must(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
-	must(t, os.WriteFile(s.rules, []byte(fmt.Sprintf("OIDC_ISSUER:%s\nOIDC_CLIENT_ID:%s\nOIDC_CLIENT_SECRET:%s\nOIDC_SCOPE:pam\n"+
-		"OIDC_CACHE:OFF\nAUDIT_LOG:%s\nDEFAULT:CLOSE\nSSHD TOKEN USER dwho,rtyler\nSSHD OPEN USER carol\n",
-		p.issuer, opClient, secret, filepath.Join(s.dir, "audit.json"))), 0o644))
-	tokenStack(t, s, "only")
+	p := startLLNG(t, false)
+	s := newLLNGPAM(t, p)
 
 	if ok, out := tokenLogin(t, s, "dwho", p.token(t, "dwho", "openid pam")); !ok {
 		k, r := lastTokenEvent(t, s)
@@ -191,5 +186,59 @@ func TestLLNGTokens(t *testing.T) {
 	}
 	if n := p.introspections(t) - before; n != 0 {
 		t.Errorf("carol's Unix password reached LLNG (%d introspections)", n)
+	}
+}
+
+// newLLNGPAM is the PAM stack of --tokens only, with rules naming dwho
+// and rtyler in a TOKEN rule, carol in an OPEN one.
+func newLLNGPAM(t *testing.T, p *llngProvider) *pamStack {
+	t.Helper()
+	s := newPAMStack(t, "DEFAULT:CLOSE\n")
+	must(t, os.WriteFile(filepath.Join(s.dir, "passdb"), []byte("carol:carol-unix:sshd\ndwho:dwho-unix:sshd\n"), 0o600))
+	secret := filepath.Join(s.dir, "oidc.secret")
+	must(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
+	must(t, os.WriteFile(s.rules, []byte(fmt.Sprintf("OIDC_ISSUER:%s\nOIDC_CLIENT_ID:%s\nOIDC_CLIENT_SECRET:%s\nOIDC_SCOPE:pam\n"+
+		"OIDC_CACHE:OFF\nAUDIT_LOG:%s\nDEFAULT:CLOSE\nSSHD TOKEN USER dwho,rtyler\nSSHD OPEN USER carol\n",
+		p.issuer, opClient, secret, filepath.Join(s.dir, "audit.json"))), 0o644))
+	tokenStack(t, s, "only")
+	return s
+}
+
+// TestLLNGJWT: LemonLDAP::NG's JWT access tokens are verified against its
+// JWKS, without asking it: the user's own lets them in with no
+// introspection; another user's, one with a forged signature and one
+// without the scope do not.
+func TestLLNGJWT(t *testing.T) {
+	p := startLLNG(t, true)
+	s := newLLNGPAM(t, p)
+	tok := p.token(t, "dwho", "openid pam")
+	if strings.Count(tok, ".") != 2 {
+		t.Fatalf("LLNG's access token is not a JWT: %.40s…", tok)
+	}
+	before := p.introspections(t)
+	if ok, out := tokenLogin(t, s, "dwho", tok); !ok {
+		k, r := lastTokenEvent(t, s)
+		t.Fatalf("dwho with his JWT refused: %s %s\n%s", k, r, out)
+	}
+	if k, r := lastTokenEvent(t, s); k != "token_ok" || !strings.Contains(r, "jwt") {
+		t.Errorf("audit: %s %q, want a local JWT check", k, r)
+	}
+	if n := p.introspections(t) - before; n != 0 {
+		t.Errorf("a JWT was introspected %d times", n)
+	}
+	// the signature's first character changed: another signature
+	head, sig, _ := strings.Cut(tok[strings.Index(tok, ".")+1:], ".")
+	forged := tok[:strings.Index(tok, ".")+1] + head + "." + map[bool]string{true: "B", false: "A"}[sig[0] == 'A'] + sig[1:]
+	for _, c := range []struct{ name, user, token, reason string }{
+		{"another user's JWT", "dwho", p.token(t, "rtyler", "openid pam"), `sub is "rtyler", not the user "dwho"`},
+		{"a forged signature", "dwho", forged, "JWT not valid"},
+		{"a JWT without the scope", "rtyler", p.token(t, "rtyler", "openid"), `scope "pam" missing`},
+	} {
+		if ok, _ := tokenLogin(t, s, c.user, c.token); ok {
+			t.Errorf("%s: let in", c.name)
+		}
+		if k, r := lastTokenEvent(t, s); k != "token_refused" || !strings.Contains(r, c.reason) {
+			t.Errorf("%s: %s %q, want %q", c.name, k, r, c.reason)
+		}
 	}
 }
