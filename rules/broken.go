@@ -186,6 +186,9 @@ var restrictingSettings = []struct {
 	{"OPA_CACHE", "", func(s Settings) (string, bool) {
 		return fmt.Sprintf("OPA_CACHE:%d", int(s.OPA.Cache.Seconds())), s.OPA.Cache > 0
 	}},
+	{"OIDC_FALLBACK", "CACHE", func(s Settings) (string, bool) {
+		return "OIDC_FALLBACK:CACHE", s.OIDC.Fallback == OIDCFallbackCache
+	}},
 }
 
 // onlyOpens reports whether value, meant for restricting setting name,

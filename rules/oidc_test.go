@@ -115,3 +115,17 @@ func TestTokenRuleBroken(t *testing.T) {
 		t.Errorf("a broken TOKEN line must refuse the logins of its service: %v %s", d.Verdict, d.Reason)
 	}
 }
+
+// A broken OIDC_FALLBACK line after OIDC_FALLBACK:CACHE may have meant to
+// restrict it: every login is refused until it is fixed.
+func TestOIDCFallbackBroken(t *testing.T) {
+	cfg := rules.Parse("/c", []byte(oidcConf+"OIDC_FALLBACK:CACHE\nOIDC_FALLBACK:CLSOE\nSSHD OPEN USER bob\n"), rules.ParseOptions{})
+	d := rules.Decide(context.Background(), cfg, login("sshd", "bob", "10.0.0.1", pw), rules.Deps{Groups: groups})
+	if d.Verdict != rules.Close || d.Broken == nil {
+		t.Errorf("%v %s", d.Verdict, d.Reason)
+	}
+	cfg = rules.Parse("/c", []byte(oidcConf+"OIDC_FALLBACK:CLSOE\nSSHD OPEN USER bob\n"), rules.ParseOptions{})
+	if d := rules.Decide(context.Background(), cfg, login("sshd", "bob", "10.0.0.1", pw), rules.Deps{Groups: groups}); d.Verdict != rules.Open {
+		t.Errorf("a broken OIDC_FALLBACK over CLOSE refused: %s", d.Reason)
+	}
+}
