@@ -58,8 +58,14 @@ type tokenResult struct {
 func (c *call) checkToken(login rules.Login) tokenResult {
 	if c.args.Tokens == TokensOrPassword && c.args.TokenLine == "" && c.req.Fn == protocol.FnAuthenticate {
 		// the decision line of or-password: the modules above it checked
-		// the Unix password, which stands in for the token
-		c.store.TokenSucceeded("user:" + login.User)
+		// the Unix password, which stands in for the token. The token line
+		// counted it as a refused token: a login that succeeded is no
+		// guess, or every Unix login would lock tokens out of its host
+		keys := []string{"user:" + login.User}
+		if login.RHost != "" {
+			keys = append(keys, "rhost:"+login.RHost)
+		}
+		c.store.TokenSucceeded(keys...)
 		return tokenResult{ok: true, why: "the Unix password stands in for the token (tokens=or-password)"}
 	}
 	refuse := func(reason string) tokenResult {

@@ -234,3 +234,25 @@ func TestTokenBackoff(t *testing.T) {
 		t.Errorf("after the backoff: %d", code)
 	}
 }
+
+// With or-password, Unix password logins (each a refused token at the
+// token line) never lock tokens out of their user or host.
+func TestTokenOrPasswordNoLockout(t *testing.T) {
+	h := tokenHost(t, "")
+	for i := 0; i < 6; i++ {
+		pid := int32(400 + i)
+		h.proc(pid, uint64(i+1), 1)
+		pam := withPassword("bob", "unix-password")
+		h.tokenLine, h.tokens = TokensOrPassword, ""
+		h.call(protocol.FnAuthenticate, pid, pam, "10.0.0.7", 0)
+		h.tokenLine, h.tokens = "", TokensOrPassword
+		if code := h.call(protocol.FnAuthenticate, pid, pam, "10.0.0.7", 0); code != protocol.PAMSuccess {
+			t.Fatalf("Unix login %d: %d", i, code)
+		}
+	}
+	h.tokenLine, h.tokens = TokensOrPassword, ""
+	h.proc(500, 99, 1)
+	if code := h.call(protocol.FnAuthenticate, 500, withPassword("bob", "tok-bob"), "10.0.0.7", 0); code != protocol.PAMSuccess {
+		t.Errorf("a token after Unix logins from the same host: %d\n%s", code, h.audit())
+	}
+}
