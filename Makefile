@@ -28,7 +28,7 @@ BUILD_DEBS := $(BASE_DEBS) pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev 
 # tests (test/llng_test.go): its portal, the OIDC modules' and the captcha's
 # Perl dependencies, and plackup
 LLNG_DEBS  := liblemonldap-ng-portal-perl libstring-random-perl libgd-securityimage-perl libimage-magick-perl \
-              libconvert-base32-perl libio-string-perl libmime-tools-perl libplack-perl
+              libconvert-base32-perl libio-string-perl libmime-tools-perl libplack-perl openssl
 # make deb and make rpm: dpkg-shlibdeps, and rpm for its elfdeps
 PKG_DEBS   := dpkg-dev rpm
 TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
