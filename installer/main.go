@@ -34,7 +34,7 @@ var verbs = []struct {
 	{"pam-list", "[--pam-dir DIR] [--root DIR]  the PAM services, * marking those with pam-accesscontrol", pam.List},
 	{"show-pam-config", "[SERVICE…]  pam-accesscontrol's lines in each service", pam.ShowConfig},
 	{"show-pam-info", "SERVICE…  the package that ships each service file", pam.ShowInfo},
-	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", pam.Configure},
+	{"pam-configure", "[--dry-run] [--tokens only|or-password|off] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", pam.Configure},
 	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", pam.Clean},
 	{"migrate-python", "[--interpreter PATH] [--dry-run] [SERVICE…]  run pam_python.so scripts through pam-accesscontrol's interpreter= instead", pam.MigratePython},
 	{"ask-grants", "[--rundir DIR]  the hosts desktop owners allowed for hours (ASK_REMEMBER)", grants.List},

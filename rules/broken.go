@@ -75,7 +75,7 @@ func (l *Lockout) Consequence() string {
 
 // restrictingOptions are the OPTION keywords whose rules can keep a login
 // out, in the order docs/rules.md lists them.
-var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA"}
+var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA", "TOKEN"}
 
 // restricting reports whether a rule's OPTION word could keep logins out,
 // and says how.
@@ -191,6 +191,9 @@ var restrictingSettings = []struct {
 	// which may let in whom this server's group keeps out
 	{"SERVER_GROUP", "", func(s Settings) (string, bool) {
 		return fmt.Sprintf("SERVER_GROUP:%s, which OPA's policy decides by,", s.ServerGroup), s.OPA.URL != ""
+	}},
+	{"OIDC_FALLBACK", "CACHE", func(s Settings) (string, bool) {
+		return "OIDC_FALLBACK:CACHE", s.OIDC.Fallback == OIDCFallbackCache
 	}},
 }
 

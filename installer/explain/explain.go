@@ -132,8 +132,8 @@ func Run(o Options, stdout, stderr io.Writer) int {
 	switch d.Verdict {
 	case rules.Open:
 		return 0
-	case rules.Ask, rules.Pin, rules.PinGPG:
-		return 2 // up to a person: the desktop owner, or the user with the mailed PIN
+	case rules.Ask, rules.Pin, rules.PinGPG, rules.Token:
+		return 2 // up to a person: the desktop owner, the user with the mailed PIN or with a token
 	}
 	return 1
 }

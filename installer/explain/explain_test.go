@@ -174,6 +174,10 @@ func TestRunConfigs(t *testing.T) {
 		{name: "a broken line", conf: "DEFAULT:OPEN\nSSHD CLOSE USER ALL EXTRA\n", code: 1,
 			want: []string{"CLOSE", "decided by: {conf}:2  SSHD CLOSE USER ALL EXTRA  (a broken line: every SSHD login"},
 			note: "note: the config has 1 problem(s) that change what it means; run pam-accesscontrol check-my-config"},
+		{name: "a TOKEN rule", conf: "OIDC_ISSUER:https://sso.example.com\nOIDC_CLIENT_ID:pam\nOIDC_CLIENT_SECRET:/etc/s\nOIDC_SCOPE:pam\n" +
+			"SSHD TOKEN GROUP users\n", code: 2,
+			want: []string{"TOKEN\n", "decided by: {conf}:5  SSHD TOKEN GROUP users", "then: OPEN, once the password is a valid token",
+				"token: checked with https://sso.example.com as client pam; scope pam; sub must be the user; cached 1m0s; provider down: OIDC_FALLBACK:CLOSE"}},
 		{name: "a refused config", conf: "DEFAULT:OPEN\n", mode: 0o664, code: 1,
 			want: []string{"CLOSE", "decided by: an error; the login fails closed", "writable by group or others"}},
 	} {

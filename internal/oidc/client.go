@@ -19,13 +19,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/oidcurl"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
@@ -109,50 +109,12 @@ func IsUnavailable(err error) bool {
 	return errors.As(err, &u)
 }
 
-// CheckURL refuses a URL the provider must not be reached at: anything
-// but https, except http to a loopback address (127.0.0.0/8, ::1,
-// localhost), which only a provider on this host (tests) uses. No user
-// information or fragment.
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("not a URL: %q", raw)
-	}
-	if u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("%q has no host", raw)
-	}
-	if u.User != nil {
-		return fmt.Errorf("%q carries user information; put secrets in OIDC_CLIENT_SECRET", redact(u))
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("%q has a fragment", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if Loopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%q is plain http to another host: tokens and the client secret would cross the network in clear (use https)", raw)
-	}
-	return fmt.Errorf("%q: the scheme must be https", raw)
-}
+// CheckURL refuses a URL the provider must not be reached at
+// (oidcurl.Check: https, or http on loopback for tests).
+func CheckURL(raw string) error { return oidcurl.Check(raw) }
 
 // Loopback says whether host names this host's loopback.
-func Loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Unmap().IsLoopback()
-}
-
-func redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	return c.String()
-}
+func Loopback(host string) bool { return oidcurl.Loopback(host) }
 
 // get fetches url, bounded, and returns its body when the answer is 200.
 func (c *Client) get(ctx context.Context, what, u string) ([]byte, error) {

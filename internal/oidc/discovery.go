@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/oidcurl"
 )
 
 // WellKnown is the discovery document's path under the issuer (OpenID
@@ -46,14 +48,11 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error)
 	return ParseMetadata(issuer, body)
 }
 
-// CheckIssuer refuses an OIDC_ISSUER that cannot be one: an issuer is an
-// https URL (http on loopback for tests) without query or fragment.
+// CheckIssuer refuses an OIDC_ISSUER that cannot be one: an https URL
+// (http on loopback for tests) without query or fragment.
 func CheckIssuer(issuer string) error {
-	if err := CheckURL(issuer); err != nil {
+	if err := oidcurl.CheckIssuer(issuer); err != nil {
 		return fmt.Errorf("issuer: %w", err)
-	}
-	if strings.Contains(issuer, "?") {
-		return fmt.Errorf("issuer: %q has a query, which an issuer must not", issuer)
 	}
 	return nil
 }
