@@ -167,6 +167,8 @@ INSTALLED_BASE = \
 	$(UNITDIR)/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
 	$(UNITDIR)/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
 	$(UNITDIR)/pam-accesscontrol-deliver.path:installer/dist/pam-accesscontrol-deliver.path:0644 \
+	$(UNITDIR)/pam-accesscontrol-serve.socket:installer/dist/pam-accesscontrol-serve.socket:0644 \
+	$(UNITDIR)/pam-accesscontrol-serve.service:installer/dist/pam-accesscontrol-serve.service:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man8/pam_accesscontrol.8:installer/dist/pam_accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \

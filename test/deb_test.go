@@ -435,8 +435,8 @@ func TestSystemdUnits(t *testing.T) {
 	}
 	units := filepath.Join(dest, "usr/lib/systemd/system")
 	ours, _ := filepath.Glob(filepath.Join(units, "pam-accesscontrol-*"))
-	if len(ours) != 5 {
-		t.Fatalf("units installed: %v, want the socket, two services, the timer and the path unit", ours)
+	if len(ours) != 7 {
+		t.Fatalf("units installed: %v, want the helper's and serve's sockets and services, the deliverer's service, timer and path unit", ours)
 	}
 	host, _ := filepath.Glob("/lib/systemd/system/*.target")
 	slices, _ := filepath.Glob("/lib/systemd/system/*.slice")
