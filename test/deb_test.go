@@ -118,6 +118,12 @@ func TestDeb(t *testing.T) {
 		!strings.Contains(string(mustRead(t, filepath.Join(pamCopy, "sshd"))), "pam_accesscontrol.so") {
 		t.Errorf("pam-configure with the module installed: %v\n%s", err, out)
 	}
+	// serve's services, written whole: their rehearsal (real libpam, the
+	// installed module) passes too
+	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "pam-configure", "--pam-dir", pamCopy, "web", "kubernetes").CombinedOutput(); err != nil ||
+		strings.Count(string(out), ": written (") != 2 {
+		t.Errorf("pam-configure web kubernetes with the module installed: %v\n%s", err, out)
+	}
 	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("SSHD OPEN USER admin\n")...), 0o644))
 	made := installedLogins(t, conf)
 
@@ -394,6 +400,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/share/bash-completion/completions/pam-accesscontrol",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.path",
+		"usr/lib/systemd/system/pam-accesscontrol-serve.socket", "usr/lib/systemd/system/pam-accesscontrol-serve.service",
 		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("not installed: %s", f)
