@@ -1,6 +1,7 @@
 package kubecred
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cache keeps one token per server URL in the user's own cache directory
@@ -24,7 +27,14 @@ import (
 // (their token) or read the user's.
 type cache struct {
 	dir string
+	// fd is the directory as checked: every file is opened, created and
+	// renamed relative to it, so a directory swapped for another after
+	// the check (an XDG_CACHE_HOME in a place others can write) is not
+	// the one used
+	d *os.File
 }
+
+func (c *cache) fd() int { return int(c.d.Fd()) }
 
 // entry is one cached token.
 type entry struct {
@@ -56,14 +66,29 @@ func openCache(dir string) (*cache, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("token cache: %v", err)
 	}
-	fi, err := os.Lstat(dir)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		fi, lerr := os.Lstat(dir)
+		if lerr != nil {
+			return nil, fmt.Errorf("token cache: %v", lerr)
+		}
+		return nil, private(dir, fi, true)
+	}
 	if err != nil {
+		return nil, fmt.Errorf("token cache: %s: %v", dir, err)
+	}
+	f := os.NewFile(uintptr(fd), dir)
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("token cache: %v", err)
 	}
 	if err := private(dir, fi, true); err != nil {
+		f.Close()
 		return nil, err
 	}
-	return &cache{dir: dir}, nil
+	// f stays open while the cache is used (one run of the plugin)
+	return &cache{dir: dir, d: f}, nil
 }
 
 // private: fi (of path) is the user's own, not a symbolic link, and
@@ -97,27 +122,31 @@ func private(path string, fi os.FileInfo, dir bool) error {
 	return nil
 }
 
-// path is the file of server's token.
-func (c *cache) path(server string) string {
+// name is the file of server's token, in the directory.
+func name(server string) string {
 	sum := sha256.Sum256([]byte(server))
-	return filepath.Join(c.dir, "token-"+hex.EncodeToString(sum[:16])+".json")
+	return "token-" + hex.EncodeToString(sum[:16]) + ".json"
 }
+
+// path is the file of server's token, for messages.
+func (c *cache) path(server string) string { return filepath.Join(c.dir, name(server)) }
 
 // load reads server's token: found is false when there is none, or what
 // is there is not a token for server (a file of the user's own that is
 // broken is replaced by the next store). An error refuses the cache.
 func (c *cache) load(server string) (e entry, found bool, err error) {
 	path := c.path(server)
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	fd, err := unix.Openat(c.fd(), name(server), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
 		return entry{}, false, nil
 	}
-	if errors.Is(err, syscall.ELOOP) {
+	if errors.Is(err, unix.ELOOP) {
 		return entry{}, false, private(path, symlinkInfo{}, false)
 	}
 	if err != nil {
-		return entry{}, false, fmt.Errorf("token cache: %v", err)
+		return entry{}, false, fmt.Errorf("token cache: %s: %v", path, err)
 	}
+	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
@@ -143,31 +172,42 @@ func (c *cache) store(e entry) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.dir, ".token-*")
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := ".token-" + hex.EncodeToString(rnd[:])
+	fd, err := unix.Openat(c.fd(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("token cache: %s: %v", c.dir, err)
+	}
+	f := os.NewFile(uintptr(fd), filepath.Join(c.dir, tmp))
+	done := false
+	defer func() {
+		if !done {
+			unix.Unlinkat(c.fd(), tmp, 0)
+		}
+	}()
+	err = f.Chmod(0o600) // whatever the umask
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = unix.Renameat(c.fd(), tmp, c.fd(), name(e.Server))
+	}
 	if err != nil {
 		return fmt.Errorf("token cache: %v", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token cache: %v", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token cache: %v", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token cache: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("token cache: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), c.path(e.Server)); err != nil {
-		return fmt.Errorf("token cache: %v", err)
-	}
+	done = true
 	return nil
 }
+
+// close lets the directory go.
+func (c *cache) close() { c.d.Close() }
 
 // symlinkInfo stands for a file O_NOFOLLOW found to be a symbolic link.
 type symlinkInfo struct{}

@@ -53,6 +53,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	e, found, err := c.load(server)
 	if err != nil {
 		return err

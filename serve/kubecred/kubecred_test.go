@@ -234,7 +234,10 @@ func TestRun(t *testing.T) {
 	if _, err := run(interactiveV1, "alice", "wrong"); err == nil || !strings.Contains(err.Error(), "may not have a Kubernetes token") {
 		t.Errorf("wrong password: %v", err)
 	}
-	if e, found, err := (&cache{dir: dir}).load(strings.TrimRight(ts.srv.URL, "/")); !found || err != nil || e.Token != second {
+	c, err := openCache(dir)
+	must(t, err)
+	defer c.close()
+	if e, found, err := c.load(strings.TrimRight(ts.srv.URL, "/")); !found || err != nil || e.Token != second {
 		t.Errorf("after a refusal the cache holds %+v %v %v", e, found, err)
 	}
 	// another user named: the cached token is alice's, so ask
@@ -292,7 +295,7 @@ func TestCacheRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "pam-accesscontrol")
 			must(t, os.Mkdir(dir, 0o700))
-			file := (&cache{dir: dir}).path(server)
+			file := filepath.Join(dir, name(server))
 			tt.plant(t, dir, file)
 			asked := false
 			var out bytes.Buffer
@@ -370,5 +373,26 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCacheDirectorySwapped: the directory checked is the one used, even
+// when another takes its name afterwards.
+func TestCacheDirectorySwapped(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pam-accesscontrol")
+	c, err := openCache(dir)
+	must(t, err)
+	defer c.close()
+	must(t, os.Rename(dir, dir+".checked"))
+	must(t, os.Mkdir(dir, 0o777)) // someone else's, in its place
+	must(t, c.store(entry{Server: "https://k8s", User: "alice", Token: "t", Expires: time.Now().Add(time.Hour)}))
+	if _, err := os.Stat(filepath.Join(dir+".checked", name("https://k8s"))); err != nil {
+		t.Errorf("not stored in the directory checked: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("stored in the directory put in its place: %v", entries)
+	}
+	if e, found, err := c.load("https://k8s"); !found || err != nil || e.Token != "t" {
+		t.Errorf("load: %+v %v %v", e, found, err)
 	}
 }
