@@ -49,10 +49,11 @@ BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 # build/tools, once per version.
 OPA_VERSION := v1.22.4
 OPA_BIN     := $(abspath $(BUILD))/tools/opa
-# zitadel/oidc v3's example OpenID provider, for the TOKEN tests and
-# benchmarks: test/oidcop is a module of its own (zitadel/oidc stays out of
-# the product's go.mod), built into build/tools
-OIDCOP_BIN  := $(abspath $(BUILD))/tools/oidcop
+# zitadel/oidc v3's example OpenID provider, for the TOKEN and enroll tests
+# and the benchmarks: test/oidcprovider is a module of its own (zitadel/oidc
+# stays out of the product's go.mod), built into build/tools, where the
+# tests look for it first
+OIDCPROVIDER_BIN := $(abspath $(BUILD))/tools/oidcprovider
 # nfpm, which makes the .deb and .rpm packages: built the same way
 NFPM_VERSION := v2.45.2
 NFPM_BIN     := $(abspath $(BUILD))/tools/nfpm
@@ -79,7 +80,7 @@ PAMDIR   ?= $(shell dirname $$(ls /lib/*/security/pam_unix.so /usr/lib/*/securit
               /usr/lib64/security/pam_unix.so /usr/lib/security/pam_unix.so /lib/security/pam_unix.so 2>/dev/null | head -n1) 2>/dev/null)
 VERSION  ?= 0.99.0
 
-.PHONY: all build build-base test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-base deps-build deps-test deps-demo deps-bench opa-tool oidcop-tool
+.PHONY: all build build-base test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-base deps-build deps-test deps-demo deps-bench opa-tool oidcprovider-tool
 
 all: build
 
@@ -90,11 +91,11 @@ deps-base: check-go
 	$(call ensure-debs,$(BASE_DEBS))
 deps-build: check-go
 	$(call ensure-debs,$(BUILD_DEBS))
-deps-test: check-go opa-tool nfpm-tool oidcop-tool
+deps-test: check-go opa-tool nfpm-tool oidcprovider-tool
 	$(call ensure-debs,$(TEST_DEBS))
 deps-demo: check-go
 	$(call ensure-debs,$(DEMO_DEBS))
-deps-bench: check-go opa-tool oidcop-tool
+deps-bench: check-go opa-tool oidcprovider-tool
 	$(call ensure-debs,$(BENCH_DEBS))
 
 # nfpm-tool skips the build when the binary there is already that version.
@@ -105,10 +106,10 @@ nfpm-tool: check-go
 	    $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION); \
 	fi
 
-# oidcop-tool: Go's build cache makes it cheap to build every time.
-oidcop-tool: check-go
-	@mkdir -p $(dir $(OIDCOP_BIN))
-	cd test/oidcop && CGO_ENABLED=0 GOFLAGS=-buildvcs=false $(GO) build -o $(OIDCOP_BIN) .
+# oidcprovider-tool: Go's build cache makes it cheap to build every time.
+oidcprovider-tool: check-go
+	@mkdir -p $(dir $(OIDCPROVIDER_BIN))
+	cd test/oidcprovider && CGO_ENABLED=0 GOFLAGS=-buildvcs=false $(GO) build -o $(OIDCPROVIDER_BIN) .
 
 # opa-tool skips the build when the binary there is already that version.
 opa-tool: check-go

@@ -30,11 +30,11 @@ type enrollRun struct {
 
 // startEnroll runs enroll against op with extra args and returns once the
 // user code is shown.
-func startEnroll(t *testing.T, op *zitadelOP, stateDir string, extra ...string) *enrollRun {
+func startEnroll(t *testing.T, op *oidcProvider, stateDir string, extra ...string) *enrollRun {
 	t.Helper()
 	secret := filepath.Join(t.TempDir(), "client-secret")
-	must(t, os.WriteFile(secret, []byte("pamsecret\n"), 0o600))
-	args := append([]string{"enroll", "--issuer", op.Issuer, "--client-id", "pam-access", "--client-secret-file", secret,
+	must(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
+	args := append([]string{"enroll", "--issuer", op.issuer, "--client-id", opClient, "--client-secret-file", secret,
 		"--state-dir", stateDir}, extra...)
 	r := &enrollRun{cmd: command(cli, args...), done: make(chan struct{})}
 	out, err := r.cmd.StdoutPipe()
@@ -101,21 +101,21 @@ func (r *enrollRun) wait(t *testing.T) (int, string, string) {
 func TestEnrollZitadel(t *testing.T) {
 	t.Run("approved", func(t *testing.T) {
 		t.Parallel()
-		op := startZitadelOP(t)
+		op := startProvider(t)
 		dir := filepath.Join(t.TempDir(), "state")
 		r := startEnroll(t, op, dir, "--scope", "openid profile offline_access pam")
-		if r.URI != op.Issuer+"/device" || r.UserCode == "" || !strings.Contains(r.Complete, "user_code=") {
+		if r.URI != op.issuer+"/device" || r.UserCode == "" || !strings.Contains(r.Complete, "user_code=") {
 			t.Errorf("shown: uri %q code %q complete %q\n%s", r.URI, r.UserCode, r.Complete, r.stdout.String())
 		}
-		op.Approve(t, r.UserCode, "alice", "alicepw", true)
+		op.approve(t, r.UserCode, "alice", true)
 		code, out, errOut := r.wait(t)
-		if code != 0 || !strings.Contains(out, "Enrolled with "+op.Issuer+" as pam-access") {
+		if code != 0 || !strings.Contains(out, "Enrolled with "+op.issuer+" as pam-access") {
 			t.Fatalf("enroll: exit %d\n%s%s", code, out, errOut)
 		}
 		checkRootOnly(t, dir)
 		rec, err := enrollment.Load(dir)
 		must(t, err)
-		intro := op.Introspect(t, "pam-access", "pamsecret", rec.AccessToken)
+		intro := op.introspect(t, opClient, opSecret, rec.AccessToken)
 		if intro["active"] != true || intro["sub"] != "alice" || !strings.Contains(intro["scope"].(string), "pam") {
 			t.Errorf("the kept token at the provider: %v", intro)
 		}
@@ -124,7 +124,7 @@ func TestEnrollZitadel(t *testing.T) {
 		}
 
 		status, errOut, code := runCLI(t, "/", nil, "enroll", "--status", "--state-dir", dir)
-		for _, want := range []string{"issuer:        " + op.Issuer, "client:        pam-access",
+		for _, want := range []string{"issuer:        " + op.issuer, "client:        pam-access",
 			"scopes:        openid profile offline_access pam", "expires:", "(in ", "refresh token: yes", "file:          " + enrollment.Path(dir)} {
 			if !strings.Contains(status, want) {
 				t.Errorf("--status lacks %q:\n%s", want, status)
@@ -145,7 +145,7 @@ func TestEnrollZitadel(t *testing.T) {
 		if after.AccessToken == rec.AccessToken || after.RefreshedAt.IsZero() {
 			t.Errorf("--refresh kept the old token: %+v", after)
 		}
-		if intro := op.Introspect(t, "pam-access", "pamsecret", after.AccessToken); intro["active"] != true || intro["sub"] != "alice" {
+		if intro := op.introspect(t, opClient, opSecret, after.AccessToken); intro["active"] != true || intro["sub"] != "alice" {
 			t.Errorf("the refreshed token at the provider: %v", intro)
 		}
 	})
@@ -155,10 +155,10 @@ func TestEnrollZitadel(t *testing.T) {
 		if _, err := exec.LookPath("systemd-creds"); err != nil {
 			testenv.Missing(t, "systemd-creds (Debian package systemd)")
 		}
-		op := startZitadelOP(t)
+		op := startProvider(t)
 		dir := filepath.Join(t.TempDir(), "state")
 		r := startEnroll(t, op, dir, "--scope", "openid offline_access pam", "--encrypt")
-		op.Approve(t, r.UserCode, "alice", "alicepw", true)
+		op.approve(t, r.UserCode, "alice", true)
 		if code, out, errOut := r.wait(t); code != 0 {
 			t.Fatalf("enroll --encrypt: exit %d\n%s%s", code, out, errOut)
 		}
@@ -174,7 +174,7 @@ func TestEnrollZitadel(t *testing.T) {
 		if strings.Contains(raw, sec.AccessToken) || strings.Contains(raw, sec.RefreshToken) {
 			t.Errorf("a token in clear in the file:\n%s", raw)
 		}
-		if intro := op.Introspect(t, "pam-access", "pamsecret", sec.AccessToken); intro["active"] != true {
+		if intro := op.introspect(t, opClient, opSecret, sec.AccessToken); intro["active"] != true {
 			t.Errorf("the sealed token at the provider: %v", intro)
 		}
 		status, _, _ := runCLI(t, "/", nil, "enroll", "--status", "--state-dir", dir)
@@ -195,10 +195,10 @@ func TestEnrollZitadel(t *testing.T) {
 
 	t.Run("denied", func(t *testing.T) {
 		t.Parallel()
-		op := startZitadelOP(t)
+		op := startProvider(t)
 		dir := filepath.Join(t.TempDir(), "state")
 		r := startEnroll(t, op, dir)
-		op.Approve(t, r.UserCode, "alice", "alicepw", false)
+		op.approve(t, r.UserCode, "alice", false)
 		code, out, errOut := r.wait(t)
 		if code != 1 || !strings.Contains(errOut, "denied at the provider (access_denied)") {
 			t.Errorf("denied: exit %d\n%s%s", code, out, errOut)
@@ -211,14 +211,14 @@ func TestEnrollZitadel(t *testing.T) {
 	t.Run("expired", func(t *testing.T) {
 		t.Parallel()
 		// the provider announces 5 minutes, and forgets the code after 2 s
-		op := startZitadelOP(t, "-code-lifetime", "2s")
+		op := startProvider(t, "-code-lifetime", "2s")
 		dir := filepath.Join(t.TempDir(), "state")
 		r := startEnroll(t, op, dir)
 		code, out, errOut := r.wait(t)
 		if code != 1 || !strings.Contains(errOut, "expired before it was approved (expired_token)") {
 			t.Errorf("expired: exit %d\n%s%s", code, out, errOut)
 		}
-		if n := len(op.Requests("/oauth/token")); n != 1 {
+		if n := len(op.requests("/oauth/token")); n != 1 {
 			t.Errorf("%d polls; want 1, ended by expired_token", n)
 		}
 		if _, err := os.Lstat(enrollment.Path(dir)); err == nil {
@@ -229,15 +229,15 @@ func TestEnrollZitadel(t *testing.T) {
 	t.Run("slow_down", func(t *testing.T) {
 		t.Parallel()
 		// the first poll finds the provider's storage slow: slow_down
-		op := startZitadelOP(t, "-slow-polls", "1")
+		op := startProvider(t, "-slow-polls", "1")
 		dir := filepath.Join(t.TempDir(), "state")
 		r := startEnroll(t, op, dir)
-		op.Approve(t, r.UserCode, "alice", "alicepw", true)
+		op.approve(t, r.UserCode, "alice", true)
 		code, out, errOut := r.wait(t)
 		if code != 0 {
 			t.Fatalf("slow_down: exit %d\n%s%s", code, out, errOut)
 		}
-		polls := op.Requests("/oauth/token")
+		polls := op.requests("/oauth/token")
 		if len(polls) != 2 {
 			t.Fatalf("%d polls, want 2 (slow_down, then the token)", len(polls))
 		}

@@ -16,7 +16,7 @@ import (
 // a token with a warm cache (no request to the provider), and with no
 // cache (discovery and introspection on every login).
 func BenchmarkOIDCLogin(b *testing.B) {
-	p := startProvider(b, 0)
+	p := startProvider(b)
 	tok := p.token(b, opClient, opSecret, "alice", "openid profile pam")
 	for _, bc := range []struct {
 		name, rules, password string

@@ -83,7 +83,7 @@ func lastTokenEvent(t *testing.T, s *pamStack) (kind, reason string) {
 // user's Unix password (token only); and the password of a user no TOKEN
 // rule names never reaches the provider.
 func TestOIDCTokens(t *testing.T) {
-	p := startProvider(t, 8*time.Second)
+	p := startProvider(t, "-lifetime", "8s")
 	s := newTokenPAM(t, p, "only", "OIDC_CACHE:OFF\n")
 	valid := func() {
 		t.Helper()
@@ -166,7 +166,7 @@ func TestOIDCTokens(t *testing.T) {
 // TestOIDCOrPassword: tokens=or-password: a TOKEN user gets in with a
 // token or the Unix password, not with neither.
 func TestOIDCOrPassword(t *testing.T) {
-	p := startProvider(t, time.Minute)
+	p := startProvider(t, "-lifetime", "1m")
 	s := newTokenPAM(t, p, "or-password", "")
 	if ok, out := tokenLogin(t, s, "alice", p.token(t, opClient, opSecret, "alice", "openid profile pam")); !ok {
 		t.Errorf("token refused:\n%s", out)
@@ -185,7 +185,7 @@ func TestOIDCOrPassword(t *testing.T) {
 // TestOIDCCache: a positive answer stands OIDC_CACHE for the same token
 // (one introspection for two logins); a refusal is never cached.
 func TestOIDCCache(t *testing.T) {
-	p := startProvider(t, time.Minute)
+	p := startProvider(t, "-lifetime", "1m")
 	s := newTokenPAM(t, p, "only", "OIDC_CACHE:30\n")
 	tok := p.token(t, opClient, opSecret, "alice", "openid profile pam")
 	before := p.introspections(t)
@@ -212,7 +212,7 @@ func TestOIDCCache(t *testing.T) {
 // OIDC_FALLBACK:CACHE a token the provider accepted before stands, no
 // other.
 func TestOIDCFallback(t *testing.T) {
-	p := startProvider(t, time.Minute)
+	p := startProvider(t, "-lifetime", "1m")
 	s := newTokenPAM(t, p, "only", "OIDC_CACHE:OFF\n")
 	tok := p.token(t, opClient, opSecret, "alice", "openid profile pam")
 	for _, how := range []string{"hung", "stopped"} {
@@ -240,7 +240,7 @@ func TestOIDCFallback(t *testing.T) {
 		})
 	}
 
-	q := startProvider(t, time.Minute)
+	q := startProvider(t, "-lifetime", "1m")
 	s = newTokenPAM(t, q, "only", "OIDC_CACHE:OFF\nOIDC_FALLBACK:CACHE\n")
 	used := q.token(t, opClient, opSecret, "alice", "openid profile pam")
 	unused := q.token(t, opClient, opSecret, "alice", "openid profile pam")
@@ -261,7 +261,7 @@ func TestOIDCFallback(t *testing.T) {
 // Unix password; when no TOKEN rule names root, the Unix password works
 // and never reaches the provider.
 func TestSSHDToken(t *testing.T) {
-	p := startProvider(t, time.Minute)
+	p := startProvider(t, "-lifetime", "1m")
 	var matrix string
 	srv := startSSHDWith(t, sshdSetup{stack: func(s *sshServer, line string) string {
 		matrix = testenv.Library(t, "pam_wrapper/pam_matrix.so")

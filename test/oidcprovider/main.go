@@ -1,32 +1,41 @@
 // Command oidcprovider is zitadel/oidc v3's example OpenID provider
 // (github.com/zitadel/oidc/v3/example/server/exampleop, in memory) for the
-// integration tests: discovery, the device authorization grant (RFC 8628)
-// with its user pages (/device), the token endpoint, refresh tokens and
-// introspection (RFC 7662), all zitadel's own code.
+// integration tests and benchmarks (test/oidcprovider_harness_test.go):
+// discovery, JWKS, the device authorization grant (RFC 8628) with its user
+// pages (/device), the token endpoint, refresh tokens, introspection
+// (RFC 7662) and revocation, all zitadel's own code.
 //
 // It is a module of its own so that zitadel stays out of the product's
-// go.mod; test/ builds it. What this main adds to the stock example:
+// go.mod; make oidcprovider-tool builds it into build/tools. What this
+// main adds to the stock example is in storage.go:
 //
-//   - one device client (-client-id, -client-secret) that may also use
-//     refresh tokens (the stock DeviceClient may not), and whose device
-//     grant's tokens name it (the stock storage keeps no client for them,
-//     and then refuses their refresh token with invalid_grant), so that
-//     `pam-accesscontrol enroll --refresh` can be tested;
-//   - users from a file whose IDs are their user names (the device flow
-//     stores the user name as subject, introspection looks users up by
-//     ID), or alice/alicepw and bob/bobpw;
+//   - two device clients: -client-id/-client-secret (pam-access/pamsecret,
+//     the one the module and enroll use), which may also use refresh
+//     tokens (the stock DeviceClient may not), and -other-client-id/
+//     -other-client-secret (other-client/othersecret), whose tokens the
+//     first must not take for its own;
+//   - device grant tokens name their client (client_id in introspection),
+//     as the stock storage does for the code flow's; without it, it also
+//     refuses their refresh token with invalid_grant;
+//   - users from a JSON file (-users, storage.StoreFromFile) whose IDs must
+//     be their user names: the device flow stores the user name as the
+//     subject, introspection looks users up by ID. Without -users:
+//     alice/alicepw and bob/bobpw;
+//   - -lifetime: access tokens expire this soon (the example hard-codes
+//     5 minutes), in the token response, in introspection and for real
+//     (introspection answers inactive after), so a test sees tokens expire;
 //   - -code-lifetime: device codes expire this soon in the provider's
 //     storage, while the provider still announces 5 minutes, so the
 //     provider answers expired_token in a test that cannot wait 5 minutes;
 //   - -slow-polls N: the first N polls find the storage slow, which is
 //     when zitadel answers slow_down (op.CheckDeviceAuthorizationState).
 //
-// It listens on -listen (127.0.0.1:0 by default) and prints
-// "issuer http://127.0.0.1:PORT" on stdout once it serves.
+// It listens on -listen (127.0.0.1:0 by default), prints
+// "issuer http://127.0.0.1:PORT" on stdout once it serves, and with -v
+// logs every request on stderr (msg="http request" … path=/oauth/token).
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -36,31 +45,27 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	clientID := flag.String("client-id", "pam-access", "the device client's id")
+	clientID := flag.String("client-id", "pam-access", "the device client's id (it may also refresh)")
 	secret := flag.String("client-secret", "pamsecret", "the device client's secret")
+	otherID := flag.String("other-client-id", "other-client", "a second device client's id (empty: none)")
+	otherSecret := flag.String("other-client-secret", "othersecret", "the second device client's secret")
 	usersFile := flag.String("users", "", "a JSON map of user ID to user (ID equal to Username); default alice/alicepw, bob/bobpw")
+	lifetime := flag.Duration("lifetime", 0, "access tokens expire this soon (0: the example's 5 minutes; at most 5 minutes)")
 	codeLifetime := flag.Duration("code-lifetime", 0, "device codes expire this soon in storage (0: as announced, 5 minutes)")
 	slowPolls := flag.Int("slow-polls", 0, "the first N polls of the token endpoint find the storage slow (slow_down)")
 	verbose := flag.Bool("v", false, "log every request on stderr")
 	flag.Parse()
-
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Fatal(err)
+	if *lifetime < 0 || *lifetime > exampleLifetime {
+		log.Fatalf("-lifetime %v: between 0 and %v", *lifetime, exampleLifetime)
 	}
-	issuer := "http://" + ln.Addr().String()
 
 	path := *usersFile
 	if path == "" {
@@ -79,10 +84,19 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	storage.RegisterClients(storage.DeviceClient(*clientID, *secret))
-	st := &testStorage{Storage: storage.NewStorage(users), refreshClient: *clientID, codeLifetime: *codeLifetime}
+	clients := []*storage.Client{storage.DeviceClient(*clientID, *secret)}
+	if *otherID != "" {
+		clients = append(clients, storage.DeviceClient(*otherID, *otherSecret))
+	}
+	storage.RegisterClients(clients...)
+	st := &testStorage{Storage: storage.NewStorage(users), refreshClient: *clientID, lifetime: *lifetime, codeLifetime: *codeLifetime}
 	st.slowPolls.Store(int64(*slowPolls))
 
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
@@ -93,57 +107,4 @@ func main() {
 	os.Stdout.Sync()
 	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.Serve(ln))
-}
-
-// testStorage is the example's in-memory storage with the changes the
-// package comment lists.
-type testStorage struct {
-	*storage.Storage
-	refreshClient string
-	codeLifetime  time.Duration
-	slowPolls     atomic.Int64
-}
-
-// GetClientByClientID adds the refresh grant to the device client.
-func (s *testStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.Storage.GetClientByClientID(ctx, id)
-	if err != nil || id != s.refreshClient {
-		return c, err
-	}
-	return refreshingClient{c}, nil
-}
-
-type refreshingClient struct{ op.Client }
-
-func (c refreshingClient) GrantTypes() []oidc.GrantType {
-	return append(slices.Clone(c.Client.GrantTypes()), oidc.GrantTypeRefreshToken)
-}
-
-// CreateAccessAndRefreshTokens names the client of a device grant's
-// tokens, as the storage does for the code flow's.
-func (s *testStorage) CreateAccessAndRefreshTokens(ctx context.Context, request op.TokenRequest, current string) (string, string, time.Time, error) {
-	if d, ok := request.(*op.DeviceAuthorizationState); ok {
-		request = &storage.RefreshTokenRequest{RefreshToken: &storage.RefreshToken{ApplicationID: d.ClientID, UserID: d.Subject,
-			Audience: d.GetAudience(), Scopes: d.Scopes, AuthTime: d.AuthTime, AMR: d.AMR}}
-	}
-	return s.Storage.CreateAccessAndRefreshTokens(ctx, request, current)
-}
-
-// StoreDeviceAuthorization keeps the code for -code-lifetime when set.
-func (s *testStorage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
-	if s.codeLifetime > 0 {
-		expires = time.Now().Add(s.codeLifetime)
-	}
-	return s.Storage.StoreDeviceAuthorization(ctx, clientID, deviceCode, userCode, expires, scopes)
-}
-
-// GetDeviceAuthorizatonState (zitadel's spelling) is slow for the first
-// -slow-polls polls: it waits out the request's deadline, as a storage
-// under load would, and zitadel answers slow_down.
-func (s *testStorage) GetDeviceAuthorizatonState(ctx context.Context, clientID, deviceCode string) (*op.DeviceAuthorizationState, error) {
-	if s.slowPolls.Add(-1) >= 0 {
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}
-	return s.Storage.GetDeviceAuthorizatonState(ctx, clientID, deviceCode)
 }
