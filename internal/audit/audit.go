@@ -31,6 +31,11 @@ const (
 	// OPA gave stood (OPA_CACHE); rules/opa names them too.
 	OPAFallback = "opa_fallback"
 	OPACache    = "opa_cache"
+	// ServeDecision: pam-accesscontrol serve answered a credential request
+	// (POST /auth, /renew, GET /token, POST /authenticate); Phase is the
+	// endpoint, Verdict the outcome (ok, refused, error, rate_limited,
+	// challenge).
+	ServeDecision = "serve_decision"
 )
 
 // Event is one audit record.
