@@ -34,7 +34,7 @@ func newRedisStore(url string, p Policy) (*redisStore, error) {
 		return nil, fmt.Errorf("--rate-store: %v", err)
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
-	opt.MaxRetries = 1
+	opt.MaxRetries, opt.DialerRetries = 1, 1
 	return &redisStore{c: redis.NewClient(opt), p: p, prefix: "pamac:rl:"}, nil
 }
 
@@ -149,3 +149,10 @@ func redactURL(url string) string {
 	}
 	return url
 }
+
+// quietRedis silences go-redis's own log (its logger is the package's
+// alone, redis.SetLogger): it writes a line per failed dial, and the
+// Limiter says once a minute that the store is down.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // observeOptions are the serve verb's flags for the rate limits, the
@@ -90,6 +92,7 @@ func (o *observeOptions) setup(cfg *Config, webService, kubeService string, logg
 	case "memory":
 		cfg.Limits = NewLimiter(newMemStore(o.policy, 0, nil), logger.Printf)
 	default:
+		redis.SetLogger(quietRedis{})
 		rs, err := newRedisStore(o.rateStore, o.policy)
 		if err != nil {
 			return err
