@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/webhook"
 	"github.com/pam-accesscontrol/pam-accesscontrol/serve/pamclient"
 	"github.com/pam-accesscontrol/pam-accesscontrol/serve/token"
 )
@@ -424,5 +426,45 @@ func TestUnquote(t *testing.T) {
 	if err := json.Unmarshal([]byte(`null`), &s); err != nil || s != nil {
 		t.Errorf("null: %v %q", err, s)
 	}
-	_ = io.EOF
+}
+
+// TestAuditWebhook: with WEBHOOK set, each decision is POSTed (signed)
+// through the outbox by the service's own deliverer.
+func TestAuditWebhook(t *testing.T) {
+	testenv.Root(t) // the webhook on this host must be on root's port (internal/localpeer)
+	got := make(chan []byte, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !webhook.Verify([]byte("k3y"), body, r.Header.Get(webhook.SignatureHeader)) {
+			t.Errorf("bad signature on %s", body)
+		}
+		got <- body
+	}))
+	defer hook.Close()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "webhook.key")
+	conf := filepath.Join(dir, "pam-accesscontrol.conf")
+	if err := os.WriteFile(key, []byte("k3y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("DEFAULT:CLOSE\nWEBHOOK:"+hook.URL+"/events\nWEBHOOK_SECRET:"+key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAuditor(AuditConfig{Conf: conf, Spool: filepath.Join(dir, "spool"), Logf: t.Logf}, nil)
+	defer a.Close()
+	s, _ := newObservedServer(t, Observe{Audit: a})
+	call(s, "/auth", "alice", "wrong-and-secret", "192.0.2.1")
+	select {
+	case body := <-got:
+		var e map[string]any
+		json.Unmarshal(body, &e)
+		if e["event"] != "serve_decision" || e["user"] != "alice" || e["rhost"] != "192.0.2.1" || e["verdict"] != "refused" || e["phase"] != "/auth" {
+			t.Errorf("webhook event %s", body)
+		}
+		if strings.Contains(string(body), "wrong-and-secret") {
+			t.Errorf("the webhook event holds the password")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook event")
+	}
 }
