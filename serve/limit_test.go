@@ -209,7 +209,7 @@ func TestLimitKey(t *testing.T) {
 
 // startRedis runs a private redis-server on a unix socket in a temporary
 // directory until the test ends; it returns its URL.
-func startRedis(t *testing.T) string {
+func startRedis(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -297,5 +297,32 @@ func TestRedisStoreDown(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*redisTimeout {
 		t.Errorf("took %v", d)
+	}
+}
+
+// BenchmarkTake: what the limits add to a credential request (a Take
+// before PAM and a Clear after a good login), in memory and in a real
+// redis-server on a unix socket.
+func BenchmarkTake(b *testing.B) {
+	for _, store := range []string{"memory", "redis"} {
+		b.Run(store, func(b *testing.B) {
+			var s Store = newMemStore(DefaultPolicy(), 0, nil)
+			if store == "redis" {
+				rs, err := newRedisStore(startRedis(b), Policy{Rate: 1e9, Burst: 1e6, FreeFailures: 3, Backoff: time.Second, MaxBackoff: time.Minute, Forget: time.Hour})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer rs.Close()
+				s = rs
+			}
+			keys := keysOf("alice", "192.0.2.1")
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := s.Take(context.Background(), keys); err != nil {
+					b.Fatal(err)
+				}
+				s.Clear(context.Background(), keys[:1])
+			}
+		})
 	}
 }
