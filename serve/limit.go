@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,9 @@ type Policy struct {
 	Rate         float64       // requests a second per key
 	Burst        int           // requests at once per key
 	FreeFailures int           // failures before the backoff starts
+	// AddrFreeFailures is FreeFailures for an address (0: the same): an
+	// office behind one NAT address fails more often than one person
+	AddrFreeFailures int
 	Backoff      time.Duration // the first block
 	MaxBackoff   time.Duration // the longest block
 	Forget       time.Duration // failures are forgotten this long after the last
@@ -45,11 +49,11 @@ type Policy struct {
 // DefaultPolicy: a person typing never meets it; a script guessing gets
 // about 10 tries in the first minute and one every 5 minutes after.
 func DefaultPolicy() Policy {
-	return Policy{Rate: 5, Burst: 10, FreeFailures: 3, Backoff: time.Second, MaxBackoff: 5 * time.Minute, Forget: 15 * time.Minute}
+	return Policy{Rate: 5, Burst: 10, FreeFailures: 3, AddrFreeFailures: 10, Backoff: time.Second, MaxBackoff: 5 * time.Minute, Forget: 15 * time.Minute}
 }
 
 func (p Policy) valid() error {
-	if p.Rate <= 0 || p.Burst < 1 || p.FreeFailures < 0 || p.Backoff <= 0 || p.MaxBackoff < p.Backoff || p.Forget < p.MaxBackoff {
+	if p.Rate <= 0 || p.Burst < 1 || p.FreeFailures < 0 || p.AddrFreeFailures < 0 || p.Backoff <= 0 || p.MaxBackoff < p.Backoff || p.Forget < p.MaxBackoff {
 		return errors.New("rate limits: rate and burst must be positive, and backoff <= max backoff <= forget")
 	}
 	return nil
@@ -60,9 +64,17 @@ func (p Policy) valid() error {
 func (p Policy) interval() time.Duration  { return time.Duration(float64(time.Second) / p.Rate) }
 func (p Policy) tolerance() time.Duration { return p.interval() * time.Duration(p.Burst-1) }
 
-// block is how long the failures'th failure blocks (0: not yet).
-func (p Policy) block(failures int) time.Duration {
-	n := failures - p.FreeFailures
+// free is how many failures key may have before the backoff.
+func (p Policy) free(key string) int {
+	if strings.HasPrefix(key, keyAddr+":") && p.AddrFreeFailures > 0 {
+		return p.AddrFreeFailures
+	}
+	return p.FreeFailures
+}
+
+// block is how long key's failures'th failure blocks (0: not yet).
+func (p Policy) block(key string, failures int) time.Duration {
+	n := failures - p.free(key)
 	if n <= 0 {
 		return 0
 	}

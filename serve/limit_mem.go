@@ -98,7 +98,7 @@ func (m *memStore) Fail(_ context.Context, keys []string) error {
 		e := m.get(k, now)
 		e.failures++
 		e.lastFail = now
-		if d := m.p.block(e.failures); d > 0 {
+		if d := m.p.block(k, e.failures); d > 0 {
 			e.blocked = now.Add(d)
 		}
 	}

@@ -71,9 +71,10 @@ end
 return {0, 0}
 `)
 
-// failScript: ARGV free failures, backoff, max backoff, forget (µs).
+// failScript: ARGV free failures (a user's, an address's), backoff, max
+// backoff, forget (µs).
 var failScript = redis.NewScript(luaNow + `
-local free, backoff, max, forget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local free, addrfree, backoff, max, forget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 for _, k in ipairs(KEYS) do
   local v = redis.call('HMGET', k, 'f', 'lf')
   local f, lf = tonumber(v[1]) or 0, tonumber(v[2]) or 0
@@ -81,6 +82,7 @@ for _, k in ipairs(KEYS) do
   f = f + 1
   redis.call('HSET', k, 'f', f, 'lf', now)
   local n = f - free
+  if string.find(k, ':addr:', 1, true) then n = f - addrfree end
   if n > 0 then
     local d = max
     if n <= 40 then d = math.min(backoff * 2 ^ (n - 1), max) end
@@ -118,7 +120,7 @@ func (s *redisStore) Take(ctx context.Context, keys []string) (time.Duration, st
 func (s *redisStore) Fail(ctx context.Context, keys []string) error {
 	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 	defer cancel()
-	err := failScript.Run(ctx, s.c, s.keys(keys), s.p.FreeFailures, us(s.p.Backoff), us(s.p.MaxBackoff), us(s.p.Forget)).Err()
+	err := failScript.Run(ctx, s.c, s.keys(keys), s.p.free(limitKey(keyUser, "")), s.p.free(limitKey(keyAddr, "")), us(s.p.Backoff), us(s.p.MaxBackoff), us(s.p.Forget)).Err()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrStore, err)
 	}

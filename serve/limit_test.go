@@ -26,7 +26,7 @@ func TestPolicyBlock(t *testing.T) {
 		{0, 0}, {3, 0}, {4, time.Second}, {5, 2 * time.Second}, {6, 4 * time.Second}, {7, 8 * time.Second},
 		{8, 10 * time.Second}, {100, 10 * time.Second}, {1 << 30, 10 * time.Second},
 	} {
-		if got := p.block(tt.failures); got != tt.want {
+		if got := p.block(limitKey(keyUser, "alice"), tt.failures); got != tt.want {
 			t.Errorf("block(%d) = %v, want %v", tt.failures, got, tt.want)
 		}
 	}
@@ -325,4 +325,26 @@ func BenchmarkTake(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestAddressFailures: an address may fail more often than a user before
+// its backoff (an office behind NAT), in memory and in Redis alike.
+func TestAddressFailures(t *testing.T) {
+	p := Policy{Rate: 100, Burst: 100, FreeFailures: 1, AddrFreeFailures: 3, Backoff: time.Minute, MaxBackoff: time.Hour, Forget: time.Hour}
+	steps := []step{
+		{do: "fail", user: "u1", addr: "nat"}, {do: "fail", user: "u2", addr: "nat"}, {do: "fail", user: "u3", addr: "nat"},
+		{do: "take", user: "u4", addr: "nat"},
+		{do: "fail", user: "u1", addr: "home"},
+		{do: "take", user: "u1", addr: "cafe", limited: "user", wait: time.Minute},
+		{do: "fail", user: "u4", addr: "nat"},
+		{do: "take", user: "u5", addr: "nat", limited: "addr", wait: time.Minute},
+	}
+	c := newClock()
+	run(t, newMemStore(p, 0, c.now), steps, c.advance)
+	rs, err := newRedisStore(startRedis(t), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	run(t, rs, steps, func(time.Duration) { t.Fatal("no waiting with Redis's clock") })
 }

@@ -35,7 +35,8 @@ func (o *observeOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.rateStore, "rate-store", "memory", "where the rate limits are kept: memory, redis://[user:password@]host:port/db, rediss://..., unix:///path (shared by replicas), or off")
 	fs.Float64Var(&o.policy.Rate, "rate-limit", p.Rate, "credential requests a second per user and per client address")
 	fs.IntVar(&o.policy.Burst, "rate-burst", p.Burst, "credential requests at once per user and per client address")
-	fs.IntVar(&o.policy.FreeFailures, "rate-failures", p.FreeFailures, "failures per user or address before the backoff starts")
+	fs.IntVar(&o.policy.FreeFailures, "rate-failures", p.FreeFailures, "failures of a user before the backoff starts")
+	fs.IntVar(&o.policy.AddrFreeFailures, "rate-address-failures", p.AddrFreeFailures, "failures from a client address before the backoff starts (an office behind NAT fails more often than one person)")
 	fs.DurationVar(&o.policy.Backoff, "rate-backoff", p.Backoff, "the first backoff after --rate-failures failures; it doubles with each further one")
 	fs.DurationVar(&o.policy.MaxBackoff, "rate-max-backoff", p.MaxBackoff, "the longest backoff")
 	o.policy.Forget = p.Forget
