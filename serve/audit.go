@@ -49,6 +49,8 @@ type Auditor struct {
 	mu       sync.Mutex
 	dropped  int
 	lastDrop time.Time
+	closed   bool
+	said     map[string]time.Time // throttled log lines: when each was last said
 }
 
 // AuditConfig says where the settings are.
@@ -80,31 +82,61 @@ func NewAuditor(cfg AuditConfig, m *Metrics) *Auditor {
 	return a
 }
 
-// Emit queues e; it never blocks.
+// Emit queues e; it never blocks. After Close (a request that outlived
+// the shutdown) the event is dropped.
 func (a *Auditor) Emit(e audit.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
 	e.Login, e.Host, e.PID = audit.NewLoginID(), a.host, a.pid
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return
+	}
 	select {
 	case a.ch <- e:
 	default:
 		if a.metrics != nil {
 			a.metrics.auditLost.Inc()
 		}
-		a.mu.Lock()
 		a.dropped++
 		if time.Since(a.lastDrop) > time.Minute {
 			a.cfg.Logf("serve: audit: the queue is full; %d events dropped", a.dropped)
 			a.dropped, a.lastDrop = 0, time.Now()
 		}
-		a.mu.Unlock()
 	}
+}
+
+// logf says a writing or sending problem at most once a minute for each
+// kind of problem (key): a spool directory the service may not write
+// would otherwise be a line per event.
+func (a *Auditor) logf(key, format string, args ...any) {
+	a.mu.Lock()
+	last := a.said[key]
+	now := time.Now()
+	if now.Sub(last) < time.Minute {
+		a.mu.Unlock()
+		return
+	}
+	if a.said == nil {
+		a.said = map[string]time.Time{}
+	}
+	a.said[key] = now
+	a.mu.Unlock()
+	a.cfg.Logf(format+" (said at most once a minute)", args...)
 }
 
 // Close writes what is queued (waiting at most a few seconds) and stops.
 func (a *Auditor) Close() {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return
+	}
+	a.closed = true
 	close(a.ch)
+	a.mu.Unlock()
 	select {
 	case <-a.done:
 	case <-time.After(5 * time.Second):
@@ -162,7 +194,7 @@ func (a *Auditor) writeBatch(batch []audit.Event) {
 	s := a.load()
 	if s.AuditLog != "" {
 		if err := audit.AppendFile(s.AuditLog, batch...); err != nil {
-			a.cfg.Logf("serve: audit log %s: %v", s.AuditLog, err)
+			a.logf("audit log", "serve: audit log %s: %v", s.AuditLog, err)
 		}
 	}
 	if s.Webhook == "" && s.SyslogServer == "" {
@@ -175,7 +207,7 @@ func (a *Auditor) writeBatch(batch []audit.Event) {
 		if s.Webhook != "" {
 			body, err := json.Marshal(e)
 			if err != nil {
-				a.cfg.Logf("serve: webhook: %v (the event is not sent)", err)
+				a.logf("webhook json", "serve: webhook: %v (the event is not sent)", err)
 			} else {
 				items = append(items, outbox.Item{Kind: outbox.Webhook, Dest: s.Webhook, KeyFile: s.WebhookKey, Body: body})
 			}
@@ -187,7 +219,7 @@ func (a *Auditor) writeBatch(batch []audit.Event) {
 		}
 		for _, it := range items {
 			if err := outbox.Put(dir, it); err != nil {
-				a.cfg.Logf("serve: %s to %s: %v (not sent)", it.Kind, it.Dest, err)
+				a.logf("put "+it.Kind, "serve: %s to %s: %v (not sent)", it.Kind, it.Dest, err)
 				continue
 			}
 			put = true

@@ -35,15 +35,15 @@ import (
 
 // Policy is the limits' arithmetic, the same in memory and in Redis.
 type Policy struct {
-	Rate         float64       // requests a second per key
-	Burst        int           // requests at once per key
-	FreeFailures int           // failures before the backoff starts
+	Rate         float64 // requests a second per key
+	Burst        int     // requests at once per key
+	FreeFailures int     // failures before the backoff starts
 	// AddrFreeFailures is FreeFailures for an address (0: the same): an
 	// office behind one NAT address fails more often than one person
 	AddrFreeFailures int
-	Backoff      time.Duration // the first block
-	MaxBackoff   time.Duration // the longest block
-	Forget       time.Duration // failures are forgotten this long after the last
+	Backoff          time.Duration // the first block
+	MaxBackoff       time.Duration // the longest block
+	Forget           time.Duration // failures are forgotten this long after the last
 }
 
 // DefaultPolicy: a person typing never meets it; a script guessing gets

@@ -499,3 +499,37 @@ func BenchmarkAuthenticateObserved(b *testing.B) {
 		})
 	}
 }
+
+// TestAuditProblemsThrottled: an AUDIT_LOG the service cannot write is
+// one log line, not one per event; an event after Close is dropped, not a
+// panic.
+func TestAuditProblemsThrottled(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "c.conf")
+	if err := os.WriteFile(conf, []byte("DEFAULT:CLOSE\nAUDIT_LOG:"+filepath.Join(dir, "no-such-dir-is-a-file", "audit.jsonl")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "no-such-dir-is-a-file"), nil, 0o600)
+	var mu sync.Mutex
+	var lines []string
+	a := NewAuditor(AuditConfig{Conf: conf, Spool: dir, insecureSkipOwnerCheck: true, Logf: func(f string, args ...any) {
+		mu.Lock()
+		lines = append(lines, fmt.Sprintf(f, args...))
+		mu.Unlock()
+	}}, nil)
+	s, _ := newObservedServer(t, Observe{Audit: a})
+	for i := 0; i < 50; i++ {
+		call(s, "/auth", "alice", "wrong", "192.0.2.1")
+		time.Sleep(time.Millisecond)
+	}
+	a.Close()
+	a.Close()
+	if w := call(s, "/auth", "alice", "wrong", "192.0.2.1"); w.Code != 401 {
+		t.Errorf("a decision after Close: %d %s", w.Code, w.Body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 1 || !strings.Contains(lines[0], "audit log") {
+		t.Errorf("logged %d lines, want one: %.300q", len(lines), lines)
+	}
+}
