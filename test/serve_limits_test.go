@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,7 +147,11 @@ func authBody(user, password string) string {
 func TestServeRateLimits(t *testing.T) {
 	s, auditLog := webStack(t)
 	metrics := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	p := startServeProc(t, s, "--rate-failures", "2", "--rate-backoff", "1m", "--rate-max-backoff", "10m", "--metrics-listen", metrics)
+	statsd, err := net.ListenPacket("udp", "127.0.0.1:0")
+	must(t, err)
+	defer statsd.Close()
+	p := startServeProc(t, s, "--rate-failures", "2", "--rate-backoff", "1m", "--rate-max-backoff", "10m", "--metrics-listen", metrics,
+		"--statsd", statsd.LocalAddr().String())
 
 	if code, _, _ := curlDo(t, "POST", p.base+"/auth", authBody("alice", "secret")); code != 200 {
 		t.Fatalf("alice: %d", code)
@@ -219,6 +224,25 @@ func TestServeRateLimits(t *testing.T) {
 	} {
 		if !bytes.Contains(body, []byte(want+"\n")) {
 			t.Errorf("/metrics has no %s", want)
+		}
+	}
+
+	// statsd: beesly's names
+	var datagrams []string
+	buf := make([]byte, 1500)
+	for {
+		statsd.SetReadDeadline(time.Now().Add(time.Second))
+		n, _, err := statsd.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		datagrams = append(datagrams, string(buf[:n]))
+	}
+	all := strings.Join(datagrams, "\n")
+	for want, n := range map[string]int{"beesly.auth_success:1|c": 1, "beesly.auth_failed:1|c": 3, "beesly.jwt_generated:1|c": 1,
+		"beesly.rate_limited:1|c": 2, "|ms": 4} {
+		if got := strings.Count(all, want); got != n {
+			t.Errorf("statsd: %d of %q, want %d, in %q", got, want, n, datagrams)
 		}
 	}
 
