@@ -24,12 +24,17 @@ export PATH := $(dir $(GO)):$(PATH)
 BASE_DEBS  := gcc libc6-dev libpam0g-dev
 BUILD_DEBS := $(BASE_DEBS) pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
+# LemonLDAP::NG's OpenID provider, run headless under plackup for the TOKEN
+# tests (test/llng_test.go): its portal, the OIDC modules' and the captcha's
+# Perl dependencies, and plackup
+LLNG_DEBS  := liblemonldap-ng-portal-perl libstring-random-perl libgd-securityimage-perl libimage-magick-perl \
+              libconvert-base32-perl libio-string-perl libmime-tools-perl libplack-perl openssl
 # make deb and make rpm: dpkg-shlibdeps, and rpm for its elfdeps
 PKG_DEBS   := dpkg-dev rpm
 TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
-              libnss-extrausers systemd weston curl redis-server
+              libnss-extrausers systemd weston curl $(LLNG_DEBS) redis-server
 # Debian packages whose files tests run but that are never installed
 # (test/debfiles.sh): pam-python's source for its own test.py, and
 # libpam-mklocaluser, a pam_python module whose install would add itself
@@ -44,6 +49,10 @@ BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
 # build/tools, once per version.
 OPA_VERSION := v1.22.4
 OPA_BIN     := $(abspath $(BUILD))/tools/opa
+# zitadel/oidc v3's example OpenID provider, for the TOKEN tests and
+# benchmarks: test/oidcop is a module of its own (zitadel/oidc stays out of
+# the product's go.mod), built into build/tools
+OIDCOP_BIN  := $(abspath $(BUILD))/tools/oidcop
 # nfpm, which makes the .deb and .rpm packages: built the same way
 NFPM_VERSION := v2.45.2
 NFPM_BIN     := $(abspath $(BUILD))/tools/nfpm
@@ -70,7 +79,7 @@ PAMDIR   ?= $(shell dirname $$(ls /lib/*/security/pam_unix.so /usr/lib/*/securit
               /usr/lib64/security/pam_unix.so /usr/lib/security/pam_unix.so /lib/security/pam_unix.so 2>/dev/null | head -n1) 2>/dev/null)
 VERSION  ?= 0.99.0
 
-.PHONY: all build build-base test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-base deps-build deps-test deps-demo deps-bench opa-tool
+.PHONY: all build build-base test demo bench fuzz clean install uninstall deb rpm nfpm-tool check-go deps-base deps-build deps-test deps-demo deps-bench opa-tool oidcop-tool
 
 all: build
 
@@ -81,11 +90,11 @@ deps-base: check-go
 	$(call ensure-debs,$(BASE_DEBS))
 deps-build: check-go
 	$(call ensure-debs,$(BUILD_DEBS))
-deps-test: check-go opa-tool nfpm-tool
+deps-test: check-go opa-tool nfpm-tool oidcop-tool
 	$(call ensure-debs,$(TEST_DEBS))
 deps-demo: check-go
 	$(call ensure-debs,$(DEMO_DEBS))
-deps-bench: check-go opa-tool
+deps-bench: check-go opa-tool oidcop-tool
 	$(call ensure-debs,$(BENCH_DEBS))
 
 # nfpm-tool skips the build when the binary there is already that version.
@@ -95,6 +104,11 @@ nfpm-tool: check-go
 	  mkdir -p $(dir $(NFPM_BIN)) && cd / && GOBIN=$(dir $(NFPM_BIN)) CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
 	    $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION); \
 	fi
+
+# oidcop-tool: Go's build cache makes it cheap to build every time.
+oidcop-tool: check-go
+	@mkdir -p $(dir $(OIDCOP_BIN))
+	cd test/oidcop && CGO_ENABLED=0 GOFLAGS=-buildvcs=false $(GO) build -o $(OIDCOP_BIN) .
 
 # opa-tool skips the build when the binary there is already that version.
 opa-tool: check-go
@@ -145,6 +159,8 @@ bench: deps-bench build
 	$(GO) run ./test/pambench -build $(BUILD)
 	@# an OPA decision's cost per login, against a real opa (build/tools)
 	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test
+	@# a TOKEN login's cost, cold and warm cache, against zitadel/oidc's example provider
+	$(GO) test -run='^$$' -bench='^BenchmarkOIDC' -benchtime=30x -count=1 ./test
 
 # A longer fuzz run than `make test` does, for a developer's machine.
 fuzz: deps-test
@@ -167,6 +183,8 @@ INSTALLED_BASE = \
 	$(UNITDIR)/pam-accesscontrol-deliver.service:installer/dist/pam-accesscontrol-deliver.service:0644 \
 	$(UNITDIR)/pam-accesscontrol-deliver.timer:installer/dist/pam-accesscontrol-deliver.timer:0644 \
 	$(UNITDIR)/pam-accesscontrol-deliver.path:installer/dist/pam-accesscontrol-deliver.path:0644 \
+	$(UNITDIR)/pam-accesscontrol-enroll-refresh.service:installer/dist/pam-accesscontrol-enroll-refresh.service:0644 \
+	$(UNITDIR)/pam-accesscontrol-enroll-refresh.timer:installer/dist/pam-accesscontrol-enroll-refresh.timer:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man8/pam_accesscontrol.8:installer/dist/pam_accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \
@@ -196,6 +214,7 @@ install: build
 	done
 	install -d -m 0755 $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/rules.d $(DESTDIR)$(SYSCONF)/pam-accesscontrol.d/plugins
 	install -d -m 0700 $(DESTDIR)/var/spool/pam-accesscontrol
+	install -d -m 0700 $(DESTDIR)/var/lib/pam-accesscontrol
 	@# the config is the admin's: written once, never overwritten
 	@[ -e $(DESTDIR)$(CONFFILE) ] || install -m 0644 installer/dist/pam-accesscontrol.conf $(DESTDIR)$(CONFFILE)
 

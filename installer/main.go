@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/checkconfig"
+	"github.com/pam-accesscontrol/pam-accesscontrol/installer/enroll"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/explain"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/grants"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
@@ -33,7 +34,7 @@ var verbs = []struct {
 	{"pam-list", "[--pam-dir DIR] [--root DIR]  the PAM services, * marking those with pam-accesscontrol", pam.List},
 	{"show-pam-config", "[SERVICE…]  pam-accesscontrol's lines in each service", pam.ShowConfig},
 	{"show-pam-info", "SERVICE…  the package that ships each service file", pam.ShowInfo},
-	{"pam-configure", "[--dry-run] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", pam.Configure},
+	{"pam-configure", "[--dry-run] [--tokens only|or-password|off] [SERVICE…]  add pam-accesscontrol to services (default: sshd, login, display managers)", pam.Configure},
 	{"make-pam-clean", "[--dry-run] [SERVICE…]  remove exactly pam-accesscontrol's lines", pam.Clean},
 	{"migrate-python", "[--interpreter PATH] [--dry-run] [SERVICE…]  run pam_python.so scripts through pam-accesscontrol's interpreter= instead", pam.MigratePython},
 	{"ask-grants", "[--rundir DIR]  the hosts desktop owners allowed for hours (ASK_REMEMBER)", grants.List},
@@ -41,6 +42,7 @@ var verbs = []struct {
 	{"explain", "--conf FILE --service SVC --user USER [--rhost HOST] [--auth password|key] [--sessions FILE]\n" +
 		"                   [--ruser USER] [--tty TTY] [--opa-answer KEY=VALUE]…\n" +
 		"                   decide one login and show why", explain.Main},
+	{"enroll", enroll.Usage, enroll.Main},
 	{"serve", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] [--web-service NAME] [--kube-service NAME]\n" +
 		"                   [--signing-key FILE] [--issuer ISS] [--audience AUD] [--token-ttl D] [--trusted-proxy CIDR,…] [--pam-confdir DIR]\n" +
 		"                   the HTTP login service (beesly's and pam_hook's APIs) through PAM (in progress)", serve.Main},

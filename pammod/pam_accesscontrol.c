@@ -61,7 +61,7 @@ struct options {
 static int is_option(const char *arg)
 {
 	static const char *const keys[] = { "conf=", "helper=", "socket=", "timeout=", "rundir=", "logdir=",
-					    "spooldir=", "interpreter=" };
+					    "spooldir=", "interpreter=", "tokenline=", "tokens=" };
 	if (strcmp(arg, "debug") == 0 || strcmp(arg, "recursion") == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -75,7 +75,7 @@ func (l *Lockout) Consequence() string {
 
 // restrictingOptions are the OPTION keywords whose rules can keep a login
 // out, in the order docs/rules.md lists them.
-var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA"}
+var restrictingOptions = []string{"CLOSE", "ASK", "NUMBER", "PIN", "PINGPG", "OPA", "TOKEN"}
 
 // restricting reports whether a rule's OPTION word could keep logins out,
 // and says how.
@@ -185,6 +185,15 @@ var restrictingSettings = []struct {
 	{"OPA_FALLBACK", "OPEN", func(s Settings) (string, bool) { return "OPA_FALLBACK:OPEN", s.OPA.Fallback == Open }},
 	{"OPA_CACHE", "", func(s Settings) (string, bool) {
 		return fmt.Sprintf("OPA_CACHE:%d", int(s.OPA.Cache.Seconds())), s.OPA.Cache > 0
+	}},
+	// with OPA set up, a broken SERVER_GROUP line would have the policy
+	// decide for another group (the default one, or an earlier line's),
+	// which may let in whom this server's group keeps out
+	{"SERVER_GROUP", "", func(s Settings) (string, bool) {
+		return fmt.Sprintf("SERVER_GROUP:%s, which OPA's policy decides by,", s.ServerGroup), s.OPA.URL != ""
+	}},
+	{"OIDC_FALLBACK", "CACHE", func(s Settings) (string, bool) {
+		return "OIDC_FALLBACK:CACHE", s.OIDC.Fallback == OIDCFallbackCache
 	}},
 }
 

@@ -42,6 +42,10 @@ const (
 	// PIN mailed to them (encrypted to their OpenPGP key for PinGPG).
 	Pin
 	PinGPG
+	// Token: a TOKEN rule names the login: it goes on only with a valid
+	// single sign-on token as the password (the PAM helper checks it with
+	// the provider), then as Decision.Then says.
+	Token
 )
 
 func (v Verdict) String() string {
@@ -54,6 +58,8 @@ func (v Verdict) String() string {
 		return "PIN"
 	case PinGPG:
 		return "PINGPG"
+	case Token:
+		return "TOKEN"
 	default:
 		return "CLOSE"
 	}
@@ -95,7 +101,15 @@ type Settings struct {
 	TrustHostNames bool
 	HostNamesPos   Pos // the HOST_NAMES line that won; zero when built in
 
-	OPA OPASettings // the OPA_* settings, for OPA rules
+	// ServerGroup (SERVER_GROUP:name) is the group of servers this one
+	// belongs to, sent with every OPA input so that one central policy
+	// decides per group (LemonLDAP::NG's server groups); DefaultServerGroup
+	// when not set.
+	ServerGroup    string
+	ServerGroupPos Pos // the SERVER_GROUP line that won; zero when built in
+
+	OPA  OPASettings  // the OPA_* settings, for OPA rules
+	OIDC OIDCSettings // the OIDC_* settings, for TOKEN rules
 }
 
 // OPASettings say how OPA rules reach Open Policy Agent (docs/rules.md, "Fleet
@@ -134,7 +148,9 @@ func DefaultSettings() Settings {
 		AskTimeout:    30 * time.Second,
 		AskFallback:   Close,
 		SyslogTimeout: 5 * time.Second,
+		ServerGroup:   DefaultServerGroup,
 		OPA:           OPASettings{Timeout: 5 * time.Second, Fallback: Close},
+		OIDC:          OIDCSettings{Timeout: 5 * time.Second, Cache: 60 * time.Second, Fallback: OIDCFallbackClose},
 	}
 }
 
@@ -152,11 +168,15 @@ const (
 	// OptOPA: Open Policy Agent decides (its answer joins the decision
 	// order as OPEN, CLOSE, ASK or PIN would).
 	OptOPA
+	// OptToken: the login needs a valid single sign-on token as its
+	// password (docs/rules.md, "Single sign-on tokens").
+	OptToken
 )
 
 var optionNames = map[Option]string{
 	OptOpen: "OPEN", OptClose: "CLOSE", OptAsk: "ASK", OptNumber: "NUMBER",
 	OptPin: "PIN", OptPinGPG: "PINGPG", OptPlugin: "PLUGIN", OptOPA: "OPA",
+	OptToken: "TOKEN",
 }
 
 func (o Option) String() string { return optionNames[o] }

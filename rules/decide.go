@@ -23,6 +23,9 @@ type Decision struct {
 	Broken *Problem
 	// Trace is every step, filled by Explain only.
 	Trace []Step
+	// Then is, for a Token verdict, what the decision is once the token
+	// is found valid: Open, Ask, Pin or PinGPG.
+	Then Verdict
 }
 
 // Step is one line of an explain trace.
@@ -77,6 +80,12 @@ type evaluator struct {
 
 	groups     map[string]bool            // the login user's groups, once resolved
 	userGroups map[string]map[string]bool // other users' groups, for NUMBER
+
+	// tokenRule is the first TOKEN rule that names the login (tokenWhy
+	// says how); tokenSure: it names it surely, and so may let it in
+	tokenRule *Rule
+	tokenWhy  string
+	tokenSure bool
 }
 
 func newEvaluator(ctx context.Context, cfg *Config, login Login, deps Deps, tracing bool) *evaluator {
@@ -104,7 +113,7 @@ func (e *evaluator) fail(err error) Decision {
 // Pending reports whether a person completes the verdict at login time
 // (the desktop owner for ASK, the user with a mailed PIN for PIN and
 // PINGPG): the PAM helper asks them and turns it into OPEN or CLOSE.
-func (v Verdict) Pending() bool { return v == Ask || v == Pin || v == PinGPG }
+func (v Verdict) Pending() bool { return v == Ask || v == Pin || v == PinGPG || v == Token }
 
 // Note says who completes a pending verdict, for an explain trace: the
 // Reason of a decision names only the rule, and the helper adds what the
@@ -117,6 +126,8 @@ func (v Verdict) Note() string {
 		return "a one-time PIN is mailed"
 	case PinGPG:
 		return "a one-time PIN is mailed, encrypted"
+	case Token:
+		return "the password is checked as a single sign-on token"
 	}
 	return ""
 }
@@ -138,6 +149,13 @@ type pluginRef struct {
 }
 
 func (e *evaluator) decide() Decision {
+	return e.withToken(e.decideRules())
+}
+
+// decideRules is the decision of every rule but TOKEN's requirement
+// (withToken adds it): a TOKEN rule that names the login surely lets it
+// in when no other rule decides.
+func (e *evaluator) decideRules() Decision {
 	l := e.login
 	e.step(Pos{}, "login: service %s (rules for %s), user %s, remote host %s, authentication %s",
 		l.Service, l.RuleServices(), l.describeUser(), describeHost(l.RHost), l.Auth)
@@ -201,6 +219,12 @@ func (e *evaluator) decide() Decision {
 			plugins = append(plugins, pluginRef{rule: r, unsure: unsure})
 		case r.Option == OptOPA:
 			opaRules = append(opaRules, pluginRef{rule: r, unsure: unsure})
+		case r.Option == OptToken:
+			// a requirement whatever the match (asking for a token is only
+			// stricter); it lets the login in only when sure
+			if e.tokenRule == nil {
+				e.tokenRule, e.tokenWhy, e.tokenSure = r, e.matchText(r, m, entry), !unsure
+			}
 		case unsure && r.Option == OptOpen:
 			if skipped == nil {
 				skipped, skippedWhy = r, e.matchText(r, m, entry)
@@ -267,6 +291,10 @@ func (e *evaluator) decide() Decision {
 		}
 	}
 	s := e.cfg.Settings
+	if winner == 0 && e.tokenSure {
+		// the TOKEN rule lets the login in, once the token is valid
+		first[OptOpen], why[OptOpen], winner = e.tokenRule, e.tokenWhy, OptOpen
+	}
 	if winner == OptOpen || winner == 0 && s.Default == Open {
 		// A rule that names a name RHOST only unsurely cannot let a login
 		// in, but when the login is let in anyway it may make it stricter.
@@ -283,6 +311,9 @@ func (e *evaluator) decide() Decision {
 	if winner != 0 {
 		if first[winner].Option == OptOPA { // why says "OPA answered …"
 			return e.conclude(winner, first[winner], fmt.Sprintf("OPA rule: %s", why[winner]))
+		}
+		if first[winner].Option == OptToken {
+			return e.conclude(winner, first[winner], "no other rule decides, so the TOKEN rule lets the login in")
 		}
 		return e.conclude(winner, first[winner], fmt.Sprintf("%s rule (%s)", winner, why[winner]))
 	}
@@ -333,6 +364,8 @@ func applyVerb(opt Option, m matchKind) string {
 		return "does not apply"
 	case opt == OptPlugin || opt == OptOPA:
 		return "applies, but only to keep the login out"
+	case opt == OptToken:
+		return "applies as a requirement only"
 	}
 	return "applies only in place of an OPEN"
 }

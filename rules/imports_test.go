@@ -16,6 +16,7 @@ var forbidden = []string{
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog",
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind",
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer", // dials and reads the kernel's socket tables
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc",      // talks to OpenID providers (oidc/oidcurl is only a URL rule)
 	opaAdapter, // the engine sees OPA only through its port, rules.OPA
 	"github.com/RackSec/srslog",
 	"github.com/godbus/dbus",
@@ -49,6 +50,9 @@ func TestImports(t *testing.T) {
 		t.Fatalf("go list did not list %s:\n%s", root, out)
 	}
 	bad := func(p string) bool {
+		if p == "github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/oidcurl" {
+			return false // no network code: the rule for provider URLs
+		}
 		for _, f := range forbidden {
 			if p == f || strings.HasPrefix(p, f+"/") {
 				return true

@@ -136,7 +136,8 @@ var settingKeys = []string{
 	"DEFAULT", "DEBUG", "ASK_TIMEOUT", "ASK_FALLBACK", "ASK_REMEMBER", "HOST_NAMES", "MAILSERVER", "MAIL_FROM", "MAIL_TLS", "MAIL_CA",
 	"AUDIT_LOG", "WEBHOOK", "WEBHOOK_SECRET", "SYSLOG_SERVER", "SYSLOG_CA", "SYSLOG_CERT", "SYSLOG_KEY",
 	"SYSLOG_TIMEOUT", "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK",
-	"OPA_CACHE", "OPA_PULL_FILES",
+	"OPA_CACHE", "OPA_PULL_FILES", "SERVER_GROUP", "OIDC_ISSUER", "OIDC_INTROSPECTION", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
+	"OIDC_SCOPE", "OIDC_CA", "OIDC_TIMEOUT", "OIDC_USER_CLAIM", "OIDC_CACHE", "OIDC_FALLBACK",
 }
 
 func isSettingKey(s string) bool { return slices.Contains(settingKeys, strings.ToUpper(s)) }
@@ -267,6 +268,15 @@ func (p *parser) setSetting(pos Pos, key, value string) {
 		}
 	case "OPA_URL", "OPA_CA", "OPA_AUTHZ", "OPA_DISPLAY", "OPA_PULL", "OPA_TIMEOUT", "OPA_FALLBACK", "OPA_CACHE", "OPA_PULL_FILES":
 		p.parseOPASetting(pos, key, value)
+	case "SERVER_GROUP":
+		if err := CheckServerGroup(value); err != nil {
+			p.cfg.problem(pos, Ignored, "SERVER_GROUP: %v", err)
+			return
+		}
+		s.ServerGroup, s.ServerGroupPos = value, pos
+	case "OIDC_ISSUER", "OIDC_INTROSPECTION", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_SCOPE", "OIDC_CA",
+		"OIDC_TIMEOUT", "OIDC_USER_CLAIM", "OIDC_CACHE", "OIDC_FALLBACK":
+		p.parseOIDCSetting(pos, key, value)
 	default:
 		p.cfg.problem(pos, Ignored, "unknown setting %q (known: %s)", key, strings.Join(settingKeys, ", "))
 	}
@@ -451,7 +461,7 @@ var targetKinds = map[string]TargetKind{
 
 var optionKinds = map[string]Option{
 	"OPEN": OptOpen, "CLOSE": OptClose, "ASK": OptAsk, "NUMBER": OptNumber,
-	"PIN": OptPin, "PINGPG": OptPinGPG, "OPA": OptOPA,
+	"PIN": OptPin, "PINGPG": OptPinGPG, "OPA": OptOPA, "TOKEN": OptToken,
 }
 
 func (p *parser) parseRule(pos Pos, f []string) {
@@ -468,7 +478,7 @@ func (p *parser) parseRule(pos Pos, f []string) {
 		name := strings.ToLower(f[1])
 		path, err := p.plugin(name)
 		if err != nil {
-			p.cfg.problem(pos, Ignored, "unknown option %q: expected OPEN, CLOSE, ASK, NUMBER, PIN, PINGPG, OPA or a plugin (%v)", f[1], err)
+			p.cfg.problem(pos, Ignored, "unknown option %q: expected OPEN, CLOSE, ASK, NUMBER, PIN, PINGPG, OPA, TOKEN or a plugin (%v)", f[1], err)
 			return
 		}
 		opt, r.Plugin = OptPlugin, name

@@ -149,6 +149,11 @@ func TestBrokenSettings(t *testing.T) {
 		{"ASK_REMEMBER:8, then a bad value", "DEFAULT:OPEN\nASK_REMEMBER:8\nASK_REMEMBER:0\n", 3},
 		{"ASK_REMEMBER:8, then OFF", "DEFAULT:OPEN\nASK_REMEMBER:8\nASK_REMEMBER:OFF\n", 0},
 		{"OPA_CACHE:600, then a bad value", "DEFAULT:OPEN\nOPA_CACHE:600\nOPA_CACHE:never\n", 3},
+		// with OPA set up, a broken SERVER_GROUP would have the policy decide for another group
+		{"OPA and a broken SERVER_GROUP", "OPA_URL:http://127.0.0.1:8181\nSERVER_GROUP:web eu\n", 2},
+		{"OPA and a slip in SERVER_GROUP's key", "OPA_URL:http://127.0.0.1:8181\nSERVER_GRUOP:web\n", 2},
+		{"OPA, a broken SERVER_GROUP, a valid one", "OPA_URL:http://127.0.0.1:8181\nSERVER_GROUP:web/eu\nSERVER_GROUP:web\n", 0},
+		{"a broken SERVER_GROUP without OPA", "DEFAULT:OPEN\nSERVER_GROUP:web/eu\n", 0},
 		{"a setting that restricts nothing", "DEFAULT:OPEN\nDEBUG:yes\nASK_TIMEOUT:300\nCOLOUR:blue\n", 0},
 		// a broken line that plainly says the permissive value could only open
 		{"DEFAULT:OPEN, then DEFAULT: OPEN", "DEFAULT:OPEN\nDEFAULT: OPEN\n", 0},

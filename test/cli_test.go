@@ -207,6 +207,9 @@ func TestUsage(t *testing.T) {
 		{"explain", "--service", "sshd", "--user", "alice", "--auth", "telepathy"},
 		{"explain", "--service", "sshd", "--user", "alice", "--sessions", "/nonexistent.json"},
 		{"check-my-config", "--colour"},
+		{"enroll"},
+		{"enroll", "--status", "--refresh"},
+		{"enroll", "--issuer", "https://sso.example.org"},
 	} {
 		_, _, code := runCLI(t, "..", nil, args...)
 		if code != 64 {

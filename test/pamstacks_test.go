@@ -63,7 +63,7 @@ func TestDistroStacks(t *testing.T) {
 	}
 }
 
-func checkDistroStack(t *testing.T, driver, distro, service string) {
+func checkDistroStack(t *testing.T, driver, distro, service string, configureArgs ...string) {
 	root := distroRoot(t, distro)
 	missing, gap := missingIncludes(t, root, service), fixtureGaps[distro+"/"+service]
 	switch {
@@ -75,7 +75,7 @@ func checkDistroStack(t *testing.T, driver, distro, service string) {
 		testenv.Missing(t, fmt.Sprintf("fixtures %v, which %s/%s includes (see %s/SOURCES.md)", missing, distro, service, distroDir))
 	}
 	orig := pamFile(t, root, service)
-	if out, stderr, code := runCLI(t, root, nil, "pam-configure", "--root", root, service); code != 0 {
+	if out, stderr, code := runCLI(t, root, nil, append([]string{"pam-configure", "--root", root, service}, configureArgs...)...); code != 0 {
 		t.Fatalf("pam-configure: exit %d\n%s%s", code, out, stderr)
 	}
 	configured := pamFile(t, root, service)
@@ -119,6 +119,32 @@ func checkDistroStack(t *testing.T, driver, distro, service string) {
 	}
 	if !bytes.Equal(pamFile(t, root, service), orig) {
 		t.Errorf("not the same bytes after make-pam-clean:\n%s", pamFile(t, root, service))
+	}
+}
+
+// TestDistroStacksTokens: sshd of each distribution configured with
+// pam-configure --tokens only and or-password: the same proof as
+// TestDistroStacks (our rules decide each phase once: the token line lets
+// a login no TOKEN rule names go on without a decision), and make-pam-clean
+// gives back the same bytes.
+func TestDistroStacksTokens(t *testing.T) {
+	driver := buildOnce(t, "phasedriver", "cc", "-Wall", "-Werror", "-o", "OUT", "phasedriver/phasedriver.c", "-lpam")
+	distros, err := os.ReadDir(distroDir)
+	must(t, err)
+	tried := 0
+	for _, d := range distros {
+		if _, err := os.Stat(filepath.Join(distroDir, d.Name(), "sshd")); !d.IsDir() || err != nil {
+			continue
+		}
+		for _, mode := range []string{"only", "or-password"} {
+			tried++
+			t.Run(d.Name()+"/"+mode, func(t *testing.T) {
+				checkDistroStack(t, driver, d.Name(), "sshd", "--tokens", mode)
+			})
+		}
+	}
+	if tried < 8 {
+		t.Fatalf("only %d sshd files tried", tried)
 	}
 }
 

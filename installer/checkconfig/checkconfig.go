@@ -79,6 +79,7 @@ func Check(files []string) Report {
 		problems = append(problems, checkPinSetup(cfg)...)
 		problems = append(problems, checkHostNames(cfg)...)
 		problems = append(problems, checkOPASetup(cfg)...)
+		problems = append(problems, checkOIDCSetup(cfg)...)
 		slices.SortStableFunc(problems, func(a, b rules.Problem) int {
 			return cmp.Compare(fileIndex(cfg, a.Pos.File), fileIndex(cfg, b.Pos.File))*2 +
 				cmp.Compare(a.Pos.Line, b.Pos.Line)

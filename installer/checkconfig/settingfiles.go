@@ -35,6 +35,7 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 		{"SYSLOG_KEY", s.SyslogKey, "no event reaches the syslog server"},
 		{"MAIL_CA", s.MailCA, "no mail and no PIN goes out"},
 		{"OPA_CA", s.OPA.CA, "OPA is never reached, and OPA_FALLBACK decides"},
+		{"OIDC_CA", s.OIDC.CA, "no token can be checked, and OIDC_FALLBACK decides"},
 	} {
 		if f.path == "" {
 			continue

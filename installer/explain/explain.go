@@ -116,8 +116,8 @@ func Run(o Options, stdout, stderr io.Writer) int {
 		Groups: deps.Groups, Sessions: deps.Sessions}
 	// OPA is asked as the module would ask it, without the offline cache
 	// (explain says what OPA answers now) and with --opa-answer's answers
-	deps.OPA = &opa.Decider{Settings: cfg.Settings.OPA, Config: cfg.Fingerprint, Answers: o.OPAAnswers,
-		Groups: deps.Groups, Sessions: deps.Sessions, Log: discard{}}
+	deps.OPA = &opa.Decider{Settings: cfg.Settings.OPA, ServerGroup: cfg.Settings.ServerGroup, Config: cfg.Fingerprint,
+		Answers: o.OPAAnswers, Groups: deps.Groups, Sessions: deps.Sessions, Log: discard{}}
 	// the module decides about the account NSS finds for the name
 	var d rules.Decision
 	if resolved, err := rules.ResolveUser(o.Users, login); err != nil {
@@ -132,8 +132,8 @@ func Run(o Options, stdout, stderr io.Writer) int {
 	switch d.Verdict {
 	case rules.Open:
 		return 0
-	case rules.Ask, rules.Pin, rules.PinGPG:
-		return 2 // up to a person: the desktop owner, or the user with the mailed PIN
+	case rules.Ask, rules.Pin, rules.PinGPG, rules.Token:
+		return 2 // up to a person: the desktop owner, the user with the mailed PIN or with a token
 	}
 	return 1
 }

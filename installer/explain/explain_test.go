@@ -174,6 +174,10 @@ func TestRunConfigs(t *testing.T) {
 		{name: "a broken line", conf: "DEFAULT:OPEN\nSSHD CLOSE USER ALL EXTRA\n", code: 1,
 			want: []string{"CLOSE", "decided by: {conf}:2  SSHD CLOSE USER ALL EXTRA  (a broken line: every SSHD login"},
 			note: "note: the config has 1 problem(s) that change what it means; run pam-accesscontrol check-my-config"},
+		{name: "a TOKEN rule", conf: "OIDC_ISSUER:https://sso.example.com\nOIDC_CLIENT_ID:pam\nOIDC_CLIENT_SECRET:/etc/s\nOIDC_SCOPE:pam\n" +
+			"SSHD TOKEN GROUP users\n", code: 2,
+			want: []string{"TOKEN\n", "decided by: {conf}:5  SSHD TOKEN GROUP users", "then: OPEN, once the password is a valid token",
+				"token: checked with https://sso.example.com as client pam; scope pam; sub must be the user; cached 1m0s; provider down: OIDC_FALLBACK:CLOSE"}},
 		{name: "a refused config", conf: "DEFAULT:OPEN\n", mode: 0o664, code: 1,
 			want: []string{"CLOSE", "decided by: an error; the login fails closed", "writable by group or others"}},
 	} {
@@ -248,6 +252,26 @@ func TestOPAAnswers(t *testing.T) {
 	for _, s := range []string{"novalue", "=x"} {
 		if a.Set(s) == nil {
 			t.Errorf("Set(%q) taken", s)
+		}
+	}
+}
+
+// TestRunServerGroup: explain shows the server group OPA is told, and
+// where it was set.
+func TestRunServerGroup(t *testing.T) {
+	dir := t.TempDir()
+	for src, want := range map[string]string{
+		"DEFAULT:OPEN\n":                      "server group: default (built-in)",
+		"DEFAULT:OPEN\nSERVER_GROUP:web-eu\n": "server group: web-eu (" + filepath.Join(dir, "c.conf") + ":2)",
+	} {
+		conf := filepath.Join(dir, "c.conf")
+		if err := os.WriteFile(conf, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		Run(Options{Conf: conf, Login: rules.Login{Service: "sshd", User: "bob"}, Users: demo{}, Groups: demo{}}, &out, &bytes.Buffer{})
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q: explain lacks %q:\n%s", src, want, out.String())
 		}
 	}
 }

@@ -30,6 +30,23 @@ func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
 	} else {
 		fmt.Fprintf(w, "reason: %s\n", cli.Printable(d.Reason))
 	}
+	if d.Verdict == rules.Token {
+		o := cfg.Settings.OIDC
+		provider := o.Issuer
+		if o.Introspection != "" {
+			provider += " (introspection at " + o.Introspection + ")"
+		}
+		claim, scope := o.UserClaim, o.Scope
+		if claim == "" {
+			claim = "sub"
+		}
+		if scope == "" {
+			scope = "(any)"
+		}
+		fmt.Fprintf(w, "then: %s, once the password is a valid token\n", d.Then)
+		fmt.Fprintf(w, "token: checked with %s as client %s; scope %s; %s must be the user; cached %v; provider down: OIDC_FALLBACK:%s\n",
+			cli.Printable(provider), cli.Printable(o.ClientID), cli.Printable(scope), cli.Printable(claim), o.Cache, o.Fallback)
+	}
 	fmt.Fprintln(w, "trace:")
 	width := 0
 	for _, s := range d.Trace {
@@ -44,6 +61,11 @@ func printExplain(w io.Writer, cfg *rules.Config, d rules.Decision) {
 		}
 		fmt.Fprintf(w, "  %-*s  %s\n", width, pos, cli.Printable(s.Text))
 	}
+	// what OPA's policy is told of this server (SERVER_GROUP), with or
+	// without an OPA rule in the trace: the admin sees which group a
+	// central policy will decide for
+	fmt.Fprintf(w, "server group: %s (%s), sent to OPA as input.pam_accesscontrol.server_group\n",
+		cli.Printable(cfg.Settings.ServerGroup), cfg.Settings.ServerGroupPos)
 }
 
 // countIgnored counts the config's ignored lines, which change what it

@@ -47,7 +47,7 @@ func lines(text []byte) []string {
 func Configured(text []byte) map[string]bool {
 	have := map[string]bool{}
 	for _, l := range lines(text) {
-		if typ, ok := ruleLine(l); ok {
+		if typ, ok := ruleLine(l); ok && !isTokenLine(l) {
 			have[typ] = true
 		}
 	}

@@ -104,6 +104,11 @@ func expand(name string, text []byte, typ string, resolve Resolver) ([]unit, err
 			}
 			u := unit{top: at, where: where, text: strings.TrimSpace(l)}
 			u.ends, u.jump = controlEffect(e.control)
+			if isTokenLine(l) {
+				// it decides as our auth line would (tokens.go): its
+				// success=done skips nothing of ours
+				u.ends = false
+			}
 			out = append(out, u)
 		}
 		return nil

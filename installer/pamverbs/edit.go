@@ -1,6 +1,7 @@
 package pamverbs
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,18 +13,52 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamd"
 )
 
-// Configure is `pam-configure [--dry-run] [SERVICE…]`.
+// Configure is `pam-configure [--dry-run] [--tokens only|or-password|off]
+// [SERVICE…]`; options may follow the services.
 func (c Commands) Configure(args []string, stdout, stderr io.Writer) int {
 	f := newPamFlags("pam-configure", stderr, true)
-	if f.fs.Parse(args) != nil {
+	tokens := f.fs.String("tokens", "", "single sign-on tokens for the users TOKEN rules name: only, or-password, or off (pamd/tokens.go)")
+	if parseInterspersed(f.fs, args) != nil {
+		return cli.ExitUsage
+	}
+	switch *tokens {
+	case "", pamd.TokensOnly, pamd.TokensOrPassword, pamd.TokensOff:
+	default:
+		fmt.Fprintf(stderr, "pam-configure: --tokens %q: want only, or-password or off\n", *tokens)
 		return cli.ExitUsage
 	}
 	return c.editServices(f, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
 		if name == "sshd" {
 			sshdNote(*f.root, stdout)
 		}
+		if *tokens != "" {
+			return pamd.ConfigureTokens(name, text, t.Resolver(), *tokens)
+		}
 		return pamd.Configure(name, text, t.Resolver())
 	}, true)
+}
+
+// parseInterspersed parses fs's options wherever they stand among the
+// operands (pam-configure sshd --tokens only), leaving the operands as
+// fs.Args().
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			operands = append(operands, rest...) // after --, all operands
+			break
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, operands...))
 }
 
 // Clean is `make-pam-clean [--dry-run] [SERVICE…]`: with no service

@@ -269,3 +269,33 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// pam-configure sshd --tokens MODE (the option after the service too),
+// show-pam-config says which mode is in force, make-pam-clean undoes it.
+func TestConfigureTokens(t *testing.T) {
+	root := scratchRoot(t)
+	c := Commands{}
+	orig := pamFile(t, root, "sshd")
+	for _, mode := range []string{"only", "or-password"} {
+		if out, errOut, code := call(c.Configure, "--root", root, "sshd", "--tokens", mode); code != 0 {
+			t.Fatalf("%s: %d %s %s", mode, code, out, errOut)
+		}
+		s := pamFile(t, root, "sshd")
+		if strings.Count(s, "tokenline="+mode) != 1 {
+			t.Errorf("%s:\n%s", mode, s)
+		}
+		out, _, _ := call(c.ShowConfig, "--root", root, "sshd")
+		if !strings.Contains(out, "single sign-on tokens: "+mode) {
+			t.Errorf("show-pam-config:\n%s", out)
+		}
+	}
+	if _, errOut, code := call(c.Configure, "--root", root, "--tokens", "maybe", "sshd"); code != cli.ExitUsage || !strings.Contains(errOut, "want only") {
+		t.Errorf("bad mode: %d %s", code, errOut)
+	}
+	if _, _, code := call(c.Clean, "--root", root, "sshd"); code != 0 {
+		t.Fatal("clean")
+	}
+	if got := pamFile(t, root, "sshd"); got != orig {
+		t.Errorf("make-pam-clean did not undo --tokens:\n%s", got)
+	}
+}

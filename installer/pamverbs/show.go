@@ -39,6 +39,9 @@ func (c Commands) ShowConfig(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s:%d: %s\n", s, i+1, l)
 			}
 		}
+		if d := pamd.DescribeTokens(text); d != "" {
+			fmt.Fprintf(stdout, "%s: %s\n", s, d)
+		}
 		// an admin's edit may have put a line of ours where the stack can
 		// skip it: then it protects nothing
 		skips, err := pamd.Skippable(s, text, t.Resolver())

@@ -31,6 +31,11 @@ const (
 	// OPA gave stood (OPA_CACHE); rules/opa names them too.
 	OPAFallback = "opa_fallback"
 	OPACache    = "opa_cache"
+	// A single sign-on token was checked for a TOKEN rule: token_ok (by
+	// the provider, the cache, or OIDC_FALLBACK:CACHE: the reason says),
+	// token_refused with the reason. Never the token.
+	TokenOK      = "token_ok"
+	TokenRefused = "token_refused"
 	// ServeDecision: pam-accesscontrol serve answered a credential request
 	// (POST /auth, /renew, GET /token, POST /authenticate); Phase is the
 	// endpoint, Verdict the outcome (ok, refused, error, rate_limited,

@@ -44,6 +44,10 @@ type PAM interface {
 	KeepLoginID(id string) error
 	// GetEnv is pam_getenv: the PAM environment, for OPA's env_vars.
 	GetEnv(name string) (value string, ok bool, err error)
+	// GetItem and SetItem are pam_get_item and pam_set_item of a string
+	// item: PAM_AUTHTOK, the password a TOKEN login is checked with.
+	GetItem(item int32) (value string, ok bool, err error)
+	SetItem(item int32, value string) error
 }
 
 // Logger is where the call's lines go (syslog, AUTHPRIV).
@@ -82,6 +86,11 @@ type Args struct {
 	Spool   string        // the outbox's directory: what waits to be sent
 	LogDir  string        // the original's monthly log
 	Timeout time.Duration // the module's deadline for one call
+	// TokenLine (tokenline=only|or-password) makes this the token line
+	// of pam-configure --tokens, above the password modules; Tokens
+	// (tokens=or-password) the decision line below them (token.go).
+	TokenLine string
+	Tokens    string
 
 	// insecureSkipOwnerCheck lets unit tests that run as a user read
 	// configs they own; nothing on a module line can set it.
@@ -112,6 +121,9 @@ type Deps struct {
 	Configs *rules.Cache
 	// Phases, when set, is told how long each phase of the call took.
 	Phases Phases
+	// Tokens makes the checker of TOKEN logins' tokens; nil for the
+	// provider the OIDC_* settings name (NewTokenChecker).
+	Tokens func(rules.OIDCSettings) (TokenChecker, error)
 }
 
 // Result is what the module gets, and what to start once it has it.
@@ -159,8 +171,14 @@ type call struct {
 func (c *call) run() int32 {
 	switch c.req.Fn {
 	case protocol.FnAuthenticate, protocol.FnAcctMgmt:
+		if c.args.TokenLine != "" {
+			return c.tokenLine()
+		}
 		return c.decide()
 	case protocol.FnOpenSession:
+		if c.args.TokenLine != "" {
+			return protocol.PAMIgnore // the token line is auth's alone
+		}
 		code := c.decide()
 		if code == protocol.PAMSuccess {
 			c.openSession()

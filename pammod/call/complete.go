@@ -14,6 +14,15 @@ import (
 // and recording: never while someone types or thinks.
 func (c *call) complete(login rules.Login, d rules.Decision) outcome {
 	o := outcome{Decision: d}
+	if d.Verdict == rules.Token {
+		t := c.checkToken(login)
+		if !t.ok {
+			o.Verdict, o.Reason, o.tokenRefused = rules.Close, d.Reason+"; "+t.why, t.refused
+			return o
+		}
+		d.Verdict, d.Reason = d.Then, d.Reason+"; "+t.why
+		o.Decision = d
+	}
 	switch d.Verdict {
 	case rules.Ask:
 		o = c.ask(login, d)

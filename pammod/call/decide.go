@@ -20,6 +20,9 @@ type outcome struct {
 	rules.Decision
 	approvedBy *uint32           // the desktop owner who allowed an ASK login
 	grant      *loginstate.Grant // and allowed its host for hours (ASK_REMEMBER)
+	// tokenRefused: a TOKEN login's token was refused (or could not be
+	// checked)
+	tokenRefused bool
 }
 
 // decide gives the login its one decision: made by the earliest phase that
@@ -100,6 +103,18 @@ func (c *call) decide() int32 {
 		}
 		o := c.complete(login, c.evaluate(login))
 		c.mark("decide")
+		if o.tokenRefused && c.args.TokenLine != "" {
+			// the token line keeps nothing: a retry on this handle is
+			// checked afresh, and with or-password the modules below
+			// check the password as a Unix one
+			next := "refused"
+			if c.args.TokenLine == TokensOrPassword {
+				next = "left to the Unix password modules below (tokenline=or-password)"
+			}
+			c.Log.Info("%s: TOKEN login of %s from %s (login %s): %s; %s", c.req.Fn, userText(login.User, login.PAMUser),
+				logging.Quote(login.RHost), c.loginID, o.Reason, next)
+			return protocol.PAMAuthErr
+		}
 		if code = c.commit(login, o); code != protocol.PAMSuccess {
 			break // the login must pass as every kind it may be
 		}

@@ -37,6 +37,22 @@ type fakePAM struct {
 	// password when wrongPassword is set.
 	auth          protocol.AuthOutcome
 	wrongPassword bool
+	items         map[int32]string // PAM items set (PAM_AUTHTOK)
+	itemReads     int
+}
+
+func (p *fakePAM) GetItem(item int32) (string, bool, error) {
+	p.itemReads++
+	v, ok := p.items[item]
+	return v, ok, nil
+}
+
+func (p *fakePAM) SetItem(item int32, v string) error {
+	if p.items == nil {
+		p.items = map[int32]string{}
+	}
+	p.items[item] = v
+	return nil
 }
 
 func (p *fakePAM) GetUser() (string, error) { return p.user, nil }
@@ -218,6 +234,10 @@ type host struct {
 	procs    map[int32]loginstate.Login
 	configs  *rules.Cache // nil: loaded every call, as by a helper run for one
 	phases   Phases
+	timeout  time.Duration // the module's timeout=; 0 for 20 s
+	// the module line's token options, and the provider's stand-in
+	tokenLine, tokens string
+	checker           *fakeChecker
 }
 
 func newHost(t *testing.T, conf string) *host {
@@ -271,10 +291,17 @@ func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost strin
 	req := protocol.Call{Version: protocol.Version, Fn: fn, Flags: flags, PID: pid, Handle: "0x5555",
 		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost), Auth: pam.auth}
 	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), Spool: filepath.Join(h.dir, "spool"), LogDir: h.dir, Timeout: 20 * time.Second,
-		insecureSkipOwnerCheck: true}
-	r := Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Users: h.nss, Sessions: h.sessions,
+		insecureSkipOwnerCheck: true, TokenLine: h.tokenLine, Tokens: h.tokens}
+	if h.timeout > 0 {
+		args.Timeout = h.timeout
+	}
+	deps := Deps{PAM: pam, Log: h.log, Groups: h.groups, Users: h.nss, Sessions: h.sessions,
 		Asker: h.asker, PINs: h.mail, Identify: h.identify, Alive: h.alive, Now: func() time.Time { return h.now },
-		Configs: h.configs, Phases: h.phases})
+		Configs: h.configs, Phases: h.phases}
+	if h.checker != nil {
+		deps.Tokens = func(rules.OIDCSettings) (TokenChecker, error) { return h.checker, nil }
+	}
+	r := Run(req, args, peer, deps)
 	if fn == protocol.FnAuthenticate {
 		pam.auth = protocol.AuthSucceeded
 		if r.Code != protocol.PAMSuccess || pam.wrongPassword {

@@ -15,15 +15,16 @@ import (
 // logins not yet listed there are NUMBER's business, not the policy's.
 func (c *call) opaDecider() *opa.Decider {
 	return &opa.Decider{
-		Settings: c.cfg.Settings.OPA,
-		Config:   c.cfg.Fingerprint,
-		Converse: c.PAM.Converse,
-		Silent:   c.silent(),
-		Env:      c.PAM.GetEnv,
-		Groups:   c.Groups,
-		Sessions: c.Sessions,
-		Cache:    opaCache{c.store},
-		Log:      c.Log,
+		Settings:    c.cfg.Settings.OPA,
+		ServerGroup: c.cfg.Settings.ServerGroup,
+		Config:      c.cfg.Fingerprint,
+		Converse:    c.PAM.Converse,
+		Silent:      c.silent(),
+		Env:         c.PAM.GetEnv,
+		Groups:      c.Groups,
+		Sessions:    c.Sessions,
+		Cache:       opaCache{c.store},
+		Log:         c.Log,
 		Event: func(kind, verdict, reason string) {
 			c.auditEvent(audit.Event{Kind: kind, Verdict: verdict, Reason: reason})
 		},

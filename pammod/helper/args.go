@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/call"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 )
 
@@ -36,6 +37,10 @@ type moduleArgs struct {
 	// Interpreter (interpreter=) runs the script in that real Python
 	// (pammod/pyengine) instead of Starlark.
 	Interpreter string
+	// TokenLine (tokenline=only|or-password) and Tokens
+	// (tokens=or-password): pam-configure --tokens (pammod/call/token.go)
+	TokenLine string
+	Tokens    string
 }
 
 func parseArgs(args []string) (moduleArgs, error) {
@@ -66,6 +71,16 @@ func parseArgs(args []string) (moduleArgs, error) {
 				return a, fmt.Errorf("module option %s is not a number of seconds", arg)
 			}
 			a.Timeout = time.Duration(n) * time.Second
+		case hasValue && key == "tokenline":
+			if value != call.TokensOnly && value != call.TokensOrPassword {
+				return a, fmt.Errorf("module option %s: want tokenline=only or tokenline=or-password", arg)
+			}
+			a.TokenLine = value
+		case hasValue && key == "tokens":
+			if value != call.TokensOrPassword {
+				return a, fmt.Errorf("module option %s: want tokens=or-password", arg)
+			}
+			a.Tokens = value
 		case hasValue && (key == "helper" || key == "socket"):
 			// the shim's own options
 		case isScript(arg):

@@ -18,7 +18,8 @@ import (
 // the real things behind its interfaces.
 func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID int32, by served, log *logging.Logger) call.Result {
 	lc := &logind.Client{Debugf: log.Debug}
-	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, Spool: args.SpoolDir, LogDir: args.LogDir, Timeout: args.Timeout},
+	return call.Run(req, call.Args{Conf: args.Conf, RunDir: args.RunDir, Spool: args.SpoolDir, LogDir: args.LogDir, Timeout: args.Timeout,
+		TokenLine: args.TokenLine, Tokens: args.Tokens},
 		peerPID, call.Deps{
 			PAM:      rulePAM{conn},
 			Log:      log,
@@ -57,6 +58,15 @@ func (p rulePAM) Converse(style int, text string) (string, error) {
 func (p rulePAM) LoginID() (string, error) { return p.c.LoginID() }
 
 func (p rulePAM) KeepLoginID(id string) error { return p.c.KeepLoginID(id) }
+
+func (p rulePAM) GetItem(item int32) (string, bool, error) {
+	v, err := p.c.GetItem(item)
+	return v.S, v.Valid, err
+}
+
+func (p rulePAM) SetItem(item int32, value string) error {
+	return p.c.SetItem(item, protocol.Opt{S: value, Valid: true})
+}
 
 func (p rulePAM) GetEnv(name string) (string, bool, error) {
 	v, err := p.c.GetEnv(name)

@@ -1,6 +1,7 @@
 package opa
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,6 +85,9 @@ type Decider struct {
 	Log      Logger
 	// Event records an audit event (kind, verdict, reason); nil: none.
 	Event func(kind, verdict, reason string)
+	// ServerGroup is SERVER_GROUP, sent in every input; "" sends
+	// rules.DefaultServerGroup.
+	ServerGroup string
 }
 
 // Decide implements rules.OPA.
@@ -120,7 +124,8 @@ func (d *Decider) baseInput(ctx context.Context, r *rules.Rule, l rules.Login) (
 		Sysinfo: Sysinfo{PamUsername: l.User, PamService: l.Service, PamReqUsername: l.RUser,
 			PamReqHostname: l.RHost},
 		AccessControl: Facts{Auth: l.RuleService(), Method: string(l.Auth), TTY: l.TTY,
-			Groups: []string{}, Sessions: []Session{}, Rule: r.Pos.String(), PAMUser: l.PAMUser},
+			Groups: []string{}, Sessions: []Session{}, Rule: r.Pos.String(), PAMUser: l.PAMUser,
+			ServerGroup: cmp.Or(d.ServerGroup, rules.DefaultServerGroup)},
 	}
 	if d.Groups == nil {
 		return nil, fmt.Errorf("groups of %q: no group source", l.User)

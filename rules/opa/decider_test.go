@@ -429,3 +429,26 @@ func TestInputNames(t *testing.T) {
 		t.Errorf("pam_user sent although the names agree: %s", r.opa.inputs["sshd/authz"])
 	}
 }
+
+// TestInputServerGroup: SERVER_GROUP is in every input under
+// pam_accesscontrol.server_group, "default" when not set, and pam_authz's
+// own keys stay as they are.
+func TestInputServerGroup(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{{"", "default"}, {"web-eu", "web-eu"}} {
+		r := newRig(`{"allow":true}`)
+		r.d.ServerGroup = tc.set
+		r.decide(t)
+		var in map[string]map[string]any
+		if err := json.Unmarshal([]byte(r.opa.inputs["sshd/authz"]), &in); err != nil {
+			t.Fatal(err)
+		}
+		if got := in["pam_accesscontrol"]["server_group"]; got != tc.want {
+			t.Errorf("SERVER_GROUP %q: server_group %v, want %q", tc.set, got, tc.want)
+		}
+		for _, k := range []string{"pam_username", "pam_service", "pam_req_username", "pam_req_hostname"} {
+			if _, ok := in["sysinfo"][k]; !ok {
+				t.Errorf("sysinfo.%s is gone", k)
+			}
+		}
+	}
+}

@@ -51,6 +51,9 @@ type Facts struct {
 	// PAMUser is PAM_USER as the application gave it, when NSS names the
 	// account otherwise (sysinfo.pam_username).
 	PAMUser string `json:"pam_user,omitempty"`
+	// ServerGroup is SERVER_GROUP ("default" when not set): one policy
+	// for many servers decides per group, as LemonLDAP::NG's server groups.
+	ServerGroup string `json:"server_group"`
 }
 
 // Session is one of the user's live sessions, as logind lists it.
