@@ -34,7 +34,7 @@ PKG_DEBS   := dpkg-dev rpm
 TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
-              libnss-extrausers systemd weston curl $(LLNG_DEBS) redis-server
+              libnss-extrausers systemd weston curl nginx-light $(LLNG_DEBS) redis-server
 # Debian packages whose files tests run but that are never installed
 # (test/debfiles.sh): pam-python's source for its own test.py, and
 # libpam-mklocaluser, a pam_python module whose install would add itself
@@ -185,6 +185,8 @@ INSTALLED_BASE = \
 	$(UNITDIR)/pam-accesscontrol-deliver.path:installer/dist/pam-accesscontrol-deliver.path:0644 \
 	$(UNITDIR)/pam-accesscontrol-enroll-refresh.service:installer/dist/pam-accesscontrol-enroll-refresh.service:0644 \
 	$(UNITDIR)/pam-accesscontrol-enroll-refresh.timer:installer/dist/pam-accesscontrol-enroll-refresh.timer:0644 \
+	$(UNITDIR)/pam-accesscontrol-serve.socket:installer/dist/pam-accesscontrol-serve.socket:0644 \
+	$(UNITDIR)/pam-accesscontrol-serve.service:installer/dist/pam-accesscontrol-serve.service:0644 \
 	$(PREFIX)/share/man/man8/pam-accesscontrol.8:installer/dist/pam-accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man8/pam_accesscontrol.8:installer/dist/pam_accesscontrol.8:0644 \
 	$(PREFIX)/share/man/man5/pam-accesscontrol.conf.5:installer/dist/pam-accesscontrol.conf.5:0644 \

@@ -16,6 +16,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/internal/cli"
 	"github.com/pam-accesscontrol/pam-accesscontrol/installer/pamverbs"
 	"github.com/pam-accesscontrol/pam-accesscontrol/serve"
+	"github.com/pam-accesscontrol/pam-accesscontrol/serve/kubecred"
 )
 
 // exitUsage is returned for a command line that cannot be run (cli).
@@ -46,6 +47,8 @@ var verbs = []struct {
 	{"serve", "[--listen ADDR] [--tls-cert FILE --tls-key FILE] [--web-service NAME] [--kube-service NAME]\n" +
 		"                   [--signing-key FILE] [--issuer ISS] [--audience AUD] [--token-ttl D] [--trusted-proxy CIDR,…] [--pam-confdir DIR]\n" +
 		"                   the HTTP login service (beesly's and pam_hook's APIs) through PAM (in progress)", serve.Main},
+	{"kube-credential", "--server URL [--ca-file FILE] [--user NAME] [--token-expires-in MINUTES]\n" +
+		"                   kubectl's exec credential plugin: a token from serve's GET /token, cached until it expires", kubecred.Main},
 }
 
 func main() {

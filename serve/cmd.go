@@ -139,7 +139,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	srv := &http.Server{Addr: o.listen, Handler: New(cfg), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: o.pamTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: logger}
-	ln, err := net.Listen("tcp", o.listen)
+	ln, err := listen(o.listen, o.tlsCert != "")
 	if err != nil {
 		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
 		return 1

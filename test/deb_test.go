@@ -127,6 +127,12 @@ func TestDeb(t *testing.T) {
 		!strings.Contains(string(mustRead(t, filepath.Join(pamCopy, "sshd"))), "pam_accesscontrol.so") {
 		t.Errorf("pam-configure with the module installed: %v\n%s", err, out)
 	}
+	// serve's services, written whole: their rehearsal (real libpam, the
+	// installed module) passes too
+	if out, err := exec.Command("/usr/sbin/pam-accesscontrol", "pam-configure", "--pam-dir", pamCopy, "web", "kubernetes").CombinedOutput(); err != nil ||
+		strings.Count(string(out), ": written (") != 2 {
+		t.Errorf("pam-configure web kubernetes with the module installed: %v\n%s", err, out)
+	}
 	must(t, os.WriteFile(conf, append(mustRead(t, conf), []byte("SSHD OPEN USER admin\n")...), 0o644))
 	made := installedLogins(t, conf)
 
@@ -404,6 +410,7 @@ func TestMakeInstall(t *testing.T) {
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.timer", "usr/lib/systemd/system/pam-accesscontrol-deliver.service",
 		"usr/lib/systemd/system/pam-accesscontrol-deliver.path",
 		"usr/lib/systemd/system/pam-accesscontrol-enroll-refresh.timer", "usr/lib/systemd/system/pam-accesscontrol-enroll-refresh.service",
+		"usr/lib/systemd/system/pam-accesscontrol-serve.socket", "usr/lib/systemd/system/pam-accesscontrol-serve.service",
 		"usr/share/doc/pam-accesscontrol/examples/mail/login-mail-mapping.conf"} {
 		if _, err := os.Stat(filepath.Join(dest, f)); err != nil {
 			t.Errorf("not installed: %s", f)
@@ -445,8 +452,8 @@ func TestSystemdUnits(t *testing.T) {
 	}
 	units := filepath.Join(dest, "usr/lib/systemd/system")
 	ours, _ := filepath.Glob(filepath.Join(units, "pam-accesscontrol-*"))
-	if len(ours) != 7 {
-		t.Fatalf("units installed: %v, want the socket, three services, two timers and the path unit", ours)
+	if len(ours) != 9 {
+		t.Fatalf("units installed: %v, want the helper's and serve's sockets and services, the deliverer's service, timer and path unit, and enrollment's refresh service and timer", ours)
 	}
 	host, _ := filepath.Glob("/lib/systemd/system/*.target")
 	slices, _ := filepath.Glob("/lib/systemd/system/*.slice")

@@ -27,15 +27,26 @@ func (c Commands) Configure(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pam-configure: --tokens %q: want only, or-password or off\n", *tokens)
 		return cli.ExitUsage
 	}
-	return c.editServices(f, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
+	// serve's services (web, kubernetes) that are not there are written
+	// whole; the rest, and those that are, get our lines
+	named, status := c.createServeStacks(f, stdout, stderr)
+	if len(f.fs.Args()) > 0 && len(named) == 0 {
+		return status
+	}
+	return max(status, c.editServices(f, named, stdout, stderr, func(t pamd.Tree, name string, text []byte) ([]byte, error) {
 		if name == "sshd" {
 			sshdNote(*f.root, stdout)
+		}
+		// serve runs auth and account only: with both, a service of
+		// serve's needs no session line
+		if have := pamd.Configured(text); pamd.IsServeStack(name) && have["auth"] && have["account"] {
+			return text, nil
 		}
 		if *tokens != "" {
 			return pamd.ConfigureTokens(name, text, t.Resolver(), *tokens)
 		}
 		return pamd.Configure(name, text, t.Resolver())
-	}, true)
+	}, true))
 }
 
 // parseInterspersed parses fs's options wherever they stand among the
@@ -68,9 +79,14 @@ func (c Commands) Clean(args []string, stdout, stderr io.Writer) int {
 	if f.fs.Parse(args) != nil {
 		return cli.ExitUsage
 	}
-	return c.editServices(f, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
+	// serve's services as pam-configure wrote them go whole
+	named, status := removeServeStacks(f, stdout, stderr)
+	if len(f.fs.Args()) > 0 && len(named) == 0 {
+		return status
+	}
+	return max(status, c.editServices(f, named, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
 		return pamd.Clean(text), nil
-	}, false)
+	}, false))
 }
 
 // MigratePython is `migrate-python [--interpreter PATH] [--dry-run]
@@ -91,22 +107,22 @@ func (c Commands) MigratePython(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "migrate-python: %v\n", err)
 		return 1
 	}
-	return c.editServices(f, stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
+	return c.editServices(f, f.fs.Args(), stdout, stderr, func(_ pamd.Tree, _ string, text []byte) ([]byte, error) {
 		return pamd.MigratePython(text, *interpreter)
 	}, false)
 }
 
-// editServices applies edit to the services named on the command line or,
-// with none named, to the default services (configure) or to every
+// editServices applies edit to the services named (those of the command
+// line that are left to edit) or, with none named, to the default services (configure) or to every
 // service edit would change. Each file is changed on its own: a service
 // that cannot be read, edited, rehearsed or written is reported and left
 // as it was, and the others go on; with --dry-run each change is printed
 // as a diff instead.
-func (c Commands) editServices(f pamFlags, stdout, stderr io.Writer,
+func (c Commands) editServices(f pamFlags, named []string, stdout, stderr io.Writer,
 	edit func(t pamd.Tree, name string, text []byte) ([]byte, error), configure bool) int {
 	verb := f.fs.Name()
 	t := f.tree()
-	services := f.fs.Args()
+	services := named
 	if len(services) == 0 {
 		all, err := t.Services()
 		if err != nil {

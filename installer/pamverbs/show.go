@@ -56,6 +56,9 @@ func (c Commands) ShowConfig(args []string, stdout, stderr io.Writer) int {
 		if s == "sshd" && sshdNote(*f.root, stdout) {
 			status = 1
 		}
+		if serveNote(s, text, stdout) {
+			status = 1
+		}
 	}
 	return status
 }
