@@ -34,7 +34,7 @@ PKG_DEBS   := dpkg-dev rpm
 TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pamtester openssh-server openssh-client sshpass \
               dbus-daemon python3-dbusmock xvfb xdotool imagemagick rsyslog rsyslog-gnutls python3-aiosmtpd gnupg python3 \
               libpam-python python3-requests python3-passlib python3-gnupg python3-pygresql postgresql \
-              libnss-extrausers systemd weston curl nginx-light $(LLNG_DEBS)
+              libnss-extrausers systemd weston curl nginx-light $(LLNG_DEBS) redis-server
 # Debian packages whose files tests run but that are never installed
 # (test/debfiles.sh): pam-python's source for its own test.py, and
 # libpam-mklocaluser, a pam_python module whose install would add itself

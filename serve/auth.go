@@ -2,6 +2,7 @@ package serve
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/serve/pamclient"
@@ -17,7 +18,8 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if !given(req.Username) || !given(req.Password) {
+	defer req.wipe()
+	if !given(req.Username) || len(req.Password) == 0 {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "No username or password provided"})
 		return
 	}
@@ -28,16 +30,18 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	}
 	answers := make([][]byte, 0, len(req.Answers))
 	for _, a := range req.Answers {
-		if a == nil {
-			answers = append(answers, nil)
-			continue
-		}
-		answers = append(answers, []byte(*a))
+		answers = append(answers, a)
 	}
 	rhost := clientAddr(r, s.cfg.TrustedProxies)
-	res, err := s.cfg.PAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: []byte(*req.Password), Answers: answers})
+	d := decision{endpoint: "/auth", service: s.cfg.WebService, user: user, rhost: rhost}
+	if s.limited(w, r, d.endpoint, d.service, user, rhost) {
+		return
+	}
+	res, err := s.cfg.PAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: req.Password, Answers: answers})
 	if err != nil {
 		s.cfg.Logf("serve: auth %q from %s: %v", user, rhost, err)
+		d.outcome, d.reason = outcomeError, err.Error()
+		s.decided(r.Context(), d)
 	}
 	if busy(w, err) {
 		return
@@ -45,18 +49,24 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	switch res.Outcome {
 	case pamclient.Challenge:
 		s.cfg.Logf("serve: auth %q from %s: challenge (%d prompts)", user, rhost, len(res.Prompts))
+		d.outcome, d.reason = outcomeChallenge, fmt.Sprintf("%d prompts", len(res.Prompts))
+		s.decided(r.Context(), d)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Additional authentication required", "auth": false,
 			"challenge": res.Prompts, "messages": messages(res.Messages)})
 		return
 	case pamclient.Success:
 	default:
 		s.cfg.Logf("serve: auth %q from %s: failed in %s: %v", user, rhost, res.Phase, res.Code)
+		d.outcome, d.reason = outcomeRefused, fmt.Sprintf("failed in %s: %v", res.Phase, res.Code)
+		s.decided(r.Context(), d)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Authentication failed", "auth": false})
 		return
 	}
 	groups, err := s.groupsOf(user)
 	if err != nil {
 		s.cfg.Logf("serve: auth %q from %s: groups: %v", user, rhost, err)
+		d.outcome, d.reason = outcomeError, "groups: "+err.Error()
+		s.decided(r.Context(), d)
 		busy(w, err)
 		return
 	}
@@ -65,12 +75,19 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		t, err := s.cfg.Tokens.Issue(user, groups)
 		if err != nil {
 			s.cfg.Logf("serve: auth %q: token: %v", user, err)
+			d.outcome, d.reason = outcomeError, "token: "+err.Error()
+			s.decided(r.Context(), d)
 			busy(w, err)
 			return
 		}
-		jwt = t
+		jwt, d.token = t, true
 	}
 	s.cfg.Logf("serve: auth %q from %s: success", user, rhost)
+	d.outcome, d.reason = outcomeOK, "authenticated"
+	if d.token {
+		d.reason += ", token issued"
+	}
+	s.decided(r.Context(), d)
 	writeJSON(w, http.StatusOK, map[string]any{"message": "Authentication successful", "auth": true, "groups": groups, "jwt": jwt})
 }
 
@@ -102,46 +119,65 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid username provided"})
 		return
 	}
+	rhost := clientAddr(r, s.cfg.TrustedProxies)
+	d := decision{endpoint: "/renew", service: s.cfg.WebService, user: user, rhost: rhost}
+	if s.limited(w, r, d.endpoint, d.service, user, rhost) {
+		return
+	}
+	refuse := func(status int, msg, reason string) {
+		d.outcome, d.reason = outcomeRefused, reason
+		s.decided(r.Context(), d)
+		writeJSON(w, status, map[string]any{"message": msg})
+	}
 	sub, err := token.Subject(*req.JWT)
 	switch {
 	case errors.Is(err, token.ErrMalformed):
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid JWT"})
+		refuse(http.StatusBadRequest, "Invalid JWT", "malformed token")
 		return
 	case err != nil:
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid claims in JWT"})
+		refuse(http.StatusUnauthorized, "Invalid claims in JWT", "invalid claims")
 		return
 	case sub != user:
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid subject in JWT claim"})
+		refuse(http.StatusBadRequest, "Invalid subject in JWT claim", "the token's subject is another user")
 		return
 	}
 	if _, err := s.cfg.Tokens.Verify(*req.JWT); err != nil {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Failed to renew invalid JWT"})
+		refuse(http.StatusUnauthorized, "Failed to renew invalid JWT", "invalid token: "+err.Error())
 		return
 	}
-	rhost := clientAddr(r, s.cfg.TrustedProxies)
 	res, err := s.cfg.PAM.Account(r.Context(), user, rhost)
 	if err != nil {
 		s.cfg.Logf("serve: renew %q from %s: %v", user, rhost, err)
+		d.outcome, d.reason = outcomeError, err.Error()
+		s.decided(r.Context(), d)
 	}
 	if busy(w, err) {
 		return
 	}
 	if res.Outcome != pamclient.Success {
 		s.cfg.Logf("serve: renew %q from %s: refused in %s: %v", user, rhost, res.Phase, res.Code)
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Failed to renew JWT: the account may no longer log in"})
+		refuse(http.StatusUnauthorized, "Failed to renew JWT: the account may no longer log in", fmt.Sprintf("refused in %s: %v", res.Phase, res.Code))
 		return
 	}
 	groups, err := s.groupsOf(user)
 	if err != nil {
 		s.cfg.Logf("serve: renew %q: groups: %v", user, err)
+		d.outcome, d.reason = outcomeError, "groups: "+err.Error()
+		s.decided(r.Context(), d)
 		busy(w, err)
 		return
 	}
 	t, err := s.cfg.Tokens.Issue(user, groups)
+	if err != nil {
+		d.outcome, d.reason = outcomeError, "token: "+err.Error()
+		s.decided(r.Context(), d)
+	}
 	if busy(w, err) {
 		return
 	}
 	s.cfg.Logf("serve: renew %q from %s: renewed", user, rhost)
+	d.outcome, d.reason = outcomeOK, "renewed"
+	s.decided(r.Context(), d)
 	writeJSON(w, http.StatusOK, map[string]any{"message": "JWT successfully renewed", "jwt": t})
 }
 
@@ -168,6 +204,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Failed to verify JWT", "valid": false})
 	default:
+		s.cfg.Metrics.verified()
 		writeJSON(w, http.StatusOK, map[string]any{"message": "JWT successfully verified", "valid": true})
 	}
 }

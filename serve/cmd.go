@@ -30,6 +30,7 @@ type options struct {
 	listen, tlsCert, tlsKey, service, kubeService, signingKey, issuer, audience, confDir, proxies string
 	ttl, pamTimeout                                                                               time.Duration
 	max                                                                                           int
+	observe                                                                                       observeOptions // observe_cmd.go
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -49,6 +50,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.proxies, "trusted-proxy", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&o.pamTimeout, "pam-timeout", 30*time.Second, "the longest a PAM transaction may take")
 	fs.IntVar(&o.max, "max-transactions", 16, "PAM transactions at once")
+	o.observe.flags(fs)
 	var fromEnv []string
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "PAMAC_SERVE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -75,7 +77,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 			return o, err
 		}
 	}
-	return o, nil
+	return o, o.observe.check()
 }
 
 // loopbackOnly refuses plain HTTP anywhere but a loopback address:
@@ -128,6 +130,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
 		return 1
 	}
+	stopObserve, err := o.observe.start(cfg, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
+		return 1
+	}
+	defer stopObserve()
 	srv := &http.Server{Addr: o.listen, Handler: New(cfg), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: o.pamTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: logger}
@@ -185,6 +193,9 @@ func (o options) config(logger *log.Logger) (Config, error) {
 		}
 	} else {
 		logger.Printf("serve: --kube-service %q: no such PAM service in %s; GET /token answers 501", o.kubeService, dir)
+	}
+	if err := o.observe.setup(&cfg, o.service, o.kubeService, logger); err != nil {
+		return Config{}, err
 	}
 	if o.signingKey != "" {
 		k, err := token.LoadKey(o.signingKey)

@@ -57,20 +57,28 @@ func (s *Server) kubeToken(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = time.Duration(n) * time.Minute
 	}
-	user, password, ok := r.BasicAuth()
+	creds, ok := basicAuth(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+App+`", charset="UTF-8"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "Supply username and password (HTTP Basic authentication)"})
 		return
 	}
+	defer creds.wipe()
+	user := creds.user
 	if !userName.MatchString(user) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "Invalid username provided"})
 		return
 	}
 	rhost := clientAddr(r, s.cfg.TrustedProxies)
-	res, err := s.cfg.KubePAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: []byte(password)})
+	d := decision{endpoint: "/token", service: s.cfg.KubeService, user: user, rhost: rhost}
+	if s.limited(w, r, d.endpoint, d.service, user, rhost) {
+		return
+	}
+	res, err := s.cfg.KubePAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: creds.password})
 	if err != nil {
 		s.cfg.Logf("serve: token %q from %s: %v", user, rhost, err)
+		d.outcome, d.reason = outcomeError, err.Error()
+		s.decided(r.Context(), d)
 	}
 	if busy(w, err) {
 		return
@@ -81,27 +89,37 @@ func (s *Server) kubeToken(w http.ResponseWriter, r *http.Request) {
 		// Basic auth has no room for answers: a stack that asks more than
 		// the password cannot hand out tokens here
 		s.cfg.Logf("serve: token %q from %s: challenge (%d prompts)", user, rhost, len(res.Prompts))
+		d.outcome, d.reason = outcomeChallenge, fmt.Sprintf("%d prompts", len(res.Prompts))
+		s.decided(r.Context(), d)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "Additional authentication required",
 			"challenge": res.Prompts, "messages": messages(res.Messages)})
 		return
 	default:
 		s.cfg.Logf("serve: token %q from %s: failed in %s: %v", user, rhost, res.Phase, res.Code)
+		d.outcome, d.reason = outcomeRefused, fmt.Sprintf("failed in %s: %v", res.Phase, res.Code)
+		s.decided(r.Context(), d)
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": "Authentication failure"})
 		return
 	}
 	groups, err := s.groupsOf(user)
 	if err != nil {
 		s.cfg.Logf("serve: token %q from %s: groups: %v", user, rhost, err)
+		d.outcome, d.reason = outcomeError, "groups: "+err.Error()
+		s.decided(r.Context(), d)
 		busy(w, err)
 		return
 	}
 	t, err := s.cfg.Tokens.IssueFor(user, groups, ttl)
 	if err != nil {
 		s.cfg.Logf("serve: token %q: %v", user, err)
+		d.outcome, d.reason = outcomeError, "token: "+err.Error()
+		s.decided(r.Context(), d)
 		busy(w, err)
 		return
 	}
 	s.cfg.Logf("serve: token %q from %s: issued for %v", user, rhost, ttl)
+	d.outcome, d.reason, d.token = outcomeOK, fmt.Sprintf("token issued for %v", ttl), true
+	s.decided(r.Context(), d)
 	w.Header().Set("Authorization", "Bearer "+t)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
@@ -164,6 +182,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.review(req.Spec.Token, req.Spec.Audiences)
+	d := decision{endpoint: "/authenticate", rhost: clientAddr(r, s.cfg.TrustedProxies), outcome: outcomeOK, reason: "token valid"}
+	if st.User != nil {
+		d.user = st.User.Username
+	}
+	if !st.Authenticated {
+		d.outcome, d.reason = outcomeRefused, st.Error
+	}
+	s.decided(r.Context(), d)
 	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": req.APIVersion, "kind": "TokenReview", "status": st})
 }
 

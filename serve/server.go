@@ -60,6 +60,7 @@ type Config struct {
 	Version        string
 	Logf           func(format string, args ...any)
 	Now            func() time.Time
+	Observe        // rate limits, metrics, audit (decide.go)
 }
 
 // Server answers the API.
@@ -82,6 +83,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg = cfg.observed()
 	s := &Server{cfg: cfg, start: cfg.Now()}
 	s.routes = []route{
 		{"/", "GET", s.index},
@@ -106,6 +108,8 @@ const maxBody = 64 << 10
 
 // ServeHTTP routes, with beesly's errors as JSON.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w, counted := s.instrument(w, r)
+	defer counted()
 	w.Header().Set("Cache-Control", "no-cache")
 	defer func() {
 		if p := recover(); p != nil {
@@ -137,18 +141,33 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 // request is every field a POST may carry; a field of the wrong type is
 // bad JSON.
+// The password and the answers are secrets (secret.go): bytes, zeroed by
+// wipe once PAM is done.
 type request struct {
-	Username *string   `json:"username"`
-	Password *string   `json:"password"`
-	JWT      *string   `json:"jwt"`
-	Answers  []*string `json:"answers"`
+	Username *string  `json:"username"`
+	Password secret   `json:"password"`
+	JWT      *string  `json:"jwt"`
+	Answers  []secret `json:"answers"`
+}
+
+func (r *request) wipe() {
+	r.Password.wipe()
+	for _, a := range r.Answers {
+		a.wipe()
+	}
 }
 
 // decode reads the body as JSON whatever the Content-Type (as beesly's
-// get_json(force=True)); false when it answered 400 already.
+// get_json(force=True)); false when it answered 400 already. The body's
+// buffer is zeroed once decoded (secret.go).
 func decode(w http.ResponseWriter, r *http.Request, into *request) bool {
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(into); err != nil || dec.More() {
+	body, err := readBody(r)
+	if err == nil {
+		err = json.Unmarshal(body, into)
+		clear(body)
+	}
+	if err != nil {
+		into.wipe()
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "The request body is not valid JSON"})
 		return false
 	}

@@ -36,6 +36,11 @@ const (
 	// token_refused with the reason. Never the token.
 	TokenOK      = "token_ok"
 	TokenRefused = "token_refused"
+	// ServeDecision: pam-accesscontrol serve answered a credential request
+	// (POST /auth, /renew, GET /token, POST /authenticate); Phase is the
+	// endpoint, Verdict the outcome (ok, refused, error, rate_limited,
+	// challenge).
+	ServeDecision = "serve_decision"
 )
 
 // Event is one audit record.

@@ -28,8 +28,9 @@ const (
 // (RFC 5426 asks receivers for at least 2048 octets).
 const maxLine = 2048
 
-// Format is the RFC 5424 line of an event: a refusal is a notice, a
-// refused config an error, anything else information.
+// Format is the RFC 5424 line of an event: a refusal is a notice (serve's
+// refused, rate_limited and error decisions too), a refused config an
+// error, anything else information.
 //
 //	<86>1 2026-11-22T16:07:00.123456Z host pam-accesscontrol 4242 decision [pamac@32473 login="…" …] decision OPEN for "alice" …
 func Format(e audit.Event) string {
@@ -37,7 +38,8 @@ func Format(e audit.Event) string {
 	switch {
 	case e.Kind == audit.ConfigRefused:
 		sev = sevErr
-	case e.Verdict == "CLOSE" || e.Verdict == "deny" || e.Verdict == "timeout":
+	case e.Verdict == "CLOSE" || e.Verdict == "deny" || e.Verdict == "timeout",
+		e.Kind == audit.ServeDecision && e.Verdict != "ok" && e.Verdict != "challenge":
 		sev = sevNotice
 	}
 	procID := "-"
