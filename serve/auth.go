@@ -33,8 +33,8 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		answers = append(answers, a)
 	}
 	rhost := clientAddr(r, s.cfg.TrustedProxies)
-	d := decision{endpoint: "/auth", service: s.cfg.WebService, user: user, rhost: rhost}
-	if s.limited(w, r, d.endpoint, d.service, user, rhost) {
+	d := decision{endpoint: "/auth", service: s.cfg.WebService, user: s.limitName(user), rhost: rhost}
+	if s.limited(w, r, d.endpoint, d.service, d.user, rhost) {
 		return
 	}
 	res, err := s.cfg.PAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: req.Password, Answers: answers})
@@ -60,6 +60,13 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		d.outcome, d.reason = outcomeRefused, fmt.Sprintf("failed in %s: %v", res.Phase, res.Code)
 		s.decided(r.Context(), d)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Authentication failed", "auth": false})
+		return
+	}
+	if user, err = s.account(res); err != nil {
+		s.cfg.Logf("serve: auth %q from %s: the account: %v", d.user, rhost, err)
+		d.outcome, d.reason = outcomeError, "account: "+err.Error()
+		s.decided(r.Context(), d)
+		busy(w, err)
 		return
 	}
 	groups, err := s.groupsOf(user)
@@ -120,8 +127,8 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rhost := clientAddr(r, s.cfg.TrustedProxies)
-	d := decision{endpoint: "/renew", service: s.cfg.WebService, user: user, rhost: rhost}
-	if s.limited(w, r, d.endpoint, d.service, user, rhost) {
+	d := decision{endpoint: "/renew", service: s.cfg.WebService, user: s.limitName(user), rhost: rhost}
+	if s.limited(w, r, d.endpoint, d.service, d.user, rhost) {
 		return
 	}
 	refuse := func(status int, msg, reason string) {
@@ -157,6 +164,13 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 	if res.Outcome != pamclient.Success {
 		s.cfg.Logf("serve: renew %q from %s: refused in %s: %v", user, rhost, res.Phase, res.Code)
 		refuse(http.StatusUnauthorized, "Failed to renew JWT: the account may no longer log in", fmt.Sprintf("refused in %s: %v", res.Phase, res.Code))
+		return
+	}
+	// tokens carry the NSS name (account.go); an account NSS now spells
+	// otherwise, or that PAM mapped elsewhere, is not this token's
+	if acct, err := s.account(res); err != nil || acct != user {
+		s.cfg.Logf("serve: renew %q from %s: the account is %q (%v)", user, rhost, acct, err)
+		refuse(http.StatusUnauthorized, "Failed to renew JWT: the account may no longer log in", fmt.Sprintf("the account is %q (%v)", acct, err))
 		return
 	}
 	groups, err := s.groupsOf(user)

@@ -222,15 +222,15 @@ func pamService(dir, name string) bool {
 // nssUsers is Users through getpwnam_r.
 type nssUsers struct{}
 
-func (nssUsers) UID(name string) (string, bool, error) {
+func (nssUsers) Lookup(name string) (Account, bool, error) {
 	p, err := nss.LookupUser(name, 0, true)
 	if errors.Is(err, nss.ErrNoUser) {
-		return "", false, nil
+		return Account{}, false, nil
 	}
 	if err != nil {
-		return "", false, err
+		return Account{}, false, err
 	}
-	return strconv.FormatUint(uint64(p.UID), 10), true, nil
+	return Account{Name: p.Name, UID: strconv.FormatUint(uint64(p.UID), 10)}, true, nil
 }
 
 func version() string {

@@ -50,10 +50,10 @@ func TestPAMServiceAndUsers(t *testing.T) {
 			t.Errorf("pamService(%q) = %v", name, got)
 		}
 	}
-	if uid, ok, err := (nssUsers{}).UID("root"); uid != "0" || !ok || err != nil {
-		t.Errorf("root: %q %v %v", uid, ok, err)
+	if a, ok, err := (nssUsers{}).Lookup("root"); a != (Account{Name: "root", UID: "0"}) || !ok || err != nil {
+		t.Errorf("root: %q %v %v", a, ok, err)
 	}
-	if _, ok, err := (nssUsers{}).UID("no-such-user-here"); ok || err != nil {
+	if _, ok, err := (nssUsers{}).Lookup("no-such-user-here"); ok || err != nil {
 		t.Errorf("unknown user: %v %v", ok, err)
 	}
 }

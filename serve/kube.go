@@ -29,10 +29,16 @@ import (
 //
 // A refusal by PAM stays 403, as in pam_hook.
 
-// Users is NSS (getpwnam_r): the decimal uid of a user name; found is
-// false when NSS has no such user.
+// Users is NSS (getpwnam_r): a user's entry, its name as NSS spells it
+// and its decimal uid; found is false when NSS has no such user.
 type Users interface {
-	UID(name string) (uid string, found bool, err error)
+	Lookup(name string) (a Account, found bool, err error)
+}
+
+// Account is a user's NSS entry, as much of it as a token needs.
+type Account struct {
+	Name string // pw_name: a case-insensitive directory's own spelling
+	UID  string
 }
 
 // kubeToken is GET /token.
@@ -70,8 +76,8 @@ func (s *Server) kubeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rhost := clientAddr(r, s.cfg.TrustedProxies)
-	d := decision{endpoint: "/token", service: s.cfg.KubeService, user: user, rhost: rhost}
-	if s.limited(w, r, d.endpoint, d.service, user, rhost) {
+	d := decision{endpoint: "/token", service: s.cfg.KubeService, user: s.limitName(user), rhost: rhost}
+	if s.limited(w, r, d.endpoint, d.service, d.user, rhost) {
 		return
 	}
 	res, err := s.cfg.KubePAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: creds.password})
@@ -99,6 +105,13 @@ func (s *Server) kubeToken(w http.ResponseWriter, r *http.Request) {
 		d.outcome, d.reason = outcomeRefused, fmt.Sprintf("failed in %s: %v", res.Phase, res.Code)
 		s.decided(r.Context(), d)
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": "Authentication failure"})
+		return
+	}
+	if user, err = s.account(res); err != nil {
+		s.cfg.Logf("serve: token %q from %s: the account: %v", d.user, rhost, err)
+		d.outcome, d.reason = outcomeError, "account: "+err.Error()
+		s.decided(r.Context(), d)
+		busy(w, err)
 		return
 	}
 	groups, err := s.groupsOf(user)
@@ -228,13 +241,18 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 	if s.cfg.Users == nil || s.cfg.Groups == nil {
 		return fail("token for %q: no NSS configured", user)
 	}
-	uid, found, err := s.cfg.Users.UID(user)
+	a, found, err := s.cfg.Users.Lookup(user)
 	switch {
 	case err != nil:
 		return fail("token for %q: NSS: %v", user, err)
 	case !found:
 		return fail("token for %q: no such user in NSS", user)
+	case a.Name != user:
+		// tokens are issued for the NSS name (account.go): this one was
+		// issued for another spelling, or NSS has changed since
+		return fail("token for %q: NSS names the account %q", user, a.Name)
 	}
+	uid := a.UID
 	groups, err := s.cfg.Groups.UserGroups(user)
 	if err != nil {
 		return fail("token for %q: groups: %v", user, err)

@@ -16,12 +16,17 @@ import (
 
 type fakeUsers map[string]string
 
-func (u fakeUsers) UID(name string) (string, bool, error) {
+// Lookup is a case-insensitive directory's, as sssd's or winbind's: any
+// spelling finds the entry, whose name is the directory's own.
+func (u fakeUsers) Lookup(name string) (Account, bool, error) {
 	if name == "broken" {
-		return "", false, errors.New("LDAP unreachable")
+		return Account{}, false, errors.New("LDAP unreachable")
 	}
-	uid, ok := u[name]
-	return uid, ok, nil
+	uid, ok := u[strings.ToLower(name)]
+	if !ok {
+		return Account{}, false, nil
+	}
+	return Account{Name: strings.ToLower(name), UID: uid}, true, nil
 }
 
 var kubeKey = []byte(strings.Repeat("k", 40))

@@ -29,7 +29,7 @@ func (f *fakePAM) Authenticate(_ context.Context, r pamclient.Request) (pamclien
 	if f.err != nil {
 		return pamclient.Result{}, f.err
 	}
-	if f.passwords[r.User] != string(r.Password) {
+	if f.passwords[strings.ToLower(r.User)] != string(r.Password) {
 		return pamclient.Result{Phase: "authenticate", Code: pam.ErrAuth}, nil
 	}
 	if r.User == "otp" && len(r.Answers) == 0 {
@@ -39,11 +39,15 @@ func (f *fakePAM) Authenticate(_ context.Context, r pamclient.Request) (pamclien
 }
 
 func (f *fakePAM) Account(_ context.Context, user, _ string) (pamclient.Result, error) {
-	if f.closed[user] {
+	if f.closed[strings.ToLower(user)] {
 		return pamclient.Result{Phase: "account", Code: pam.ErrPermDenied}, nil
 	}
-	return pamclient.Result{Outcome: pamclient.Success}, nil
+	return pamclient.Result{Outcome: pamclient.Success, User: f.pamUser(user)}, nil
 }
+
+// pamUser is PAM_USER after success: a case-insensitive directory's
+// stack (pam_sss) leaves the name as typed.
+func (f *fakePAM) pamUser(typed string) string { return typed }
 
 type fakeGroups map[string][]string
 

@@ -40,6 +40,10 @@ type Result struct {
 	Code     error     // the PAM error of that phase (a pam.Error), nil on success
 	Prompts  []Prompt  // for Challenge: every prompt past the password, the unanswered one last
 	Messages []Message // info and error messages, for the client
+	// User is PAM_USER when the transaction succeeded: the account the
+	// stack authenticated, which a module may have changed from the name
+	// the client typed (a case-folding or mapping module)
+	User string
 }
 
 var (
@@ -176,7 +180,14 @@ func (c *Client) transaction(user, rhost string, conv *conversation, auth bool) 
 	if err := tx.AcctMgmt(pam.DisallowNullAuthtok); err != nil {
 		return ended(res, "account", err, conv)
 	}
-	res.Outcome, res.Messages = Success, conv.collected()
+	// the account the stack decided for; a stack that lost it has not
+	// told us whom it let in
+	u, err := tx.GetItem(pam.User)
+	if err != nil || u == "" {
+		res.Phase, res.Code = "account", fmt.Errorf("PAM_USER after the account phase: %v", err)
+		return res
+	}
+	res.Outcome, res.Messages, res.User = Success, conv.collected(), u
 	return res
 }
 
@@ -192,6 +203,7 @@ func ended(res Result, phase string, err error, conv *conversation) Result {
 // give a fake.
 type transactor interface {
 	SetItem(pam.Item, string) error
+	GetItem(pam.Item) (string, error)
 	Authenticate(pam.Flags) error
 	AcctMgmt(pam.Flags) error
 	End() error

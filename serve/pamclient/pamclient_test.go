@@ -25,6 +25,8 @@ type fakeTx struct {
 	acct  error
 	block chan struct{} // Authenticate waits for it when not nil
 	rhost string
+	user  string // PAM_USER as the stack leaves it; the started name when empty
+	lost  bool   // the stack left no PAM_USER
 	ended bool
 	done  chan struct{} // closed by End when not nil
 }
@@ -62,6 +64,13 @@ func (f *fakeTx) Authenticate(pam.Flags) error {
 }
 
 func (f *fakeTx) AcctMgmt(pam.Flags) error { return f.acct }
+
+func (f *fakeTx) GetItem(i pam.Item) (string, error) {
+	if i != pam.User || f.lost {
+		return "", pam.ErrBadItem
+	}
+	return f.user, nil
+}
 func (f *fakeTx) End() error {
 	f.ended = true
 	if f.done != nil {
@@ -81,6 +90,9 @@ func client(t *testing.T, tx *fakeTx, max int, timeout time.Duration) *Client {
 			t.Errorf("service %q", service)
 		}
 		tx.conv = conv
+		if tx.user == "" {
+			tx.user = user
+		}
 		return tx, nil
 	}
 	return c
@@ -98,6 +110,7 @@ func TestConversation(t *testing.T) {
 		phase   string
 		prompts []Prompt
 		msgs    int
+		user    string // Result.User; "alice" on success when empty
 	}{
 		{name: "password", tx: fakeTx{auth: []step{pw}, want: []string{"secret"}}, outcome: Success},
 		{name: "wrong password", tx: fakeTx{auth: []step{pw}, want: []string{"other"}}, outcome: Denied, phase: "authenticate"},
@@ -115,6 +128,10 @@ func TestConversation(t *testing.T) {
 		{name: "messages collected", tx: fakeTx{auth: []step{{info, "hello"}, pw, {errorMsg, "careful"}}, want: []string{"secret"}},
 			outcome: Success, msgs: 2},
 		{name: "binary prompt", tx: fakeTx{auth: []step{{binary, ""}}}, outcome: Denied, phase: "authenticate"},
+		{name: "a module renames the user", tx: fakeTx{auth: []step{pw}, want: []string{"secret"}, user: "alice.smith"},
+			outcome: Success, user: "alice.smith"},
+		{name: "the stack loses PAM_USER", tx: fakeTx{auth: []step{pw}, want: []string{"secret"}, lost: true},
+			outcome: Denied, phase: "account"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tx := tt.tx
@@ -138,6 +155,13 @@ func TestConversation(t *testing.T) {
 				if res.Prompts[i] != tt.prompts[i] {
 					t.Errorf("prompt %d %v, want %v", i, res.Prompts[i], tt.prompts[i])
 				}
+			}
+			wantUser := tt.user
+			if wantUser == "" && tt.outcome == Success {
+				wantUser = "alice"
+			}
+			if res.User != wantUser {
+				t.Errorf("User %q, want %q", res.User, wantUser)
 			}
 			if len(res.Messages) != tt.msgs {
 				t.Errorf("messages %v", res.Messages)
