@@ -80,3 +80,23 @@ func TestRateLimitSpellings(t *testing.T) {
 		t.Error("PAM ran for a rate-limited spelling")
 	}
 }
+
+// TestVerifyRefusesKubernetesTokens: a token from GET /token passed the
+// KUBERNETES rules, not the WEB ones: a web app asking /verify about it
+// hears "not valid", or a user the web rules refuse walks in with it.
+func TestVerifyRefusesKubernetesTokens(t *testing.T) {
+	s, _, _, _ := newKubeServer(t)
+	w := getToken(s, "", "alice", "secret")
+	if w.Code != 200 {
+		t.Fatalf("/token: %d %s", w.Code, w.Body)
+	}
+	kube := strings.TrimSpace(w.Body.String())
+	if code, out, _ := do(s, "POST", "/verify", `{"jwt":"`+kube+`"}`); code != 401 || out["valid"] != false {
+		t.Errorf("/verify of a Kubernetes token: %d %v", code, out)
+	}
+	_, out, _ := do(s, "POST", "/auth", `{"username":"alice","password":"secret"}`)
+	web, _ := out["jwt"].(string)
+	if code, out, _ := do(s, "POST", "/verify", `{"jwt":"`+web+`"}`); code != 200 || out["valid"] != true {
+		t.Errorf("/verify of a web token: %d %v", code, out)
+	}
+}

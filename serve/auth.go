@@ -209,7 +209,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "No JWT provided"})
 		return
 	}
-	_, err := s.cfg.Tokens.Verify(*req.JWT)
+	c, err := s.cfg.Tokens.Verify(*req.JWT)
+	if err == nil && c.Username != "" {
+		// a token from GET /token: the Kubernetes service's rules let its
+		// user in, not the web service's, which a web app asks about here
+		s.cfg.Logf("serve: verify: a Kubernetes token (GET /token) for %q is no web token", c.Subject)
+		err = errors.New("a Kubernetes token")
+	}
 	switch {
 	case errors.Is(err, token.ErrMalformed):
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid JWT"})
