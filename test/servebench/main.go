@@ -1,0 +1,374 @@
+// Command servebench measures `pam-accesscontrol serve` (make bench):
+// requests per second and p50/p99 latency of POST /auth, GET /token and
+// POST /authenticate, beside test/barepam, a bare net/http server whose
+// every request is one PAM transaction through the same PAM stack with
+// github.com/msteinert/pam/v2 (what pam_hook is). The stack is pam_matrix
+// (the password) and our module (auth and account, through the helper
+// daemon, as an installed host runs it); both servers run it with
+// pam_start_confdir from one directory. The load is wrk's (Debian package
+// wrk), over plain HTTP on loopback, with a fixed number of connections.
+//
+// The machine may be shared and noisy: each round runs every target once,
+// back to back, and the report gives the median of the rounds of each
+// number, and the median of the per-round ratios ours / bare (a round's
+// ratio sees one machine). The issue's targets: our full path at most
+// 1.25x the bare server's latency, /authenticate (no PAM) at least 20,000
+// requests per second.
+//
+//	go run ./test/servebench -build build [-rounds 5] [-duration 5s]
+package main
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	build := flag.String("build", "build", "directory with pam_accesscontrol.so, pam-accesscontrol-helper and pam-accesscontrol")
+	rounds := flag.Int("rounds", 5, "rounds; each runs every target once")
+	duration := flag.Duration("duration", 5*time.Second, "wrk's run per target and round")
+	conns := flag.Int("conns", 8, "connections for the PAM endpoints (at most serve's --max-transactions, 16)")
+	fastConns := flag.Int("fast-conns", 64, "connections for /authenticate")
+	flag.Parse()
+	if err := run(*build, *rounds, *duration, *conns, *fastConns); err != nil {
+		fmt.Fprintln(os.Stderr, "servebench:", err)
+		os.Exit(1)
+	}
+}
+
+// target is one load: a URL, a method, headers and a body.
+type target struct {
+	name, method, url, body string
+	script                  string // wrk's Lua
+	headers                 map[string]string
+	conns                   int
+	runs                    []result
+}
+
+// result is one wrk run.
+type result struct {
+	RPS           float64
+	P50, P99      time.Duration
+	Requests, Bad int64
+}
+
+func run(build string, rounds int, duration time.Duration, conns, fastConns int) error {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		return errors.New("wrk not found (Debian package wrk)")
+	}
+	build, err = filepath.Abs(build)
+	if err != nil {
+		return err
+	}
+	matrix, err := findLib("pam_wrapper/pam_matrix.so")
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "servebench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	svc := filepath.Join(dir, "svc")
+	os.Mkdir(svc, 0o755)
+
+	bare := filepath.Join(dir, "barepam")
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", bare, "./test/barepam").CombinedOutput(); err != nil {
+		return fmt.Errorf("building test/barepam: %v\n%s", err, out)
+	}
+
+	socket := filepath.Join(dir, "helper.sock")
+	daemon := exec.Command(filepath.Join(build, "pam-accesscontrol-helper"), "--daemon", "--socket", socket)
+	if err := daemon.Start(); err != nil {
+		return err
+	}
+	defer func() { daemon.Process.Kill(); daemon.Wait() }()
+	if err := waitFor(func() bool { _, err := os.Stat(socket); return err == nil }); err != nil {
+		return fmt.Errorf("the helper daemon did not listen on %s", socket)
+	}
+	time.Sleep(50 * time.Millisecond) // bound, and listening a moment later
+
+	// root: every host's NSS has it, with its groups and uid
+	rules := filepath.Join(dir, "rules.conf")
+	passdb := filepath.Join(dir, "passdb")
+	module := fmt.Sprintf("%s/pam_accesscontrol.so socket=%s helper=/nonexistent conf=%s rundir=%s logdir=%s",
+		build, socket, rules, filepath.Join(dir, "run"), dir)
+	stack := fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, module, module)
+	key := filepath.Join(dir, "signing.key")
+	for name, text := range map[string]string{
+		rules:                            "DEFAULT:CLOSE\nALL OPEN USER root\n",
+		passdb:                           "root:secret:web\nroot:secret:kubernetes\n",
+		filepath.Join(svc, "web"):        stack,
+		filepath.Join(svc, "kubernetes"): stack,
+		filepath.Join(svc, "other"):      "auth required pam_deny.so\naccount required pam_deny.so\n",
+		key:                              "servebench-servebench-servebench-0123\n",
+	} {
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			return err
+		}
+	}
+
+	ours, stopOurs, err := start(dir, "serve", func(addr string) *exec.Cmd {
+		return exec.Command(filepath.Join(build, "pam-accesscontrol"), "serve", "--listen", addr, "--pam-confdir", svc,
+			"--signing-key", key, "--audience", "k8s")
+	}, "/heartbeat")
+	if err != nil {
+		return err
+	}
+	defer stopOurs()
+	bareURL, stopBare, err := start(dir, "barepam", func(addr string) *exec.Cmd {
+		return exec.Command(bare, "-listen", addr, "-confdir", svc, "-service", "web")
+	}, "")
+	if err != nil {
+		return err
+	}
+	defer stopBare()
+
+	basic := map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("root:secret"))}
+	tok, err := kubeToken(ours + "/token")
+	if err != nil {
+		return err
+	}
+	review := fmt.Sprintf(`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","metadata":{},"spec":{"token":%q,"audiences":["https://kubernetes.default.svc","k8s"]},"status":{"user":{}}}`, tok)
+	targets := []*target{
+		{name: "bare PAM server (msteinert/pam)", method: "GET", url: bareURL + "/", headers: basic, conns: conns},
+		{name: "serve POST /auth", method: "POST", url: ours + "/auth", body: `{"username":"root","password":"secret"}`,
+			headers: map[string]string{"Content-Type": "application/json"}, conns: conns},
+		{name: "serve GET /token", method: "GET", url: ours + "/token", headers: basic, conns: conns},
+		{name: "serve POST /authenticate", method: "POST", url: ours + "/authenticate", body: review,
+			headers: map[string]string{"Content-Type": "application/json"}, conns: fastConns},
+	}
+	for _, t := range targets {
+		if t.script, err = writeScript(dir, t); err != nil {
+			return err
+		}
+		if _, err := t.load(wrk, time.Second); err != nil { // warm-up, not counted
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	for i := 0; i < rounds; i++ {
+		for _, t := range targets {
+			r, err := t.load(wrk, duration)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			t.runs = append(t.runs, r)
+		}
+	}
+	report(targets, rounds, duration)
+	return nil
+}
+
+func report(targets []*target, rounds int, duration time.Duration) {
+	fmt.Printf("pam-accesscontrol serve against a bare PAM server (wrk over loopback HTTP, %d rounds of %v each, medians; a shared machine: see the spread):\n", rounds, duration)
+	fmt.Printf("  %-34s %5s %10s %10s %10s %18s\n", "target", "conns", "req/s", "p50", "p99", "req/s min..max")
+	for _, t := range targets {
+		rps := med(t.runs, func(r result) float64 { return r.RPS })
+		lo := slices.MinFunc(t.runs, func(a, b result) int { return cmpF(a.RPS, b.RPS) }).RPS
+		hi := slices.MaxFunc(t.runs, func(a, b result) int { return cmpF(a.RPS, b.RPS) }).RPS
+		fmt.Printf("  %-34s %5d %10.0f %8.2fms %8.2fms %8.0f..%-8.0f\n", t.name, t.conns, rps,
+			med(t.runs, func(r result) float64 { return ms(r.P50) }), med(t.runs, func(r result) float64 { return ms(r.P99) }), lo, hi)
+	}
+	bare := targets[0]
+	for _, t := range targets[1:3] {
+		p50 := pairedRatio(t.runs, bare.runs, func(r result) float64 { return float64(r.P50) })
+		p99 := pairedRatio(t.runs, bare.runs, func(r result) float64 { return float64(r.P99) })
+		rps := pairedRatio(bare.runs, t.runs, func(r result) float64 { return r.RPS })
+		verdict := "within"
+		if p50 > 1.25 {
+			verdict = "OVER"
+		}
+		fmt.Printf("%s / bare, paired by round: p50 %.2fx, p99 %.2fx, time per request (1/throughput) %.2fx: %s the 1.25x target\n",
+			t.name, p50, p99, rps, verdict)
+	}
+	a := targets[3]
+	rps := med(a.runs, func(r result) float64 { return r.RPS })
+	verdict := "meets"
+	if rps < 20000 {
+		verdict = "MISSES"
+	}
+	fmt.Printf("%s: %.0f requests per second (median of %d): %s the 20,000 target\n", a.name, rps, rounds, verdict)
+}
+
+// start runs a server on a free loopback port until stop; it returns the
+// base URL once path (or any request, for "") answers.
+func start(dir, name string, cmd func(addr string) *exec.Cmd, path string) (string, func(), error) {
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	c := cmd(addr)
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return "", nil, err
+	}
+	c.Stdout, c.Stderr = logf, logf
+	if err := c.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { c.Process.Signal(os.Interrupt); c.Wait(); logf.Close() }
+	base := "http://" + addr
+	if err := waitFor(func() bool {
+		resp, err := http.Get(base + path)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}); err != nil {
+		stop()
+		log, _ := os.ReadFile(logf.Name())
+		return "", nil, fmt.Errorf("%s did not come up:\n%s", name, log)
+	}
+	return base, stop, nil
+}
+
+func kubeToken(url string) (string, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.SetBasicAuth("root", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("GET /token: %s %s", resp.Status, body)
+	}
+	return strings.TrimSpace(string(body)), nil
+}
+
+// writeScript writes wrk's Lua script for t: its request, and a done()
+// that prints the numbers as one JSON line.
+func writeScript(dir string, t *target) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrk.method = %q\n", t.method)
+	if t.body != "" {
+		fmt.Fprintf(&b, "wrk.body = %s\n", luaString(t.body))
+	}
+	for k, v := range t.headers {
+		fmt.Fprintf(&b, "wrk.headers[%q] = %q\n", k, v)
+	}
+	b.WriteString(`done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('SERVEBENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"bad":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+`)
+	name := filepath.Join(dir, strings.NewReplacer(" ", "_", "/", "_", "(", "", ")", "", ".", "").Replace(t.name)+".lua")
+	return name, os.WriteFile(name, []byte(b.String()), 0o644)
+}
+
+// luaString quotes s as a Lua long string.
+func luaString(s string) string {
+	eq := ""
+	for strings.Contains(s, "]"+eq+"]") {
+		eq += "="
+	}
+	return "[" + eq + "[" + s + "]" + eq + "]"
+}
+
+// load runs wrk for d and reads its numbers; any failed request or non-2xx
+// answer fails the benchmark (it would measure an error path).
+func (t *target) load(wrk string, d time.Duration) (result, error) {
+	threads := min(2, t.conns)
+	out, err := exec.Command(wrk, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(t.conns),
+		"-d", fmt.Sprintf("%ds", max(1, int(d.Seconds()))), "--timeout", "30s", "-s", t.script, t.url).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "SERVEBENCH ")
+		if !ok {
+			continue
+		}
+		var j struct {
+			Requests, Duration_us, P50_us, P99_us, Bad int64
+		}
+		if err := json.Unmarshal([]byte(line), &j); err != nil {
+			return result{}, fmt.Errorf("wrk's numbers %q: %v", line, err)
+		}
+		if j.Bad > 0 || j.Requests == 0 {
+			return result{}, fmt.Errorf("%d of %d requests failed or answered other than 2xx:\n%s", j.Bad, j.Requests, out)
+		}
+		return result{RPS: float64(j.Requests) / (float64(j.Duration_us) / 1e6), P50: time.Duration(j.P50_us) * time.Microsecond,
+			P99: time.Duration(j.P99_us) * time.Microsecond, Requests: j.Requests}, nil
+	}
+	return result{}, fmt.Errorf("no numbers from wrk:\n%s", out)
+}
+
+func waitFor(ok func() bool) error {
+	for i := 0; i < 500; i++ {
+		if ok() {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("timed out")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func findLib(name string) (string, error) {
+	m, _ := filepath.Glob("/usr/lib/*/" + name)
+	if len(m) == 0 {
+		return "", fmt.Errorf("%s not found (Debian package libpam-wrapper)", name)
+	}
+	return m[0], nil
+}
+
+func med(rs []result, f func(result) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[(len(v)-1)/2]
+}
+
+// pairedRatio is the median over rounds of f(a)/f(b).
+func pairedRatio(a, b []result, f func(result) float64) float64 {
+	r := make([]float64, 0, min(len(a), len(b)))
+	for i := range cap(r) {
+		r = append(r, f(a[i])/f(b[i]))
+	}
+	slices.Sort(r)
+	return r[(len(r)-1)/2]
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
