@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -130,13 +131,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
 		return 1
 	}
+	var tlsConf *tls.Config
+	if o.tlsCert != "" {
+		if tlsConf, err = tlsConfig(o.tlsCert, o.tlsKey); err != nil {
+			fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
+			return 1
+		}
+	}
 	stopObserve, err := o.observe.start(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
 		return 1
 	}
 	defer stopObserve()
-	srv := &http.Server{Addr: o.listen, Handler: New(cfg), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Addr: o.listen, Handler: New(cfg), TLSConfig: tlsConf, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: o.pamTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: logger}
 	ln, err := listen(o.listen, o.tlsCert != "")
@@ -148,8 +156,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() {
-		if o.tlsCert != "" {
-			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		if tlsConf != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is tlsConf's
 		} else {
 			errc <- srv.Serve(ln)
 		}
