@@ -90,8 +90,16 @@ func TestServe(t *testing.T) {
 // ends; it returns the base URL once /service/health answers.
 func startServe(t *testing.T, s *pamStack, args ...string) string {
 	t.Helper()
+	return startServeAt(t, s, "http", nil, args...)
+}
+
+// startServeAt is startServe with the URL's scheme ("https" when args
+// hold --tls-cert and --tls-key) and curl's arguments for the health
+// check (--cacert).
+func startServeAt(t *testing.T, s *pamStack, scheme string, curlArgs []string, args ...string) string {
+	t.Helper()
 	port := freePort(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	base := scheme + "://127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(cli, append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--pam-confdir", s.svc,
 		"--pam-timeout", "20s"}, args...)...)
 	cmd.Env = append(os.Environ(), testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
@@ -107,7 +115,7 @@ func startServe(t *testing.T, s *pamStack, args ...string) string {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if code, _, _ := curlDo(t, "GET", base+"/service/health", ""); code == 200 {
+		if code, _, _ := curlDo(t, "GET", base+"/service/health", "", curlArgs...); code == 200 {
 			return base
 		}
 		if time.Now().After(deadline) {
