@@ -29,7 +29,7 @@ import (
 // - (PAMAC_SERVE_LISTEN), the command line winning.
 type options struct {
 	listen, tlsCert, tlsKey, service, kubeService, signingKey, issuer, audience, confDir, proxies string
-	ttl, pamTimeout                                                                               time.Duration
+	ttl, pamTimeout, nssCacheTTL                                                                  time.Duration
 	max                                                                                           int
 	observe                                                                                       observeOptions // observe_cmd.go
 }
@@ -52,6 +52,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.pamTimeout, "pam-timeout", 30*time.Second, "the longest a PAM transaction may take")
 	fs.IntVar(&o.max, "max-transactions", 16, "PAM transactions at once")
 	o.observe.flags(fs)
+	fs.DurationVar(&o.nssCacheTTL, "nss-cache-ttl", 10*time.Second, "how long POST /authenticate keeps a user's uid and groups from NSS; 0 asks NSS for every TokenReview")
 	var fromEnv []string
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "PAMAC_SERVE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -69,6 +70,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.nssCacheTTL < 0 {
+		return o, errors.New("--nss-cache-ttl must not be negative")
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("--tls-cert and --tls-key go together")
@@ -192,7 +196,8 @@ func (o options) config(logger *log.Logger) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	cfg := Config{PAM: pc, Groups: nss.Groups{}, Users: nssUsers{}, TrustedProxies: proxies, Version: version(), Logf: logger.Printf}
+	cfg := Config{PAM: pc, Groups: nss.Groups{}, Users: nssUsers{}, TrustedProxies: proxies, Version: version(), Logf: logger.Printf,
+		NSSCacheTTL: o.nssCacheTTL}
 	// /token is optional: a host without the Kubernetes service serves
 	// beesly's API alone, and says so once (never "other" by accident)
 	if pamService(dir, o.kubeService) {

@@ -23,6 +23,8 @@ func TestParse(t *testing.T) {
 		{nil, "0.0.0.0:1", false}, // from PAMAC_SERVE_LISTEN
 		{[]string{"--listen", "127.0.0.1:1"}, "0.0.0.0:1", true},
 		{[]string{"extra"}, "", false},
+		{[]string{"--nss-cache-ttl", "0"}, "", true},
+		{[]string{"--nss-cache-ttl", "-1s"}, "", false},
 	} {
 		t.Setenv("PAMAC_SERVE_LISTEN", tt.env)
 		if tt.env == "" {

@@ -238,6 +238,9 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 		}
 	}
 	user := c.Subject
+	if uid, groups, ok := s.nssCache.get(user); ok {
+		return reviewStatus{Authenticated: true, User: &reviewUser{Username: user, UID: uid, Groups: groups}, Audiences: granted}
+	}
 	if s.cfg.Users == nil || s.cfg.Groups == nil {
 		return fail("token for %q: no NSS configured", user)
 	}
@@ -260,5 +263,6 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 	if groups == nil {
 		groups = []string{}
 	}
+	s.nssCache.put(user, uid, groups)
 	return reviewStatus{Authenticated: true, User: &reviewUser{Username: user, UID: uid, Groups: groups}, Audiences: granted}
 }

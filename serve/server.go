@@ -61,13 +61,17 @@ type Config struct {
 	Logf           func(format string, args ...any)
 	Now            func() time.Time
 	Observe        // rate limits, metrics, audit (decide.go)
+	// NSSCacheTTL is how long POST /authenticate keeps a user's uid and
+	// groups from NSS (usercache.go); 0 asks NSS for every TokenReview.
+	NSSCacheTTL time.Duration
 }
 
 // Server answers the API.
 type Server struct {
-	cfg    Config
-	start  time.Time
-	routes []route
+	cfg      Config
+	start    time.Time
+	routes   []route
+	nssCache *userCache
 }
 
 type route struct {
@@ -84,7 +88,7 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	cfg = cfg.observed()
-	s := &Server{cfg: cfg, start: cfg.Now()}
+	s := &Server{cfg: cfg, start: cfg.Now(), nssCache: newUserCache(cfg.NSSCacheTTL, cfg.Now)}
 	s.routes = []route{
 		{"/", "GET", s.index},
 		{"/auth", "POST", s.auth},
