@@ -42,7 +42,8 @@ TEST_DEBS  := $(BUILD_DEBS) $(PKG_DEBS) lintian libnss-wrapper libpam-wrapper pa
 TEST_DEBFILES := src:pam-python libpam-mklocaluser
 # the demo runs the module, helper and command only: no notifier, no GUI libraries
 DEMO_DEBS  := $(BASE_DEBS) libnss-wrapper libpam-wrapper pamtester dbus-daemon
-BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python
+# wrk: the load of serve's benchmark (test/servebench)
+BENCH_DEBS := $(BUILD_DEBS) libpam-wrapper pamtester python3 libpam-python wrk
 
 # Open Policy Agent, for the OPA tests and benchmarks: built from its Go
 # module (a test tool, not a dependency of the product's go.mod) into
@@ -158,6 +159,8 @@ demo: deps-demo build-base
 bench: deps-bench build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./rules ./rules/starhost/...
 	$(GO) run ./test/pambench -build $(BUILD)
+	@# pam-accesscontrol serve beside a bare PAM server over the same stack (wrk)
+	$(GO) run ./test/servebench -build $(BUILD)
 	@# an OPA decision's cost per login, against a real opa (build/tools)
 	$(GO) test -run='^$$' -bench='^BenchmarkOPA' -benchtime=50x -count=1 ./test
 	@# a TOKEN login's cost, cold and warm cache, against zitadel/oidc's example provider
