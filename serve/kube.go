@@ -216,7 +216,7 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 	}
 	c, err := s.cfg.Tokens.Verify(tok)
 	if err != nil {
-		return fail("invalid token: %v", err)
+		return fail("%v", err) // "invalid token: …" or "malformed token: …" already
 	}
 	if c.Username == "" {
 		// a token from /auth or /renew: the web service's rules let the
