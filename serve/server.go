@@ -68,10 +68,11 @@ type Config struct {
 
 // Server answers the API.
 type Server struct {
-	cfg      Config
-	start    time.Time
-	routes   []route
-	nssCache *userCache
+	cfg    Config
+	start  time.Time
+	routes []route
+
+	nssCache *userCache // POST /authenticate's users from NSS; nil: none kept
 }
 
 type route struct {
