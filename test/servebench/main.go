@@ -169,16 +169,21 @@ func run(build string, rounds int, duration time.Duration, conns, fastConns int)
 		return err
 	}
 	review := fmt.Sprintf(`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","metadata":{},"spec":{"token":%q,"audiences":["https://kubernetes.default.svc","k8s"]},"status":{"user":{}}}`, tok)
-	targets := []*target{
-		{name: "bare PAM server (msteinert/pam)", method: "GET", url: bareURL + "/", headers: basic, conns: conns, pid: barePID},
-		{name: "serve POST /auth", method: "POST", url: ours + "/auth", body: `{"username":"root","password":"secret"}`,
-			headers: map[string]string{"Content-Type": "application/json"}, conns: conns, pid: oursPID},
-		{name: "serve GET /token", method: "GET", url: ours + "/token", headers: basic, conns: conns, pid: oursPID},
-		{name: "serve POST /authenticate", method: "POST", url: ours + "/authenticate", body: review,
-			headers: map[string]string{"Content-Type": "application/json"}, conns: fastConns, pid: oursPID},
-		{name: "serve POST /authenticate, NSS uncached", method: "POST", url: uncached + "/authenticate", body: review,
-			headers: map[string]string{"Content-Type": "application/json"}, conns: fastConns, pid: uncachedPID},
+	// the PAM rows twice: one connection (a request's own latency) and
+	// conns (latency with requests queued for the CPU and the daemon)
+	var targets []*target
+	for _, n := range []int{1, conns} {
+		targets = append(targets,
+			&target{name: "bare PAM server (msteinert/pam)", method: "GET", url: bareURL + "/", headers: basic, conns: n, pid: barePID},
+			&target{name: "serve POST /auth", method: "POST", url: ours + "/auth", body: `{"username":"root","password":"secret"}`,
+				headers: map[string]string{"Content-Type": "application/json"}, conns: n, pid: oursPID},
+			&target{name: "serve GET /token", method: "GET", url: ours + "/token", headers: basic, conns: n, pid: oursPID})
 	}
+	targets = append(targets,
+		&target{name: "serve POST /authenticate", method: "POST", url: ours + "/authenticate", body: review,
+			headers: map[string]string{"Content-Type": "application/json"}, conns: fastConns, pid: oursPID},
+		&target{name: "serve POST /authenticate, NSS uncached", method: "POST", url: uncached + "/authenticate", body: review,
+			headers: map[string]string{"Content-Type": "application/json"}, conns: fastConns, pid: uncachedPID})
 	for _, t := range targets {
 		if t.script, err = writeScript(dir, t); err != nil {
 			return err
@@ -212,20 +217,24 @@ func report(targets []*target, rounds int, duration time.Duration) {
 			med(t.runs, func(r result) float64 { return us(r.ServerCPU) }), med(t.runs, func(r result) float64 { return us(r.WrkCPU) }))
 	}
 	fmt.Printf("(server CPU, wrk CPU: CPU time per request, user+system, of the server's process and of wrk; the PAM rows' helper daemon is not counted)\n")
-	bare := targets[0]
-	for _, t := range targets[1:3] {
-		p50 := pairedRatio(t.runs, bare.runs, func(r result) float64 { return float64(r.P50) })
-		p99 := pairedRatio(t.runs, bare.runs, func(r result) float64 { return float64(r.P99) })
-		rps := pairedRatio(bare.runs, t.runs, func(r result) float64 { return r.RPS })
-		verdict := "within"
-		if p50 > 1.25 {
-			verdict = "OVER"
+	for i := 0; i+3 <= len(targets) && strings.HasPrefix(targets[i].name, "bare"); i += 3 {
+		bare := targets[i]
+		for _, t := range targets[i+1 : i+3] {
+			p50 := pairedRatio(t.runs, bare.runs, func(r result) float64 { return float64(r.P50) })
+			p99 := pairedRatio(t.runs, bare.runs, func(r result) float64 { return float64(r.P99) })
+			rps := pairedRatio(bare.runs, t.runs, func(r result) float64 { return r.RPS })
+			verdict := "within"
+			if p50 > 1.25 {
+				verdict = "OVER"
+			}
+			fmt.Printf("%s / bare, %d connections, paired by round: p50 %.2fx, p99 %.2fx, time per request (1/throughput) %.2fx: %s the 1.25x target\n",
+				t.name, t.conns, p50, p99, rps, verdict)
 		}
-		fmt.Printf("%s / bare, paired by round: p50 %.2fx, p99 %.2fx, time per request (1/throughput) %.2fx: %s the 1.25x target\n",
-			t.name, p50, p99, rps, verdict)
 	}
-	for _, a := range targets[3:] {
-		fastReport(a, rounds)
+	for _, a := range targets {
+		if strings.Contains(a.name, "/authenticate") {
+			fastReport(a, rounds)
+		}
 	}
 }
 
@@ -313,7 +322,7 @@ func writeScript(dir string, t *target) (string, error) {
     e.status + e.connect + e.read + e.write + e.timeout))
 end
 `)
-	name := filepath.Join(dir, strings.NewReplacer(" ", "_", "/", "_", "(", "", ")", "", ".", "").Replace(t.name)+".lua")
+	name := filepath.Join(dir, fmt.Sprintf("%s-%d.lua", strings.NewReplacer(" ", "_", "/", "_", "(", "", ")", "", ".", "", ",", "").Replace(t.name), t.conns))
 	return name, os.WriteFile(name, []byte(b.String()), 0o644)
 }
 
