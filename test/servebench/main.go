@@ -137,9 +137,15 @@ func run(build string, rounds int, duration time.Duration, conns, fastConns int)
 		}
 	}
 
+	// serve as it runs: rate limits in memory (set so high that one user
+	// hammering is never refused: the limiter's cost is measured, not its
+	// 429s), metrics, the audit of every decision by the bench's config
+	// and spool
+	observe := []string{"--rate-limit", "1e9", "--rate-burst", "1000000", "--rate-failures", "1000000",
+		"--rate-address-failures", "1000000", "--conf", rules, "--spool-dir", filepath.Join(dir, "spool")}
 	ours, oursPID, stopOurs, err := start(dir, "serve", func(addr string) *exec.Cmd {
-		return exec.Command(filepath.Join(build, "pam-accesscontrol"), "serve", "--listen", addr, "--pam-confdir", svc,
-			"--signing-key", key, "--audience", "k8s")
+		return exec.Command(filepath.Join(build, "pam-accesscontrol"), append([]string{"serve", "--listen", addr, "--pam-confdir", svc,
+			"--signing-key", key, "--audience", "k8s"}, observe...)...)
 	}, "/heartbeat")
 	if err != nil {
 		return err
@@ -148,8 +154,8 @@ func run(build string, rounds int, duration time.Duration, conns, fastConns int)
 	// the same with NSS asked for every TokenReview (--nss-cache-ttl 0):
 	// what a review of a user not reviewed in the last seconds costs
 	uncached, uncachedPID, stopUncached, err := start(dir, "serve-uncached", func(addr string) *exec.Cmd {
-		return exec.Command(filepath.Join(build, "pam-accesscontrol"), "serve", "--listen", addr, "--pam-confdir", svc,
-			"--signing-key", key, "--audience", "k8s", "--nss-cache-ttl", "0")
+		return exec.Command(filepath.Join(build, "pam-accesscontrol"), append([]string{"serve", "--listen", addr, "--pam-confdir", svc,
+			"--signing-key", key, "--audience", "k8s", "--nss-cache-ttl", "0"}, observe...)...)
 	}, "/heartbeat")
 	if err != nil {
 		return err
