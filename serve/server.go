@@ -105,6 +105,9 @@ func New(cfg Config) *Server {
 	if cfg.Tokens != nil && cfg.Tokens.JWKS() != nil {
 		s.routes = append(s.routes, route{"/.well-known/jwks.json", "GET", s.jwks})
 	}
+	if cfg.Tokens != nil && cfg.Tokens.Discovery() != nil {
+		s.routes = append(s.routes, route{token.WellKnown, "GET", s.discovery})
+	}
 	return s
 }
 

@@ -101,6 +101,13 @@ func (i *Issuer) IssueFor(sub string, groups []string, ttl time.Duration) (strin
 	return i.issue(sub, groups, ttl, sub)
 }
 
+// KubeType is the JWS typ of GET /token's tokens (explicit typing, RFC
+// 8725 section 3.11): they are for kube-apiserver, and a relying party
+// that takes access tokens (the TOKEN rule's check, which accepts typ JWT
+// and at+jwt only) refuses them, as /verify does. /auth's tokens keep
+// typ JWT.
+const KubeType = "kubernetes+jwt"
+
 // TTL is the longest lifetime a token gets.
 func (i *Issuer) TTL() time.Duration { return i.cfg.TTL }
 
@@ -129,6 +136,9 @@ func (i *Issuer) issue(sub string, groups []string, ttl time.Duration, username 
 	t := jwt.NewWithClaims(i.method, c)
 	if i.kid != "" {
 		t.Header["kid"] = i.kid
+	}
+	if username != "" {
+		t.Header["typ"] = KubeType
 	}
 	return t.SignedString(i.signKey())
 }

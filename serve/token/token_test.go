@@ -282,3 +282,22 @@ func mustDecode(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// TestKubeType: GET /token's tokens are typed, so that a relying party
+// taking access tokens can refuse them; /auth's are not.
+func TestKubeType(t *testing.T) {
+	for alg, data := range keys(t) {
+		i := issuer(t, data, "pam-accesscontrol", "k8s", t0)
+		web, _ := i.Issue("alice", nil)
+		kube, _ := i.IssueFor("alice", nil, time.Minute)
+		for s, want := range map[string]string{web: "JWT", kube: KubeType} {
+			tok, _, err := jwt.NewParser().ParseUnverified(s, &Claims{})
+			if err != nil || tok.Header["typ"] != want {
+				t.Errorf("%s: typ %v, want %s (%v)", alg, tok.Header["typ"], want, err)
+			}
+			if _, err := i.Verify(s); err != nil {
+				t.Errorf("%s: %v", alg, err)
+			}
+		}
+	}
+}
