@@ -38,6 +38,38 @@ func looksLikeJWT(token string) bool {
 	return json.Unmarshal(h, &head) == nil && head.Alg != ""
 }
 
+// jwtType is the typ of a JWT's header ("" for none or an unreadable
+// header, which jwt.Parse refuses later).
+func jwtType(token string) string {
+	h, err := base64.RawURLEncoding.DecodeString(strings.SplitN(token, ".", 2)[0])
+	if err != nil {
+		return ""
+	}
+	var head struct {
+		Typ any `json:"typ"`
+	}
+	if json.Unmarshal(h, &head) != nil || head.Typ == nil {
+		return ""
+	}
+	if s, ok := head.Typ.(string); ok {
+		return s
+	}
+	return fmt.Sprint(head.Typ) // not a string: no access token type
+}
+
+// accessTokenType: a JWT typed as an access token may be a password,
+// one typed otherwise never (explicit typing, RFC 8725 section 3.11): an
+// untyped one or "JWT" (most providers' access tokens), and RFC 9068's
+// "at+jwt", with or without "application/" (RFC 7515 4.1.9: media types
+// compare case-insensitively). Refused: pam-accesscontrol serve's GET
+// /token tokens ("kubernetes+jwt", for kube-apiserver), logout tokens,
+// security events, DPoP proofs, and anything else made for another job.
+func accessTokenType(typ string) bool {
+	t := strings.ToLower(typ)
+	t = strings.TrimPrefix(t, "application/")
+	return typ == "" || t == "jwt" || t == "at+jwt"
+}
+
 // jwks is a provider's signing keys by kid ("" for a key without one).
 type jwks struct {
 	keys map[string]crypto.PublicKey
@@ -151,6 +183,9 @@ func (v *Verifier) key(ctx context.Context, m *Metadata, kid string) (crypto.Pub
 // audience, scope, user). A JWT whose key the JWKS does not hold is left
 // to introspection (Valid.Via empty, no error).
 func (v *Verifier) checkJWT(ctx context.Context, m *Metadata, token, user string) (Valid, error) {
+	if typ := jwtType(token); !accessTokenType(typ) {
+		return Valid{}, refused("a JWT of type %q, which is no access token", clip(typ, 60))
+	}
 	var keyErr error
 	var unknownKey bool
 	parsed, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {

@@ -138,6 +138,12 @@ func (v *Verifier) Check(ctx context.Context, token, user string) (Valid, error)
 			return ok, err
 		}
 	}
+	if m.JWKSURI != "" && v.s.Introspection == "" && m.IntrospectionEndpoint == "" {
+		// a provider whose tokens are JWTs only (pam-accesscontrol serve):
+		// what its JWKS does not verify is no token of its, and there is
+		// nobody to ask
+		return Valid{}, refused("not a JWT signed by a key of the issuer's JWKS, and the provider has no introspection endpoint")
+	}
 	return v.introspect(ctx, m, token, user)
 }
 
