@@ -98,7 +98,13 @@ func startServe(t *testing.T, s *pamStack, args ...string) string {
 // check (--cacert).
 func startServeAt(t *testing.T, s *pamStack, scheme string, curlArgs []string, args ...string) string {
 	t.Helper()
-	port := freePort(t)
+	return startServeOn(t, s, freePort(t), scheme, curlArgs, args...)
+}
+
+// startServeOn is startServeAt on port: for a test that names serve's URL
+// in its arguments (--issuer).
+func startServeOn(t *testing.T, s *pamStack, port int, scheme string, curlArgs []string, args ...string) string {
+	t.Helper()
 	base := scheme + "://127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(cli, append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--pam-confdir", s.svc,
 		"--pam-timeout", "20s"}, args...)...)
