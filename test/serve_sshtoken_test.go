@@ -28,8 +28,8 @@ import (
 // only), checked against the JWKS alone. Refused, each for its own reason
 // in the audit trail: an expired token (a serve with a short --token-ttl),
 // bob's token as alice's, a token signed by another key, one for another
-// --audience, a token from GET /token (Kubernetes'), and alice's Unix
-// password.
+// --audience, a token from GET /token (Kubernetes'), alice's Unix
+// password, and a token of a serve with an HMAC secret (no discovery).
 func TestServeTokenSSH(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
@@ -123,6 +123,20 @@ func TestServeTokenSSH(t *testing.T) {
 			}
 		})
 	}
+
+	// an HMAC serve publishes no discovery (its secret would be the JWKS):
+	// a TOKEN rule pointed at it lets nobody in
+	hmacKey := filepath.Join(s.dir, "hmac.key")
+	must(t, os.WriteFile(hmacKey, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
+	hmacPort := freePort(t)
+	hmacIssuer := "http://127.0.0.1:" + strconv.Itoa(hmacPort)
+	hmacBase := startServeAt(t, s, hmacPort, "--issuer", hmacIssuer, "--signing-key", hmacKey, "--audience", "ssh")
+	rules, _ := os.ReadFile(s.rules)
+	must(t, os.WriteFile(s.rules, []byte(strings.ReplaceAll(string(rules), issuer, hmacIssuer)), 0o644))
+	if ok, ev, out := login("alice", webToken(hmacBase, "alice")); ok || !strings.Contains(ev, "token_refused discovery") {
+		t.Errorf("a token of an HMAC serve: let in %v, %s\n%s", ok, ev, out)
+	}
+
 	data, _ := os.ReadFile(filepath.Join(s.dir, "audit.json"))
 	if strings.Contains(string(data), expired) || strings.Contains(string(data), kube) {
 		t.Error("a token is in the audit trail")
