@@ -218,6 +218,9 @@ func (o options) config(logger *log.Logger) (Config, error) {
 		if cfg.Tokens, err = token.New(k, token.Config{Issuer: o.issuer, Audience: o.audience, TTL: o.ttl}); err != nil {
 			return Config{}, err
 		}
+		if note := discoveryNote(cfg.Tokens, o.issuer); note != "" {
+			logger.Print(note)
+		}
 	}
 	return cfg, nil
 }

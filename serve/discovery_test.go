@@ -48,3 +48,34 @@ func TestDiscoveryRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscoveryNote(t *testing.T) {
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(ed)
+	edPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	hmac := []byte(strings.Repeat("k", 40))
+	for _, tt := range []struct {
+		key    []byte
+		issuer string
+		want   string // "" no note
+	}{
+		{edPEM, "https://login.example.com", ""},
+		{edPEM, App, ""},
+		{hmac, App, ""},
+		{hmac, "https://login.example.com", "HMAC secret cannot be published"},
+		{edPEM, "http://login.example.com", "must be an https URL"},
+	} {
+		k, _ := token.ParseKey(tt.key)
+		tokens, err := token.New(k, token.Config{Issuer: tt.issuer, TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := discoveryNote(tokens, tt.issuer)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s %s: %q, want %q", k.Alg(), tt.issuer, got, tt.want)
+		}
+	}
+	if discoveryNote(nil, "https://login.example.com") != "" {
+		t.Error("a note without tokens")
+	}
+}
