@@ -130,7 +130,7 @@ func TestServeTokenSSH(t *testing.T) {
 	must(t, os.WriteFile(hmacKey, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
 	hmacPort := freePort(t)
 	hmacIssuer := "http://127.0.0.1:" + strconv.Itoa(hmacPort)
-	hmacBase := startServeAt(t, s, hmacPort, "--issuer", hmacIssuer, "--signing-key", hmacKey, "--audience", "ssh")
+	hmacBase := startServeOn(t, s, hmacPort, "http", nil, "--issuer", hmacIssuer, "--signing-key", hmacKey, "--audience", "ssh")
 	rules, _ := os.ReadFile(s.rules)
 	must(t, os.WriteFile(s.rules, []byte(strings.ReplaceAll(string(rules), issuer, hmacIssuer)), 0o644))
 	if ok, ev, out := login("alice", webToken(hmacBase, "alice")); ok || !strings.Contains(ev, "token_refused discovery") {
