@@ -110,6 +110,10 @@ type Deps struct {
 	// Configs keeps loaded configs between the calls a daemon serves; nil
 	// loads the config anew (a helper run for one call).
 	Configs *rules.Cache
+	// Loaded, when set, is the call's config as the caller already loaded
+	// it: the lean helper loads it to see whether it can run the call
+	// (pammod/helper/lean.go), and the call runs under that very config.
+	Loaded *rules.Config
 	// Phases, when set, is told how long each phase of the call took.
 	Phases Phases
 }
@@ -197,9 +201,12 @@ func (c *call) silent() bool { return c.req.Flags&protocol.FlagSilent != 0 }
 func (c *call) loadConfig() *rules.Config {
 	if c.cfg == nil {
 		opts := rules.LoadOptions{Path: c.args.Conf, InsecureSkipOwnerCheck: c.args.insecureSkipOwnerCheck}
-		if c.Configs != nil {
+		switch {
+		case c.Loaded != nil:
+			c.cfg = c.Loaded
+		case c.Configs != nil:
 			c.cfg, _ = c.Configs.Load(opts)
-		} else {
+		default:
 			c.cfg, _ = rules.Load(opts)
 		}
 		if c.cfg.Settings.Debug {

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"syscall"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
+)
+
+// needsFull says why a config needs the full helper ("" when the lean one
+// runs its calls, lean.go): a rule of an option whose code the lean build
+// leaves out. A PIN can also come from a plugin or OPA, whose rules need
+// the full helper anyway.
+func needsFull(cfg *rules.Config) string {
+	for _, r := range cfg.Rules {
+		switch r.Option {
+		case rules.OptPlugin, rules.OptOPA, rules.OptPin, rules.OptPinGPG:
+			return fmt.Sprintf("%s: a %s rule", r.Pos, r.Option)
+		}
+	}
+	return ""
+}
+
+// peekCall reads the call the module sent on fd without taking it from
+// the socket (MSG_PEEK): whoever runs the call reads it again. The module
+// sends a call in one write; a call not all there at once is an error
+// here, and the full helper, which reads it with waiting, takes it.
+func peekCall(fd int) (protocol.Call, error) {
+	buf := make([]byte, 4+protocol.MaxFrame)
+	for {
+		n, _, err := syscall.Recvfrom(fd, buf, syscall.MSG_PEEK)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return protocol.Call{}, err
+		}
+		return protocol.NewConn(bytes.NewBuffer(buf[:n])).ReadCall()
+	}
+}
