@@ -23,7 +23,7 @@ const DefaultDir = "/var/log"
 
 // Logger sends lines to syslog. The zero value drops everything.
 type Logger struct {
-	w     *srslog.Writer
+	w     syslogWriter
 	debug bool
 	// journal takes Decision lines; nil for systemd's (journal.go)
 	journal journalSender
@@ -35,12 +35,17 @@ type Logger struct {
 // daemon behind /dev/log (CI's containers; a journald-only host whose
 // /dev/log is briefly gone).
 func Open() *Logger {
-	return openWith(func() (*srslog.Writer, error) {
-		return srslog.New(srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
-	}, systemdJournal{})
+	return openWith(func() (syslogWriter, error) { return dialLocal(Tag, syslogPaths) }, systemdJournal{})
 }
 
-func openWith(dial func() (*srslog.Writer, error), j journalSender) *Logger {
+// syslogWriter is the local syslog daemon (local.go), or in tests an
+// srslog.Writer of their own.
+type syslogWriter interface {
+	WriteWithPriority(p srslog.Priority, b []byte) (int, error)
+	Close() error
+}
+
+func openWith(dial func() (syslogWriter, error), j journalSender) *Logger {
 	w, err := dial()
 	if err != nil {
 		return &Logger{journal: j}

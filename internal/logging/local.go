@@ -1,0 +1,93 @@
+package logging
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/RackSec/srslog"
+)
+
+// localSyslog writes to the syslog daemon of this machine as srslog.New's
+// Writer does: the same sockets tried in the same order, the same line,
+// and on a failed write one new connection and one retry. It exists because
+// srslog's Writer links its TLS transport (crypto/tls, crypto/x509) into
+// every program that logs, and the helper the module starts for each login
+// pays for each linked package at every start (pammod/helper/lean.go);
+// sending to a remote syslog server is internal/remotelog's, with srslog.
+type localSyslog struct {
+	tag   string
+	paths []string // tried as unixgram, then as unix (stream) sockets
+
+	mu   sync.Mutex // Logger.Fork shares one connection between goroutines
+	conn net.Conn
+}
+
+// syslogPaths are where a syslog daemon listens, in srslog's order.
+var syslogPaths = []string{"/dev/log", "/var/run/syslog", "/var/run/log"}
+
+// dialLocal connects to the first socket of paths that answers.
+func dialLocal(tag string, paths []string) (*localSyslog, error) {
+	l := &localSyslog{tag: tag, paths: paths}
+	if err := l.connect(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *localSyslog) connect() error {
+	if l.conn != nil {
+		l.conn.Close()
+		l.conn = nil
+	}
+	for _, network := range []string{"unixgram", "unix"} {
+		for _, path := range l.paths {
+			c, err := net.DialUnix(network, nil, &net.UnixAddr{Name: path, Net: network})
+			if err == nil {
+				l.conn = c
+				return nil
+			}
+		}
+	}
+	return errors.New("no local syslog daemon answers on " + strings.Join(l.paths, ", "))
+}
+
+// WriteWithPriority sends one line: "<PRI>Mmm dd hh:mm:ss TAG[PID]: msg",
+// with a newline at its end, as srslog.UnixFormatter writes it.
+func (l *localSyslog) WriteWithPriority(p srslog.Priority, b []byte) (int, error) {
+	msg := string(b)
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	line := []byte(fmt.Sprintf("<%d>%s %s[%d]: %s", p, time.Now().Format(time.Stamp), l.tag, os.Getpid(), msg))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		if _, err := l.conn.Write(line); err == nil {
+			return len(msg), nil
+		}
+	}
+	if err := l.connect(); err != nil {
+		return 0, err
+	}
+	if _, err := l.conn.Write(line); err != nil {
+		return 0, err
+	}
+	return len(msg), nil
+}
+
+// Close disconnects.
+func (l *localSyslog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return nil
+	}
+	err := l.conn.Close()
+	l.conn = nil
+	return err
+}
