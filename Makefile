@@ -133,6 +133,10 @@ test: deps-test build
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@# the lean helper's build (pammod/helper/lean.go): vetted, and its
+	@# safety net (a plugin or OPA rule it was not to get fails closed)
+	$(GO) vet -tags lean ./pammod/...
+	$(GO) test -tags lean -count=1 -run '^TestLean' ./pammod/call
 	bash test/debfiles.sh $(BUILD)/debian $(TEST_DEBFILES)
 	PAMAC_REQUIRE_TOOLS=1 PAMAC_DEBIAN_SOURCES=$(abspath $(BUILD)/debian) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./rules
