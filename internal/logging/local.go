@@ -8,15 +8,13 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/RackSec/srslog"
 )
 
 // localSyslog writes to the syslog daemon of this machine as srslog.New's
 // Writer does: the same sockets tried in the same order, the same line,
 // and on a failed write one new connection and one retry. It exists because
-// srslog's Writer links its TLS transport (crypto/tls, crypto/x509) into
-// every program that logs, and the helper the module starts for each login
+// srslog links its TLS transport (crypto/tls, crypto/x509) into every
+// program that imports it, and the helper the module starts for each login
 // pays for each linked package at every start (pammod/helper/lean.go);
 // sending to a remote syslog server is internal/remotelog's, with srslog.
 type localSyslog struct {
@@ -26,6 +24,17 @@ type localSyslog struct {
 	mu   sync.Mutex // Logger.Fork shares one connection between goroutines
 	conn net.Conn
 }
+
+// priority is a syslog facility ORed with a severity (RFC 3164).
+type priority int
+
+// The facility and the severities the Logger writes with.
+const (
+	logAuthpriv priority = 10 << 3
+	logErr      priority = 3
+	logInfo     priority = 6
+	logDebug    priority = 7
+)
 
 // syslogPaths are where a syslog daemon listens, in srslog's order.
 var syslogPaths = []string{"/dev/log", "/var/run/syslog", "/var/run/log"}
@@ -58,7 +67,7 @@ func (l *localSyslog) connect() error {
 
 // WriteWithPriority sends one line: "<PRI>Mmm dd hh:mm:ss TAG[PID]: msg",
 // with a newline at its end, as srslog.UnixFormatter writes it.
-func (l *localSyslog) WriteWithPriority(p srslog.Priority, b []byte) (int, error) {
+func (l *localSyslog) WriteWithPriority(p priority, b []byte) (int, error) {
 	msg := string(b)
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"

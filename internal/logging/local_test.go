@@ -28,7 +28,7 @@ func TestLocalSyslogLine(t *testing.T) {
 	}
 	defer w.Close()
 	for _, msg := range []string{"decision OPEN", "ends in a newline\n"} {
-		p := srslog.LOG_AUTHPRIV | srslog.LOG_INFO
+		p := logAuthpriv | logInfo
 		if _, err := w.WriteWithPriority(p, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestLocalSyslogLine(t *testing.T) {
 		if !strings.HasSuffix(msg, "\n") {
 			msg += "\n"
 		}
-		want := srslog.UnixFormatter(p, "", Tag, msg)
+		want := srslog.UnixFormatter(srslog.Priority(p), "", Tag, msg)
 		// the timestamps (time.Stamp) may be a second apart
 		n := len("<86>") + len(time.Stamp)
 		if len(got) != len(want) || got[:4] != want[:4] || got[n:] != want[n:] {
@@ -67,7 +67,7 @@ func TestLocalSyslogReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if _, err := w.WriteWithPriority(srslog.LOG_AUTHPRIV|srslog.LOG_ERR, []byte("after the restart")); err != nil {
+	if _, err := w.WriteWithPriority(logAuthpriv|logErr, []byte("after the restart")); err != nil {
 		t.Fatal(err)
 	}
 	if got := readSyslog(t, pc, 1)[0]; !strings.HasPrefix(got, "<83>") || !strings.HasSuffix(got, "]: after the restart\n") {

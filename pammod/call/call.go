@@ -20,7 +20,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
@@ -72,7 +72,7 @@ type Asker interface {
 type PINSender interface {
 	// Send mails the notice (its Secret is the PIN) to the addresses
 	// through relay, encrypted to the user's OpenPGP key when encrypt.
-	Send(ctx context.Context, cfg *rules.Config, n mail.Notice, relay string, to []string, encrypt bool) error
+	Send(ctx context.Context, cfg *rules.Config, n notice.Notice, relay string, to []string, encrypt bool) error
 }
 
 // Args are the module line's options that rule mode uses.

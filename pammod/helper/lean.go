@@ -68,16 +68,17 @@ func ownCall(log *logging.Logger) (*rules.Config, bool) {
 	return cfg, true
 }
 
-// handOff execs the full helper with this one's arguments, descriptors and
-// environment; why, when given, is logged at debug level. It returns only
-// when that failed, having logged why: false.
+// handOff execs the full helper with this one's arguments (argv[0] too:
+// the daemon is still the program its unit or its caller started, as ps
+// shows it), descriptors and environment; why, when given, is logged at
+// debug level. It returns only when that failed, having logged why: false.
 func handOff(log *logging.Logger, why string) bool {
 	full, err := fullHelperPath()
 	if err == nil {
 		if why != "" {
 			log.Debug("lean helper: handing the call to %s: %s", full, why)
 		}
-		err = syscall.Exec(full, append([]string{full}, os.Args[1:]...), os.Environ())
+		err = syscall.Exec(full, os.Args, os.Environ())
 	}
 	log.Error("lean helper: cannot hand on to the full helper: %v; denying", err)
 	return false
