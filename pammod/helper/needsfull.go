@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"syscall"
 
@@ -28,15 +29,28 @@ func needsFull(cfg *rules.Config) string {
 // sends a call in one write; a call not all there at once is an error
 // here, and the full helper, which reads it with waiting, takes it.
 func peekCall(fd int) (protocol.Call, error) {
-	buf := make([]byte, 4+protocol.MaxFrame)
-	for {
-		n, _, err := syscall.Recvfrom(fd, buf, syscall.MSG_PEEK)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
+	var hdr [4]byte
+	n, err := peek(fd, hdr[:]) // waits for the module's write
+	if err != nil {
+		return protocol.Call{}, err
+	}
+	frame := hdr[:n]
+	if size := binary.BigEndian.Uint32(hdr[:]); n == len(hdr) && size <= protocol.MaxFrame {
+		frame = make([]byte, len(hdr)+int(size)) // the frame, not a buffer of the largest
+		if n, err = peek(fd, frame); err != nil {
 			return protocol.Call{}, err
 		}
-		return protocol.NewConn(bytes.NewBuffer(buf[:n])).ReadCall()
+		frame = frame[:n]
+	}
+	return protocol.NewConn(bytes.NewBuffer(frame)).ReadCall()
+}
+
+// peek is recv(MSG_PEEK) on fd, again when a signal interrupted it.
+func peek(fd int, buf []byte) (int, error) {
+	for {
+		n, _, err := syscall.Recvfrom(fd, buf, syscall.MSG_PEEK)
+		if err != syscall.EINTR {
+			return n, err
+		}
 	}
 }

@@ -62,3 +62,20 @@ func TestPeekCall(t *testing.T) {
 		t.Errorf("after the peek %d bytes are left on the socket, want the whole call's %d", n, len(frame))
 	}
 }
+
+// TestPeekCallOversize: a frame longer than any call is an error at once,
+// without waiting for its body.
+func TestPeekCallOversize(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	if _, err := syscall.Write(fds[0], []byte{0xff, 0xff, 0xff, 0xff, 'C'}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peekCall(fds[1]); err == nil || !strings.Contains(err.Error(), "frame length") {
+		t.Errorf("an oversize frame: %v", err)
+	}
+}
