@@ -23,6 +23,10 @@ type localSyslog struct {
 
 	mu   sync.Mutex // Logger.Fork shares one connection between goroutines
 	conn net.Conn
+	// connected is set once a connection was made; absent says the first
+	// try found no daemon, after which lines are dropped, as srslog.New's
+	// failure at Open dropped them
+	connected, absent bool
 }
 
 // priority is a syslog facility ORed with a severity (RFC 3164).
@@ -36,16 +40,18 @@ const (
 	logDebug    priority = 7
 )
 
+// errNoSyslog: no syslog daemon answered.
+var errNoSyslog = errors.New("no local syslog daemon answers")
+
 // syslogPaths are where a syslog daemon listens, in srslog's order.
 var syslogPaths = []string{"/dev/log", "/var/run/syslog", "/var/run/log"}
 
-// dialLocal connects to the first socket of paths that answers.
-func dialLocal(tag string, paths []string) (*localSyslog, error) {
-	l := &localSyslog{tag: tag, paths: paths}
-	if err := l.connect(); err != nil {
-		return nil, err
-	}
-	return l, nil
+// newLocal returns a writer to the first socket of paths that answers. It
+// connects at its first line, not before: a call that sends syslog no line
+// (the decision goes to the journal) spares the helper the connection, and
+// a host without a syslog daemon the tries of every path.
+func newLocal(tag string, paths []string) *localSyslog {
+	return &localSyslog{tag: tag, paths: paths}
 }
 
 func (l *localSyslog) connect() error {
@@ -57,12 +63,12 @@ func (l *localSyslog) connect() error {
 		for _, path := range l.paths {
 			c, err := net.DialUnix(network, nil, &net.UnixAddr{Name: path, Net: network})
 			if err == nil {
-				l.conn = c
+				l.conn, l.connected = c, true
 				return nil
 			}
 		}
 	}
-	return errors.New("no local syslog daemon answers on " + strings.Join(l.paths, ", "))
+	return fmt.Errorf("%w on %s", errNoSyslog, strings.Join(l.paths, ", "))
 }
 
 // WriteWithPriority sends one line: "<PRI>Mmm dd hh:mm:ss TAG[PID]: msg",
@@ -75,12 +81,16 @@ func (l *localSyslog) WriteWithPriority(p priority, b []byte) (int, error) {
 	line := []byte(fmt.Sprintf("<%d>%s %s[%d]: %s", p, time.Now().Format(time.Stamp), l.tag, os.Getpid(), msg))
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.absent {
+		return 0, errNoSyslog
+	}
 	if l.conn != nil {
 		if _, err := l.conn.Write(line); err == nil {
 			return len(msg), nil
 		}
 	}
 	if err := l.connect(); err != nil {
+		l.absent = !l.connected
 		return 0, err
 	}
 	if _, err := l.conn.Write(line); err != nil {

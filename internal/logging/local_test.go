@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,10 +23,7 @@ func TestLocalSyslogLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	w, err := dialLocal(Tag, []string{filepath.Join(dir, "absent"), sock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newLocal(Tag, []string{filepath.Join(dir, "absent"), sock})
 	defer w.Close()
 	for _, msg := range []string{"decision OPEN", "ends in a newline\n"} {
 		p := logAuthpriv | logInfo
@@ -56,11 +54,12 @@ func TestLocalSyslogReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := dialLocal(Tag, []string{sock})
-	if err != nil {
+	w := newLocal(Tag, []string{sock})
+	defer w.Close()
+	if _, err := w.WriteWithPriority(logAuthpriv|logInfo, []byte("before")); err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	readSyslog(t, pc, 1)
 	pc.Close()
 	os.Remove(sock)
 	if pc, err = net.ListenPacket("unixgram", sock); err != nil {
@@ -75,10 +74,22 @@ func TestLocalSyslogReconnects(t *testing.T) {
 	}
 }
 
-// TestLocalSyslogNone: no daemon is an error, which Open turns into a
-// Logger that drops syslog lines.
+// TestLocalSyslogNone: with no daemon at the first line, lines are
+// dropped (an error), and no later line tries again: a host without syslog
+// pays for the tries once (as srslog.New's failure at Open did).
 func TestLocalSyslogNone(t *testing.T) {
-	if _, err := dialLocal(Tag, []string{filepath.Join(t.TempDir(), "log")}); err == nil {
-		t.Fatal("connected to nothing")
+	sock := filepath.Join(t.TempDir(), "log")
+	w := newLocal(Tag, []string{sock})
+	if _, err := w.WriteWithPriority(logAuthpriv|logInfo, []byte("lost")); !errors.Is(err, errNoSyslog) {
+		t.Fatalf("no daemon: %v", err)
 	}
+	pc, err := net.ListenPacket("unixgram", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := w.WriteWithPriority(logAuthpriv|logInfo, []byte("still lost")); !errors.Is(err, errNoSyslog) {
+		t.Errorf("a daemon that came later: %v", err)
+	}
+	noMoreSyslog(t, pc)
 }

@@ -27,17 +27,17 @@ type Logger struct {
 	journal journalSender
 }
 
-// Open connects to the local syslog daemon (/dev/log). It does not fail:
-// a machine without syslog loses the lines, never the login. Decisions
+// Open makes the Logger, which connects to the local syslog daemon
+// (/dev/log) at its first line. It does not fail: a machine without syslog
+// loses the lines, never the login. Decisions
 // still go to the journal where journald listens without a syslog
 // daemon behind /dev/log (CI's containers; a journald-only host whose
 // /dev/log is briefly gone).
 func Open() *Logger {
-	return openWith(func() (syslogWriter, error) { return dialLocal(Tag, syslogPaths) }, systemdJournal{})
+	return openWith(func() (syslogWriter, error) { return newLocal(Tag, syslogPaths), nil }, systemdJournal{})
 }
 
-// syslogWriter is the local syslog daemon (local.go), or in tests an
-// writer of their own.
+// syslogWriter is the local syslog daemon (local.go).
 type syslogWriter interface {
 	WriteWithPriority(p priority, b []byte) (int, error)
 	Close() error

@@ -88,11 +88,7 @@ func fakeSyslog(t *testing.T) (net.PacketConn, *localSyslog) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	w, err := dialLocal(Tag, []string{sock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pc, w
+	return pc, newLocal(Tag, []string{sock})
 }
 
 // readSyslog returns the next n datagrams, failing after two seconds.
