@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,6 +70,11 @@ func TestDeb(t *testing.T) {
 	t.Cleanup(func() { exec.Command("dpkg", "-P", "pam-accesscontrol-notifier", "pam-accesscontrol").Run() })
 	conf := "/etc/pam-accesscontrol.d/pam-accesscontrol.conf"
 	shipped := mustRead(t, conf)
+	// the rules are a conffile: an upgrade keeps the admin's (below)
+	if out, err := exec.Command("dpkg-query", "--control-show", "pam-accesscontrol", "conffiles").Output(); err != nil ||
+		!slices.Contains(strings.Fields(string(out)), conf) {
+		t.Errorf("%s is not a conffile: %v %s", conf, err, out)
+	}
 	// an upgrade over rules with a broken CLOSE line (issue 21) says that
 	// sshd logins are refused until the line is fixed, and succeeds
 	must(t, os.WriteFile(conf, []byte("DEFAULT:OPEN\nSSHD CLOSE USER alice bob\nSSHD OPEN USER carol dave\n"), 0o644))
@@ -84,6 +90,9 @@ func TestDeb(t *testing.T) {
 		if !strings.Contains(upgrade, want) {
 			t.Errorf("the upgrade's output lacks %q:\n%s", want, upgrade)
 		}
+	}
+	if got := mustRead(t, conf); !strings.Contains(string(got), "SSHD OPEN USER carol dave") {
+		t.Errorf("the upgrade did not keep the admin's rules:\n%s", got)
 	}
 	must(t, os.WriteFile(conf, shipped, 0o644))
 	if _, err := os.Stat("/usr/bin/pam-accesscontrol-notifier"); err == nil {

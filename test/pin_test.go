@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +95,14 @@ func TestPIN(t *testing.T) {
 			t.Errorf("the PIN is in the log: %q", l)
 		}
 	}
+	// nor on disk: not in the run directory, the outbox, the monthly log
+	// or anything else of the stack's
+	filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.Contains(readFile(t, path), pin) {
+			t.Errorf("the PIN is written in %s", path)
+		}
+		return nil
+	})
 
 	// one use: the same PIN does not open the next login, which gets a new one
 	mark = sink.Mark()

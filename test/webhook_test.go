@@ -66,11 +66,19 @@ func TestWebhook(t *testing.T) {
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(10 * time.Second) }))
 	defer hang.Close()
 	must(t, os.WriteFile(s.rules, []byte("WEBHOOK:"+hang.URL+"\nWEBHOOK_SECRET:"+key+"\nSSHD OPEN USER alice\n"), 0o644))
+	mark := sink.Mark()
 	start := time.Now()
 	if _, code := s.pamtester(t, nil, "sshd", "alice", "authenticate"); code != 0 {
 		t.Fatal("a hanging webhook denied the login")
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("the login took %v with a hanging webhook", d)
+	}
+	// the deliverer gives the request 5 s (the README's), then keeps the
+	// event for the next try
+	if !waitLine(mark, hang.URL, "kept for the next try") {
+		t.Errorf("the deliverer did not give up on the hanging webhook: %q", sink.Since(mark))
+	} else if d := time.Since(start); d < 4*time.Second || d > 8*time.Second {
+		t.Errorf("the deliverer gave up on the hanging webhook after %v, want about 5 s", d)
 	}
 }

@@ -35,7 +35,7 @@ func Verify(secret, body []byte, header string) bool {
 }
 
 // Post sends one event's JSON to url, signed with secret, within timeout.
-// Anything but a 2xx answer is an error. An endpoint on this host is
+// Anything but a 2xx answer is an error (a redirect is not followed). An endpoint on this host is
 // refused unless root holds its port: whoever else listens there while the
 // receiver is down would read the events (internal/localpeer).
 func Post(url string, secret, body []byte, timeout time.Duration) error {
@@ -45,7 +45,11 @@ func Post(url string, secret, body []byte, timeout time.Duration) error {
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return localpeer.Dial(ctx, d, network, addr)
 	}
-	return post(&http.Client{Timeout: timeout, Transport: tr}, url, secret, body)
+	// A redirect is an answer like any other that is not 2xx: the event
+	// is kept. Followed, a 307 or 308 would send the signed event again
+	// to wherever the answer points, another host included.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return post(&http.Client{Timeout: timeout, Transport: tr, CheckRedirect: noRedirect}, url, secret, body)
 }
 
 func post(client *http.Client, url string, secret, body []byte) error {

@@ -218,6 +218,7 @@ type host struct {
 	procs    map[int32]loginstate.Login
 	configs  *rules.Cache // nil: loaded every call, as by a helper run for one
 	phases   Phases
+	timeout  time.Duration // the module's timeout=; 0 for 20 s
 }
 
 func newHost(t *testing.T, conf string) *host {
@@ -272,6 +273,9 @@ func (h *host) callAs(fn protocol.Fn, pid, peer int32, pam *fakePAM, rhost strin
 		User: protocol.Some(pam.user), Service: protocol.Some("sshd"), RHost: protocol.Some(rhost), Auth: pam.auth}
 	args := Args{Conf: h.conf, RunDir: filepath.Join(h.dir, "run"), Spool: filepath.Join(h.dir, "spool"), LogDir: h.dir, Timeout: 20 * time.Second,
 		insecureSkipOwnerCheck: true}
+	if h.timeout > 0 {
+		args.Timeout = h.timeout
+	}
 	r := Run(req, args, peer, Deps{PAM: pam, Log: h.log, Groups: h.groups, Users: h.nss, Sessions: h.sessions,
 		Asker: h.asker, PINs: h.mail, Identify: h.identify, Alive: h.alive, Now: func() time.Time { return h.now },
 		Configs: h.configs, Phases: h.phases})

@@ -92,6 +92,8 @@ func TestParsePull(t *testing.T) {
 		{`{"env_vars":["PATH","A B"]}`, "not an environment variable name"},
 		{`{"files":["/etc/x\n"]}`, "not a path"},
 		{`{"files":[` + strings.Repeat(`"/a",`, 70) + `"/a"]}`, "more than 64"},
+		{`{"env_vars":[` + strings.Repeat(`"A",`, 64) + `"A"]}`, "more than 64"},
+		{`{"env_vars":[` + strings.Repeat(`"A",`, 63) + `"A"]}`, ""},
 		{`"x"`, "not an object"},
 	} {
 		_, err := ParsePull(json.RawMessage(tt.result))
