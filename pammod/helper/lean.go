@@ -33,10 +33,11 @@ const fullHelper = "pam-accesscontrol-helper-full"
 
 // command: the daemon and the deliverer are the full helper's, with the
 // same arguments.
-func command([]string) int {
+func command(args []string) int {
 	log := logging.Open()
 	defer log.Close()
-	handOff(log, "")
+	err := execFull(log, "")
+	log.Error("lean helper: cannot run the full helper for %s: %v", args[0], err)
 	return 1
 }
 
@@ -68,20 +69,27 @@ func ownCall(log *logging.Logger) (*rules.Config, bool) {
 	return cfg, true
 }
 
-// handOff execs the full helper with this one's arguments (argv[0] too:
-// the daemon is still the program its unit or its caller started, as ps
-// shows it), descriptors and environment; why, when given, is logged at
-// debug level. It returns only when that failed, having logged why: false.
+// handOff gives the call to the full helper (execFull). It returns only
+// when that failed, having logged one line: false, and the module denies.
 func handOff(log *logging.Logger, why string) bool {
-	full, err := fullHelperPath()
-	if err == nil {
-		if why != "" {
-			log.Debug("lean helper: handing the call to %s: %s", full, why)
-		}
-		err = syscall.Exec(full, os.Args, os.Environ())
-	}
+	err := execFull(log, why)
 	log.Error("lean helper: cannot hand on to the full helper: %v; denying", err)
 	return false
+}
+
+// execFull execs the full helper with this one's arguments (argv[0] too:
+// the daemon is still the program its unit or its caller started, as ps
+// shows it), descriptors and environment; why, when given, is logged at
+// debug level. It returns only with the error that stopped it.
+func execFull(log *logging.Logger, why string) error {
+	full, err := fullHelperPath()
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		log.Debug("lean helper: handing the call to %s: %s", full, why)
+	}
+	return syscall.Exec(full, os.Args, os.Environ())
 }
 
 // fullHelperPath is the full helper beside this program, which must be as
