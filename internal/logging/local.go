@@ -74,6 +74,12 @@ func (l *localSyslog) connect() error {
 // WriteWithPriority sends one line: "<PRI>Mmm dd hh:mm:ss TAG[PID]: msg",
 // with a newline at its end, as srslog.UnixFormatter writes it.
 func (l *localSyslog) WriteWithPriority(p priority, b []byte) (int, error) {
+	l.mu.Lock()
+	absent := l.absent
+	l.mu.Unlock()
+	if absent {
+		return 0, errNoSyslog // before any formatting: a host without syslog
+	}
 	msg := string(b)
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
