@@ -14,6 +14,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rfc5424"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/webhook"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
@@ -215,7 +216,7 @@ func (a *Auditor) writeBatch(batch []audit.Event) {
 		if s.SyslogServer != "" {
 			items = append(items, outbox.Item{Kind: outbox.Syslog, Dest: s.SyslogServer, CAFile: s.SyslogCA,
 				CertFile: s.SyslogCert, CertKeyFile: s.SyslogKey, Timeout: s.SyslogTimeout.Seconds(),
-				Body: []byte(remotelog.Format(e))})
+				Body: []byte(rfc5424.Format(e))})
 		}
 		for _, it := range items {
 			if err := outbox.Put(dir, it); err != nil {

@@ -362,6 +362,7 @@ func TestRPM(t *testing.T) {
 	rpm("--initdb")
 	rpm("-i", "--nodeps", "--noscripts", base, notifier)
 	for _, f := range []string{"usr/lib64/security/pam_accesscontrol.so", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper",
+		"usr/libexec/pam-accesscontrol/pam-accesscontrol-helper-full",
 		"usr/sbin/pam-accesscontrol", "usr/lib/systemd/system/pam-accesscontrol-helper.socket",
 		"etc/pam-accesscontrol.d/pam-accesscontrol.conf", "usr/bin/pam-accesscontrol-notifier", "usr/share/man/man8/pam_accesscontrol.8.gz"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
@@ -402,6 +403,7 @@ func TestMakeInstall(t *testing.T) {
 	}
 	make("install")
 	for _, f := range []string{"usr/sbin/pam-accesscontrol", "usr/libexec/pam-accesscontrol/pam-accesscontrol-helper", "usr/libexec/pam-accesscontrol/check-rules",
+		"usr/libexec/pam-accesscontrol/pam-accesscontrol-helper-full",
 		"usr/bin/pam-accesscontrol-notifier", "usr/libexec/pam-accesscontrol/pam-accesscontrol-notifier-x11",
 		"usr/libexec/pam-accesscontrol/pam-accesscontrol-notifier-wayland", "usr/share/dbus-1/system.d/org.pamaccesscontrol.Notifier.conf",
 		"etc/xdg/autostart/pam-accesscontrol-notifier.desktop", "usr/share/man/man8/pam-accesscontrol.8",

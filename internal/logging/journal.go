@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/RackSec/srslog"
 	"github.com/coreos/go-systemd/v22/journal"
 )
 
@@ -40,7 +39,7 @@ func (l *Logger) Decision(fields Fields, format string, args ...any) {
 	}
 	vars := map[string]string{
 		"SYSLOG_IDENTIFIER": Tag,
-		"SYSLOG_FACILITY":   strconv.Itoa(int(srslog.LOG_AUTHPRIV >> 3)),
+		"SYSLOG_FACILITY":   strconv.Itoa(int(logAuthpriv >> 3)),
 		"SYSLOG_PID":        strconv.Itoa(os.Getpid()),
 	}
 	for k, v := range fields {
@@ -49,5 +48,5 @@ func (l *Logger) Decision(fields Fields, format string, args ...any) {
 	if err := j.Send(msg, journal.PriInfo, vars); err == nil {
 		return
 	}
-	l.write(srslog.LOG_INFO, "%s", []any{msg})
+	l.write(logInfo, "%s", []any{msg})
 }

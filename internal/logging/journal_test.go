@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/RackSec/srslog"
 	"github.com/coreos/go-systemd/v22/journal"
 )
 
@@ -83,7 +82,7 @@ func TestDecisionZeroLogger(t *testing.T) {
 // without rsyslog had an empty journal).
 func TestDecisionWithoutSyslog(t *testing.T) {
 	j := &fakeJournal{}
-	l := openWith(func() (*srslog.Writer, error) { return nil, errors.New("connection refused") }, j).Fork()
+	l := openWith(func() (syslogWriter, error) { return nil, errors.New("connection refused") }, j).Fork()
 	l.Decision(Fields{"PAMAC_VERDICT": "CLOSE"}, "auth: CLOSE for %s", Quote("bob"))
 	if len(j.msgs) != 1 || j.msgs[0] != `auth: CLOSE for "bob"` {
 		t.Errorf("journal got %q, want the decision", j.msgs)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/RackSec/srslog"
-
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
@@ -23,24 +21,29 @@ const DefaultDir = "/var/log"
 
 // Logger sends lines to syslog. The zero value drops everything.
 type Logger struct {
-	w     *srslog.Writer
+	w     syslogWriter
 	debug bool
 	// journal takes Decision lines; nil for systemd's (journal.go)
 	journal journalSender
 }
 
-// Open connects to the local syslog daemon (/dev/log). It does not fail:
-// a machine without syslog loses the lines, never the login. Decisions
+// Open makes the Logger, which connects to the local syslog daemon
+// (/dev/log) at its first line. It does not fail: a machine without syslog
+// loses the lines, never the login. Decisions
 // still go to the journal where journald listens without a syslog
 // daemon behind /dev/log (CI's containers; a journald-only host whose
 // /dev/log is briefly gone).
 func Open() *Logger {
-	return openWith(func() (*srslog.Writer, error) {
-		return srslog.New(srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
-	}, systemdJournal{})
+	return openWith(func() (syslogWriter, error) { return newLocal(Tag, syslogPaths), nil }, systemdJournal{})
 }
 
-func openWith(dial func() (*srslog.Writer, error), j journalSender) *Logger {
+// syslogWriter is the local syslog daemon (local.go).
+type syslogWriter interface {
+	WriteWithPriority(p priority, b []byte) (int, error)
+	Close() error
+}
+
+func openWith(dial func() (syslogWriter, error), j journalSender) *Logger {
 	w, err := dial()
 	if err != nil {
 		return &Logger{journal: j}
@@ -49,7 +52,7 @@ func openWith(dial func() (*srslog.Writer, error), j journalSender) *Logger {
 }
 
 // Fork returns a Logger for one PAM call: it shares the syslog connection
-// (srslog serialises writers) and starts with Debug lines off, so one
+// (the writer serialises them) and starts with Debug lines off, so one
 // call's DEBUG setting does not leak into another's in the daemon.
 func (l *Logger) Fork() *Logger { return &Logger{w: l.w, journal: l.journal} }
 
@@ -62,22 +65,22 @@ func (l *Logger) Debugging() bool { return l.debug }
 
 // Info, Error and Debug write one line each. Arguments are formatted with
 // fmt; user-supplied strings must be passed through Quote.
-func (l *Logger) Info(format string, args ...any) { l.write(srslog.LOG_INFO, format, args) }
+func (l *Logger) Info(format string, args ...any) { l.write(logInfo, format, args) }
 
-func (l *Logger) Error(format string, args ...any) { l.write(srslog.LOG_ERR, format, args) }
+func (l *Logger) Error(format string, args ...any) { l.write(logErr, format, args) }
 
 func (l *Logger) Debug(format string, args ...any) {
 	if l.debug {
-		l.write(srslog.LOG_DEBUG, format, args)
+		l.write(logDebug, format, args)
 	}
 }
 
-func (l *Logger) write(p srslog.Priority, format string, args []any) {
+func (l *Logger) write(p priority, format string, args []any) {
 	if l == nil || l.w == nil {
 		return
 	}
 	msg := OneLine(fmt.Sprintf(format, args...))
-	l.w.WriteWithPriority(srslog.LOG_AUTHPRIV|p, []byte(msg))
+	l.w.WriteWithPriority(logAuthpriv|p, []byte(msg))
 }
 
 // Close flushes and disconnects.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/RackSec/srslog"
 )
 
 func TestOneLine(t *testing.T) {
@@ -82,7 +80,7 @@ func TestSyslog(t *testing.T) {
 
 // fakeSyslog listens on a unixgram socket of the test's own, as syslogd
 // does on /dev/log, and returns it with a writer connected to it.
-func fakeSyslog(t *testing.T) (net.PacketConn, *srslog.Writer) {
+func fakeSyslog(t *testing.T) (net.PacketConn, *localSyslog) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "log")
 	pc, err := net.ListenPacket("unixgram", sock)
@@ -90,11 +88,7 @@ func fakeSyslog(t *testing.T) (net.PacketConn, *srslog.Writer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	w, err := srslog.Dial("unixgram", sock, srslog.LOG_AUTHPRIV|srslog.LOG_INFO, Tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pc, w
+	return pc, newLocal(Tag, []string{sock})
 }
 
 // readSyslog returns the next n datagrams, failing after two seconds.

@@ -25,29 +25,21 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 )
 
 // Kinds of notice.
 const (
-	NewSession   = "new_session"
-	CloseSession = "close_session"
-	PIN          = "pin"
+	NewSession   = notice.NewSession
+	CloseSession = notice.CloseSession
+	PIN          = notice.PIN
 )
 
 // DefaultFrom is the original's sender.
 const DefaultFrom = "pam-accesscontrol@localhost"
 
 // Notice is what one mail says.
-type Notice struct {
-	Kind    string    `json:"kind"`
-	Time    time.Time `json:"time"`
-	Service string    `json:"service"`
-	User    string    `json:"user"`
-	RHost   string    `json:"rhost,omitempty"`
-	// Secret is the PIN, or the PIN encrypted for the user (an armored
-	// OpenPGP message). PIN notices are never spooled.
-	Secret string `json:"-"`
-}
+type Notice = notice.Notice
 
 // Options say how to reach the relay.
 type Options struct {

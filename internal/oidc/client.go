@@ -26,6 +26,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/oidcurl"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/verdict"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
@@ -95,19 +96,12 @@ func New(o Options) (*Client, error) {
 // Timeout is the bound on each request.
 func (c *Client) Timeout() time.Duration { return c.timeout }
 
-// UnavailableError: the provider could not be asked (unreachable, too
-// slow, or it answered 5xx/429). OIDC_FALLBACK decides what follows; any
-// other error (a wrong answer) is a refusal.
-type UnavailableError struct{ Err error }
-
-func (e *UnavailableError) Error() string { return e.Err.Error() }
-func (e *UnavailableError) Unwrap() error { return e.Err }
+// UnavailableError: the provider could not be asked
+// (verdict.UnavailableError).
+type UnavailableError = verdict.UnavailableError
 
 // IsUnavailable says whether err means the provider could not be asked.
-func IsUnavailable(err error) bool {
-	var u *UnavailableError
-	return errors.As(err, &u)
-}
+func IsUnavailable(err error) bool { return verdict.IsUnavailable(err) }
 
 // CheckURL refuses a URL the provider must not be reached at
 // (oidcurl.Check: https, or http on loopback for tests).
@@ -146,21 +140,21 @@ func (c *Client) do(ctx context.Context, what string, req *http.Request) (int, [
 	if err != nil {
 		var ne net.Error
 		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
-			return 0, nil, &UnavailableError{fmt.Errorf("%s: no answer from %s within %v", what, req.URL.Host, c.timeout)}
+			return 0, nil, &UnavailableError{Err: fmt.Errorf("%s: no answer from %s within %v", what, req.URL.Host, c.timeout)}
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which may carry a token in a query
 		}
-		return 0, nil, &UnavailableError{fmt.Errorf("%s: asking %s: %w", what, req.URL.Host, err)}
+		return 0, nil, &UnavailableError{Err: fmt.Errorf("%s: asking %s: %w", what, req.URL.Host, err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return 0, nil, &UnavailableError{fmt.Errorf("%s: no whole answer from %s within %v", what, req.URL.Host, c.timeout)}
+			return 0, nil, &UnavailableError{Err: fmt.Errorf("%s: no whole answer from %s within %v", what, req.URL.Host, c.timeout)}
 		}
-		return 0, nil, &UnavailableError{fmt.Errorf("%s: reading the answer of %s: %w", what, req.URL.Host, err)}
+		return 0, nil, &UnavailableError{Err: fmt.Errorf("%s: reading the answer of %s: %w", what, req.URL.Host, err)}
 	}
 	if len(body) > MaxAnswer {
 		return 0, nil, fmt.Errorf("%s: %s answered more than %d KiB", what, req.URL.Host, MaxAnswer>>10)
@@ -174,7 +168,7 @@ func (c *Client) do(ctx context.Context, what string, req *http.Request) (int, [
 func statusError(what, u string, status int, body []byte) error {
 	err := fmt.Errorf("%s: %s answered HTTP %d%s", what, hostOf(u), status, oauthError(body))
 	if status >= 500 || status == http.StatusTooManyRequests {
-		return &UnavailableError{err}
+		return &UnavailableError{Err: err}
 	}
 	return err
 }

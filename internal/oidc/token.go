@@ -2,8 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,11 +11,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/verdict"
 )
 
-// MaxToken bounds what is taken for a token: a longer password is not
-// sent anywhere.
-const MaxToken = 8192
+// MaxToken bounds what is taken for a token (verdict.MaxToken).
+const MaxToken = verdict.MaxToken
 
 // TokenSettings are what a token is checked against (the OIDC_* settings,
 // with the secret read).
@@ -30,18 +29,12 @@ type TokenSettings struct {
 	UserClaim     string // "" for sub
 }
 
-// Valid is what a token the provider vouched for says.
-type Valid struct {
-	User string    // the claim that matched the user
-	Exp  time.Time // zero when the provider named no expiry
-	Via  string    // "introspection" or "jwt"
-}
+// Valid is what a token the provider vouched for says (verdict.Valid).
+type Valid = verdict.Valid
 
-// RefusedError: the token is not valid for this login, and why (for the
-// audit trail; never the token itself).
-type RefusedError struct{ Reason string }
-
-func (e *RefusedError) Error() string { return "token refused: " + e.Reason }
+// RefusedError: the token is not valid for this login, and why
+// (verdict.RefusedError).
+type RefusedError = verdict.RefusedError
 
 func refused(format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
@@ -79,25 +72,12 @@ func NewVerifier(c *Client, s TokenSettings, now func() time.Time) (*Verifier, e
 	return &Verifier{c: c, s: s, now: now}, nil
 }
 
-// Hash is the key a token is remembered by: never the token itself.
-func Hash(token string) string {
-	h := sha256.Sum256([]byte("pam-accesscontrol token\x00" + token))
-	return hex.EncodeToString(h[:])
-}
+// Hash is the key a token is remembered by (verdict.Hash).
+func Hash(token string) string { return verdict.Hash(token) }
 
-// LooksLikeToken says whether a password could be a token at all: within
-// MaxToken, printable ASCII without blanks. Anything else is never sent.
-func LooksLikeToken(s string) bool {
-	if s == "" || len(s) > MaxToken {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
+// LooksLikeToken says whether a password could be a token at all
+// (verdict.LooksLikeToken).
+func LooksLikeToken(s string) bool { return verdict.LooksLikeToken(s) }
 
 // metadata discovers the provider once; without OIDC_ISSUER there is
 // nothing to discover.

@@ -44,7 +44,7 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// Send writes one formatted line (Format) to target, connecting first if
+// Send writes one formatted line (rfc5424.Format) to target, connecting first if
 // needed.
 func (s *Sender) Send(target string, o Options, line string) error {
 	t, err := syslogtarget.Parse(target)

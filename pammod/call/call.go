@@ -20,7 +20,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
@@ -76,7 +76,7 @@ type Asker interface {
 type PINSender interface {
 	// Send mails the notice (its Secret is the PIN) to the addresses
 	// through relay, encrypted to the user's OpenPGP key when encrypt.
-	Send(ctx context.Context, cfg *rules.Config, n mail.Notice, relay string, to []string, encrypt bool) error
+	Send(ctx context.Context, cfg *rules.Config, n notice.Notice, relay string, to []string, encrypt bool) error
 }
 
 // Args are the module line's options that rule mode uses.
@@ -119,6 +119,10 @@ type Deps struct {
 	// Configs keeps loaded configs between the calls a daemon serves; nil
 	// loads the config anew (a helper run for one call).
 	Configs *rules.Cache
+	// Loaded, when set, is the call's config as the caller already loaded
+	// it: the lean helper loads it to see whether it can run the call
+	// (pammod/helper/lean.go), and the call runs under that very config.
+	Loaded *rules.Config
 	// Phases, when set, is told how long each phase of the call took.
 	Phases Phases
 	// Tokens makes the checker of TOKEN logins' tokens; nil for the
@@ -215,9 +219,12 @@ func (c *call) silent() bool { return c.req.Flags&protocol.FlagSilent != 0 }
 func (c *call) loadConfig() *rules.Config {
 	if c.cfg == nil {
 		opts := rules.LoadOptions{Path: c.args.Conf, InsecureSkipOwnerCheck: c.args.insecureSkipOwnerCheck}
-		if c.Configs != nil {
+		switch {
+		case c.Loaded != nil:
+			c.cfg = c.Loaded
+		case c.Configs != nil:
 			c.cfg, _ = c.Configs.Load(opts)
-		} else {
+		default:
 			c.cfg, _ = rules.Load(opts)
 		}
 		if c.cfg.Settings.Debug {

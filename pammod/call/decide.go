@@ -10,8 +10,6 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost"
-	"github.com/pam-accesscontrol/pam-accesscontrol/rules/starhost/plugin"
 )
 
 // outcome is a decision on its way to the module: the rules' decision, and
@@ -222,24 +220,11 @@ func (c *call) rulesDeps() rules.Deps {
 		Sessions:  liveSessions{c},
 		Approvals: approvals{c},
 	}
-	deps.Plugins = &plugin.Runner{
-		Host:     &starhost.Host{Log: c.pluginLog},
-		Files:    c.cfg.Plugins,
-		Groups:   deps.Groups,
-		Sessions: deps.Sessions,
-		Converse: c.PAM.Converse,
-	}
+	// nil in the lean helper (lean.go): the rules then fail the
+	// plugin's or OPA's rule closed
+	deps.Plugins = c.plugins(deps)
 	deps.OPA = c.opaDecider()
 	return deps
-}
-
-// pluginLog is where a plugin's syslog() and print() go.
-func (c *call) pluginLog(priority int, msg string) {
-	if priority <= 3 {
-		c.Log.Error("plugin: %s", msg)
-		return
-	}
-	c.Log.Info("plugin: %s", msg)
 }
 
 // user is PAM_USER, asking the application when it is not set yet, as in

@@ -9,9 +9,9 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/outbox"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/rfc5424"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
@@ -72,7 +72,7 @@ func (c *call) auditEvent(e audit.Event) {
 	if s.SyslogServer != "" {
 		c.send(outbox.Item{Kind: outbox.Syslog, Dest: s.SyslogServer, CAFile: s.SyslogCA,
 			CertFile: s.SyslogCert, CertKeyFile: s.SyslogKey,
-			Timeout: s.SyslogTimeout.Seconds(), Body: []byte(remotelog.Format(e))})
+			Timeout: s.SyslogTimeout.Seconds(), Body: []byte(rfc5424.Format(e))})
 	}
 }
 
@@ -128,7 +128,7 @@ func (c *call) mailSession(kind string) {
 			m.Path, logging.Quote(service))
 		return
 	}
-	body, err := json.Marshal(mail.Notice{Kind: kind, Time: c.Now(), Service: service,
+	body, err := json.Marshal(notice.Notice{Kind: kind, Time: c.Now(), Service: service,
 		User: c.req.User.S, RHost: c.req.RHost.S})
 	if err != nil {
 		c.Log.Error("mail notification: %v", err)

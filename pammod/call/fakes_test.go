@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logind"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 	"github.com/pam-accesscontrol/pam-accesscontrol/notifier/dbusapi"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
@@ -210,7 +210,7 @@ type fakeMail struct {
 	err  error
 }
 
-func (m *fakeMail) Send(_ context.Context, _ *rules.Config, n mail.Notice, _ string, _ []string, _ bool) error {
+func (m *fakeMail) Send(_ context.Context, _ *rules.Config, n notice.Notice, _ string, _ []string, _ bool) error {
 	if m.err != nil {
 		return m.err
 	}

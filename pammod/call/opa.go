@@ -1,3 +1,5 @@
+//go:build !lean
+
 package call
 
 import (
@@ -5,6 +7,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
+	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules/opa"
 )
 
@@ -13,7 +16,7 @@ import (
 // in the run directory, and falling back or using the cache is an audit
 // event. OPA's sessions are logind's, as the user's own live sessions;
 // logins not yet listed there are NUMBER's business, not the policy's.
-func (c *call) opaDecider() *opa.Decider {
+func (c *call) opaDecider() rules.OPA {
 	return &opa.Decider{
 		Settings:    c.cfg.Settings.OPA,
 		ServerGroup: c.cfg.Settings.ServerGroup,

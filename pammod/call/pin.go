@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -115,7 +115,7 @@ func (c *call) mailPIN(login rules.Login, relay string, to []string, encrypt boo
 	if c.PINs == nil {
 		return "", errors.New("no PIN can be mailed from here")
 	}
-	n := mail.Notice{Kind: mail.PIN, Time: c.Now(), Service: login.Service, User: login.User, RHost: login.RHost, Secret: pin}
+	n := notice.Notice{Kind: notice.PIN, Time: c.Now(), Service: login.Service, User: login.User, RHost: login.RHost, Secret: pin}
 	if err := c.PINs.Send(ctx, c.cfg, n, relay, to, encrypt); err != nil {
 		return "", err
 	}

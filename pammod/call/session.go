@@ -2,7 +2,7 @@ package call
 
 import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/mail/notice"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 )
 
@@ -10,7 +10,7 @@ import (
 func (c *call) openSession() {
 	c.store.MoveApprovals(c.caller) // this process holds the login now
 	c.auditEvent(audit.Event{Kind: audit.SessionOpen})
-	c.mailSession(mail.NewSession)
+	c.mailSession(notice.NewSession)
 }
 
 // closeSession audits the end of a session and forgets its login: its
@@ -22,7 +22,7 @@ func (c *call) closeSession() {
 		c.Log.Error("close_session: %v; nothing of this login is forgotten", err)
 		c.setLoginID("")
 		c.auditEvent(audit.Event{Kind: audit.SessionClose})
-		c.mailSession(mail.CloseSession)
+		c.mailSession(notice.CloseSession)
 		return
 	}
 	id, _ := c.PAM.LoginID()
@@ -34,7 +34,7 @@ func (c *call) closeSession() {
 	}
 	c.setLoginID(id)
 	c.auditEvent(audit.Event{Kind: audit.SessionClose})
-	c.mailSession(mail.CloseSession)
+	c.mailSession(notice.CloseSession)
 	c.store.ForgetDecision(c.caller)
 	c.store.RemovePending(c.caller)
 	if ap, last := c.store.ReleaseApproval(c.caller); last {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/audit"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/logging"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/verdict"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/loginstate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/pammod/protocol"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
@@ -34,7 +34,7 @@ const (
 // TokenChecker checks a token with the provider: internal/oidc's
 // Verifier, a fake in unit tests.
 type TokenChecker interface {
-	Check(ctx context.Context, token, user string) (oidc.Valid, error)
+	Check(ctx context.Context, token, user string) (verdict.Valid, error)
 }
 
 // tokenPrompt asks for the token when no module before ours read a
@@ -81,7 +81,7 @@ func (c *call) checkToken(login rules.Login) tokenResult {
 	if provider == "" {
 		provider = s.Introspection
 	}
-	key := loginstate.TokenOK{Hash: oidc.Hash(token), User: login.User, Issuer: provider}
+	key := loginstate.TokenOK{Hash: verdict.Hash(token), User: login.User, Issuer: provider}
 	if s.Cache > 0 {
 		if _, ok := c.store.FindTokenOK(key, s.Cache); ok {
 			c.auditEvent(audit.Event{Kind: audit.TokenOK, User: login.User, PAMUser: login.PAMUser, Auth: string(login.Auth),
@@ -96,7 +96,7 @@ func (c *call) checkToken(login rules.Login) tokenResult {
 	if until := c.store.TokenBackoff(keys...); !until.IsZero() {
 		return refuse(fmt.Sprintf("too many refused tokens for this user or remote host: backing off until %s", until.UTC().Format(time.RFC3339)))
 	}
-	if !oidc.LooksLikeToken(token) {
+	if !verdict.LooksLikeToken(token) {
 		// never sent: a token is printable ASCII without blanks
 		c.tokenFailed(keys)
 		return refuse("the password does not look like a token")
@@ -108,7 +108,7 @@ func (c *call) checkToken(login rules.Login) tokenResult {
 	ctx, cancel := context.WithTimeout(context.Background(), min(c.decisionTimeout(), 3*max(s.Timeout, time.Second)))
 	defer cancel()
 	valid, err := checker.Check(ctx, token, login.User)
-	var r *oidc.RefusedError
+	var r *verdict.RefusedError
 	switch {
 	case err == nil:
 		c.store.TokenSucceeded(keys...)
@@ -121,7 +121,7 @@ func (c *call) checkToken(login rules.Login) tokenResult {
 		c.auditEvent(audit.Event{Kind: audit.TokenOK, User: login.User, PAMUser: login.PAMUser, Auth: string(login.Auth),
 			Reason: "valid (" + valid.Via + ")"})
 		return tokenResult{ok: true, why: "a valid token (" + valid.Via + ")"}
-	case oidc.IsUnavailable(err):
+	case verdict.IsUnavailable(err):
 		if s.Fallback == rules.OIDCFallbackCache {
 			if _, ok := c.store.FindTokenOK(key, 0); ok {
 				c.auditEvent(audit.Event{Kind: audit.TokenOK, User: login.User, PAMUser: login.PAMUser, Auth: string(login.Auth),
@@ -180,24 +180,6 @@ func (c *call) tokenChecker() (TokenChecker, error) {
 		return c.Tokens(c.cfg.Settings.OIDC)
 	}
 	return NewTokenChecker(c.cfg.Settings.OIDC)
-}
-
-// NewTokenChecker is the provider of the OIDC_* settings: its client,
-// with the secret read from its root-only file.
-func NewTokenChecker(s rules.OIDCSettings) (TokenChecker, error) {
-	if missing := s.Missing(); missing != "" {
-		return nil, fmt.Errorf("%s is not set", missing)
-	}
-	secret, err := oidc.ReadSecret(s.ClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := oidc.New(oidc.Options{CA: s.CA, Timeout: s.Timeout})
-	if err != nil {
-		return nil, err
-	}
-	return oidc.NewVerifier(cl, oidc.TokenSettings{Issuer: s.Issuer, Introspection: s.Introspection, ClientID: s.ClientID,
-		ClientSecret: secret, Scope: s.Scope, UserClaim: s.UserClaim}, nil)
 }
 
 // tokenLine runs the module line of tokenline=only|or-password in auth:

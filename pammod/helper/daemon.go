@@ -1,8 +1,11 @@
+//go:build !lean
+
 package main
 
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -310,4 +313,33 @@ func (d *server) reportOnSignal(log *logging.Logger) {
 		log.Info("daemon: %d calls in progress, %d goroutines, %d descriptors, %d KiB from the system",
 			d.serving.Load(), runtime.NumGoroutine(), len(fds), mem.Sys>>10)
 	}
+}
+
+func runDaemon(args []string) int {
+	fs := flag.NewFlagSet("pam-accesscontrol-helper", flag.ContinueOnError)
+	serve := fs.Bool("daemon", false, "serve PAM calls on a unix socket")
+	socket := fs.String("socket", DefaultSocket, "the socket, unless systemd passes one")
+	phaseLogPath := fs.String("phase-log", "", "append how long each phase of each call took to this file, a JSON line a call (for make bench)")
+	if fs.Parse(args) != nil || !*serve || fs.NArg() > 0 {
+		fs.Usage()
+		return 64
+	}
+	log := logging.Open()
+	defer log.Close()
+	var phases *phaseLog
+	if *phaseLogPath != "" {
+		f, err := os.OpenFile(*phaseLogPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
+		if err != nil {
+			log.Error("daemon: --phase-log: %v", err)
+			return 1
+		}
+		defer f.Close()
+		phases = &phaseLog{w: f}
+	}
+	if err := daemon(*socket, phases, log); err != nil {
+		log.Error("daemon: %v", err)
+		os.Stderr.WriteString("pam-accesscontrol-helper: " + err.Error() + "\n")
+		return 1
+	}
+	return 0
 }

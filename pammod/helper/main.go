@@ -8,10 +8,14 @@
 //
 // With --daemon [--socket PATH] it serves calls over a unix socket instead
 // (daemon.go), which the module tries first.
+//
+// It is built twice: in full (pam-accesscontrol-helper-full, full.go) and
+// lean (pam-accesscontrol-helper, go build -tags lean, lean.go), the one
+// the module runs, which runs the calls of an ordinary rules file itself and
+// hands every other to the full one (lean.go says why).
 package main
 
 import (
-	"flag"
 	"os"
 	"runtime/debug"
 	"syscall"
@@ -24,42 +28,10 @@ import (
 const shimFD = 3
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--deliver" {
-		os.Exit(runDeliver(os.Args[2:]))
-	}
 	if len(os.Args) > 1 {
-		os.Exit(runDaemon(os.Args[1:]))
+		os.Exit(command(os.Args[1:])) // --daemon, --deliver (full.go, lean.go)
 	}
 	os.Exit(run())
-}
-
-func runDaemon(args []string) int {
-	fs := flag.NewFlagSet("pam-accesscontrol-helper", flag.ContinueOnError)
-	serve := fs.Bool("daemon", false, "serve PAM calls on a unix socket")
-	socket := fs.String("socket", DefaultSocket, "the socket, unless systemd passes one")
-	phaseLogPath := fs.String("phase-log", "", "append how long each phase of each call took to this file, a JSON line a call (for make bench)")
-	if fs.Parse(args) != nil || !*serve || fs.NArg() > 0 {
-		fs.Usage()
-		return 64
-	}
-	log := logging.Open()
-	defer log.Close()
-	var phases *phaseLog
-	if *phaseLogPath != "" {
-		f, err := os.OpenFile(*phaseLogPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
-		if err != nil {
-			log.Error("daemon: --phase-log: %v", err)
-			return 1
-		}
-		defer f.Close()
-		phases = &phaseLog{w: f}
-	}
-	if err := daemon(*socket, phases, log); err != nil {
-		log.Error("daemon: %v", err)
-		os.Stderr.WriteString("pam-accesscontrol-helper: " + err.Error() + "\n")
-		return 1
-	}
-	return 0
 }
 
 func run() (exit int) {
@@ -68,6 +40,12 @@ func run() (exit int) {
 	sock := os.NewFile(shimFD, "pam_accesscontrol.so")
 	if sock == nil {
 		log.Error("helper started without the module's socket on fd %d; denying", shimFD)
+		return 1
+	}
+	// the lean helper hands the calls it cannot run to the full one
+	// (lean.go), and returns only for a failed hand-off, which denies
+	loaded, own := ownCall(log)
+	if !own {
 		return 1
 	}
 	conn := protocol.NewConn(sock)
@@ -85,7 +63,7 @@ func run() (exit int) {
 	}
 	// nothing started from here may keep the module's socket open
 	syscall.CloseOnExec(shimFD)
-	code, outbox := handle(conn, call, parentPID(), served{}, log)
+	code, outbox := handle(conn, call, parentPID(), served{loaded: loaded}, log)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)
 		return 1

@@ -27,19 +27,24 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			Users:    nss.Users{},
 			Sessions: lc,
 			Asker:    desktop{lc},
-			PINs:     call.MailPINs{Conf: args.Conf, Debug: log.Debug},
+			PINs:     pinSender(args, log), // none in the lean helper
 			Identify: by.ids.Identify,
 			Alive:    by.ids.Alive,
 			Configs:  by.configs,
+			Loaded:   by.loaded,
 			Phases:   by.phases,
 		})
 }
 
-// served is what the daemon adds to a call; zero for a helper run for one.
+// served is what the daemon adds to a call, or the lean helper; zero for
+// the full helper run for one.
 type served struct {
 	configs *rules.Cache          // its configs, parsed again only when changed
 	phases  call.Phases           // --phase-log
 	ids     loginstate.Identifier // with the boot id read once
+	// loaded is the config the lean helper loaded to see that it can run
+	// the call (lean.go); nil: the call loads it
+	loaded *rules.Config
 }
 
 // rulePAM is call.PAM over the module's protocol.

@@ -4,7 +4,8 @@
 // alternating in one run so that all three see the same machine. It prints
 // medians, ratios and the peak resident set of the transaction's processes.
 // Ours runs three times: asking the helper daemon, running the helper per
-// call (no daemon; stripped, as the packages ship it), the module's fallback, and running pam_python's
+// call (no daemon; the lean helper, stripped, as the packages ship it), the
+// module's fallback, and running pam_python's
 // pam_permit.py in Starlark through the daemon. The same pam_permit.py
 // runs twice more in real CPython: through the daemon in the interpreter
 // our module starts for each login (interpreter=), and in Debian's
@@ -90,12 +91,15 @@ func run(build string, rounds int) error {
 	}
 	// the helper run per call as the packages ship it: stripped as
 	// installer/dist/nfpm/package.sh strips it (the build keeps its
-	// symbols), which spares each start the symbol tables' pages
+	// symbols), which spares each start the symbol tables' pages; the
+	// lean helper, with the full one beside it for what it hands on
 	packaged := filepath.Join(dir, "pam-accesscontrol-helper")
-	strip := exec.Command("strip", "--strip-unneeded", "--remove-section=.comment", "--remove-section=.note",
-		"-o", packaged, filepath.Join(build, "pam-accesscontrol-helper"))
-	if out, err := strip.CombinedOutput(); err != nil {
-		return fmt.Errorf("stripping the helper as the packages do: %v\n%s", err, out)
+	for _, name := range []string{"pam-accesscontrol-helper", "pam-accesscontrol-helper-full"} {
+		strip := exec.Command("strip", "--strip-unneeded", "--remove-section=.comment", "--remove-section=.note",
+			"-o", filepath.Join(dir, name), filepath.Join(build, name))
+		if out, err := strip.CombinedOutput(); err != nil {
+			return fmt.Errorf("stripping %s as the packages do: %v\n%s", name, err, out)
+		}
 	}
 	phaseLog := filepath.Join(dir, "phases.jsonl")
 	daemon := exec.Command(filepath.Join(build, "pam-accesscontrol-helper"), "--daemon", "--socket", socket, "--phase-log", phaseLog)

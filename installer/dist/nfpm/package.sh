@@ -30,7 +30,7 @@ trap 'rm -rf "$work"' EXIT
 # is_binary: whether a file of the lists is an ELF object (stripped,
 # and what the dependencies are read from)
 is_binary() {
-	case $1 in *.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-notifier | */pam-accesscontrol-notifier-wayland) return 0 ;; esac
+	case $1 in *.so | */pam-accesscontrol | */pam-accesscontrol-helper | */pam-accesscontrol-helper-full | */pam-accesscontrol-notifier | */pam-accesscontrol-notifier-wayland) return 0 ;; esac
 	return 1
 }
 

@@ -1,4 +1,8 @@
-package remotelog
+// Package rfc5424 writes an audit event as the RFC 5424 syslog line that
+// SYSLOG_SERVER receives. It is apart from internal/remotelog, which sends
+// the lines, so that the helper that puts the line in the outbox links no
+// network transport (pammod/helper/lean.go).
+package rfc5424
 
 import (
 	"fmt"
