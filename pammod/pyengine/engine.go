@@ -119,6 +119,15 @@ func Run(c Call) int32 {
 		}
 	}
 	code, err := c.exchange(e)
+	if err != nil && c.Req.Fn == protocol.FnEnd {
+		// a Python that died in an earlier call (already said, and
+		// denied) may not be gone yet when pam_end comes: nothing is
+		// left to end, and pam_end's answer decides nothing
+		c.stop(e)
+		c.Store.ForgetEngine(e)
+		c.Log.Debug("%s: script %q: %v; its Python is ended", c.Req.Fn, c.Script, err)
+		return protocol.PAMSuccess
+	}
 	if err != nil {
 		c.stop(e)
 		c.Log.Error("%s: script %q: %v; denying", c.Req.Fn, c.Script, err)

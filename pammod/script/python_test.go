@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,5 +206,63 @@ def pam_sm_acct_mgmt(pamh, flags, argv):
 	}
 	if _, found := store.FindEngine(caller, loginstate.AnyHandle); found {
 		t.Error("pam_end left the interpreter's record")
+	}
+}
+
+// TestPythonEndOfADyingPython: the login's Python crashed in auth (said
+// once, denied) and is not yet gone when pam_end comes: pam_end ends it
+// without a second error line (TestPythonCrashes counted two on a busy
+// machine), kills what is left and forgets the record.
+func TestPythonEndOfADyingPython(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		testenv.Missing(t, "python3")
+	}
+	path := writeScript(t, "dying.py", "def pam_sm_end(pamh, flags, argv):\n    return pamh.PAM_SUCCESS\n")
+	self := int32(os.Getpid())
+	runDir := filepath.Join(t.TempDir(), "run")
+	store, err := loginstate.Open(runDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := loginstate.Identifier{}.Identify(self, "0x5555")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the dying Python: alive, in its own process group, answering nobody
+	dying := exec.Command("sleep", "60")
+	dying.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := dying.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dying.Process.Kill(); dying.Wait() })
+	proc, err := loginstate.Identifier{}.Identify(int32(dying.Process.Pid), "0x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SaveEngine(loginstate.Engine{Owner: caller, LoginID: "l1", Socket: filepath.Join(t.TempDir(), "gone.sock"),
+		Process: proc.Self, Path: python}); err != nil {
+		t.Fatal(err)
+	}
+	log := &fakeLog{}
+	req := call(protocol.FnEnd, 0)
+	req.PID = self
+	code := Run(req, Args{Script: path, Argv: []string{path}, Interpreter: python, RunDir: runDir, Timeout: 20 * time.Second},
+		self, Deps{PAM: newPAM("alice"), Log: log, Trusted: trustAll})
+	if code != pamconst.Success {
+		t.Errorf("end = %d\n%s", code, log)
+	}
+	if log.has("error: ") {
+		t.Errorf("pam_end of a dying Python logged an error:\n%s", log)
+	}
+	if _, found := store.FindEngine(caller, loginstate.AnyHandle); found {
+		t.Error("the record stayed")
+	}
+	done := make(chan error, 1)
+	go func() { done <- dying.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("what was left of the Python was not killed")
 	}
 }
