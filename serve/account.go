@@ -2,6 +2,7 @@ package serve
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/serve/pamclient"
 )
@@ -43,4 +44,18 @@ func (s *Server) limitName(typed string) string {
 		return a.Name
 	}
 	return typed
+}
+
+// accountGroups is the account a successful transaction let in (account)
+// and its groups, what a token is issued for.
+func (s *Server) accountGroups(res pamclient.Result) (string, []string, error) {
+	user, err := s.account(res)
+	if err != nil {
+		return "", nil, fmt.Errorf("account: %w", err)
+	}
+	groups, err := s.groupsOf(user)
+	if err != nil {
+		return "", nil, fmt.Errorf("groups: %w", err)
+	}
+	return user, groups, nil
 }

@@ -39,11 +39,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.cfg.PAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: req.Password, Answers: answers})
 	if err != nil {
-		s.cfg.Logf("serve: auth %q from %s: %v", user, rhost, err)
-		d.outcome, d.reason = outcomeError, err.Error()
-		s.decided(r.Context(), d)
-	}
-	if busy(w, err) {
+		s.failed(w, r, d, "auth", err)
 		return
 	}
 	switch res.Outcome {
@@ -62,29 +58,16 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Authentication failed", "auth": false})
 		return
 	}
-	if user, err = s.account(res); err != nil {
-		s.cfg.Logf("serve: auth %q from %s: the account: %v", d.user, rhost, err)
-		d.outcome, d.reason = outcomeError, "account: "+err.Error()
-		s.decided(r.Context(), d)
-		busy(w, err)
-		return
-	}
-	groups, err := s.groupsOf(user)
+	user, groups, err := s.accountGroups(res)
 	if err != nil {
-		s.cfg.Logf("serve: auth %q from %s: groups: %v", user, rhost, err)
-		d.outcome, d.reason = outcomeError, "groups: "+err.Error()
-		s.decided(r.Context(), d)
-		busy(w, err)
+		s.failed(w, r, d, "auth", err)
 		return
 	}
 	var jwt any // null without tokens, as beesly
 	if s.cfg.Tokens != nil {
 		t, err := s.cfg.Tokens.Issue(user, groups)
 		if err != nil {
-			s.cfg.Logf("serve: auth %q: token: %v", user, err)
-			d.outcome, d.reason = outcomeError, "token: "+err.Error()
-			s.decided(r.Context(), d)
-			busy(w, err)
+			s.failed(w, r, d, "auth", fmt.Errorf("token: %w", err))
 			return
 		}
 		jwt, d.token = t, true
@@ -154,11 +137,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.cfg.PAM.Account(r.Context(), user, rhost)
 	if err != nil {
-		s.cfg.Logf("serve: renew %q from %s: %v", user, rhost, err)
-		d.outcome, d.reason = outcomeError, err.Error()
-		s.decided(r.Context(), d)
-	}
-	if busy(w, err) {
+		s.failed(w, r, d, "renew", err)
 		return
 	}
 	if res.Outcome != pamclient.Success {
@@ -175,18 +154,12 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 	}
 	groups, err := s.groupsOf(user)
 	if err != nil {
-		s.cfg.Logf("serve: renew %q: groups: %v", user, err)
-		d.outcome, d.reason = outcomeError, "groups: "+err.Error()
-		s.decided(r.Context(), d)
-		busy(w, err)
+		s.failed(w, r, d, "renew", fmt.Errorf("groups: %w", err))
 		return
 	}
 	t, err := s.cfg.Tokens.Issue(user, groups)
 	if err != nil {
-		d.outcome, d.reason = outcomeError, "token: "+err.Error()
-		s.decided(r.Context(), d)
-	}
-	if busy(w, err) {
+		s.failed(w, r, d, "renew", fmt.Errorf("token: %w", err))
 		return
 	}
 	s.cfg.Logf("serve: renew %q from %s: renewed", user, rhost)

@@ -161,3 +161,13 @@ func (s *Server) limited(w http.ResponseWriter, r *http.Request, endpoint, servi
 	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": fmt.Sprintf("Rate limit exceeded: too many requests or failures for this %s; retry in %d seconds", which, secs)})
 	return true
 }
+
+// failed ends a request serve could not finish (PAM busy or late, NSS,
+// signing): one log line, an error decision in the audit trail, and
+// busy's answer (503 with Retry-After, or 500).
+func (s *Server) failed(w http.ResponseWriter, r *http.Request, d decision, verb string, err error) {
+	s.cfg.Logf("serve: %s %q from %s: %v", verb, d.user, d.rhost, err)
+	d.outcome, d.reason = outcomeError, err.Error()
+	s.decided(r.Context(), d)
+	busy(w, err)
+}

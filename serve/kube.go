@@ -82,11 +82,7 @@ func (s *Server) kubeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.cfg.KubePAM.Authenticate(r.Context(), pamclient.Request{User: user, RHost: rhost, Password: creds.password})
 	if err != nil {
-		s.cfg.Logf("serve: token %q from %s: %v", user, rhost, err)
-		d.outcome, d.reason = outcomeError, err.Error()
-		s.decided(r.Context(), d)
-	}
-	if busy(w, err) {
+		s.failed(w, r, d, "token", err)
 		return
 	}
 	switch res.Outcome {
@@ -107,27 +103,14 @@ func (s *Server) kubeToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": "Authentication failure"})
 		return
 	}
-	if user, err = s.account(res); err != nil {
-		s.cfg.Logf("serve: token %q from %s: the account: %v", d.user, rhost, err)
-		d.outcome, d.reason = outcomeError, "account: "+err.Error()
-		s.decided(r.Context(), d)
-		busy(w, err)
-		return
-	}
-	groups, err := s.groupsOf(user)
+	user, groups, err := s.accountGroups(res)
 	if err != nil {
-		s.cfg.Logf("serve: token %q from %s: groups: %v", user, rhost, err)
-		d.outcome, d.reason = outcomeError, "groups: "+err.Error()
-		s.decided(r.Context(), d)
-		busy(w, err)
+		s.failed(w, r, d, "token", err)
 		return
 	}
 	t, err := s.cfg.Tokens.IssueFor(user, groups, ttl)
 	if err != nil {
-		s.cfg.Logf("serve: token %q: %v", user, err)
-		d.outcome, d.reason = outcomeError, "token: "+err.Error()
-		s.decided(r.Context(), d)
-		busy(w, err)
+		s.failed(w, r, d, "token", fmt.Errorf("token: %w", err))
 		return
 	}
 	s.cfg.Logf("serve: token %q from %s: issued for %v", user, rhost, ttl)
