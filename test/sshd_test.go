@@ -116,7 +116,7 @@ LogLevel DEBUG1
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, cmd.Start())
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		killTree(cmd.Process.Pid)
 		cmd.Wait()
 		logf.Close()
 		if t.Failed() {
