@@ -1,8 +1,8 @@
 package serve
 
 import (
-	"encoding/json"
 	"fmt"
+	json "github.com/segmentio/encoding/json" // writejson.go says why
 	"math"
 	"net/http"
 	"strconv"
@@ -160,8 +160,12 @@ type reviewStatus struct {
 // a 400.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
 	var req tokenReview
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	body, err := readBody(r)
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+		clear(body)
+	}
+	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "The request body is not valid JSON"})
 		return
 	}
@@ -186,7 +190,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
 		d.outcome, d.reason = outcomeRefused, st.Error
 	}
 	s.decided(r.Context(), d)
-	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": req.APIVersion, "kind": "TokenReview", "status": st})
+	writeJSON(w, http.StatusOK, reviewAnswer{APIVersion: req.APIVersion, Kind: "TokenReview", Status: st})
 }
 
 func (s *Server) review(tok string, audiences []string) reviewStatus {
@@ -248,4 +252,10 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 	}
 	s.nssCache.put(user, uid, groups)
 	return reviewStatus{Authenticated: true, User: &reviewUser{Username: user, UID: uid, Groups: groups}, Audiences: granted}
+}
+
+type reviewAnswer struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Status     reviewStatus `json:"status"`
 }

@@ -205,6 +205,11 @@ func TestKubeAuthenticate(t *testing.T) {
 		`{"spec":{"token":"x"}}`,
 		`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":1}}`,
 		`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":"x","audiences":"k8s"}}`,
+		`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":"x","audiences":["k8s",1]}}`,
+		`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":"x"}`,
+		`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":"x"}} x`,
+		`{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","spec":{"token":"x",}}`,
+		"{\"kind\":\"TokenReview\",\"apiVersion\":\"authentication.k8s.io/v1\",\"spec\":{\"token\":\"x\ty\"}}", // a raw tab in a string
 	} {
 		code, out, h := do(s, "POST", "/authenticate", body)
 		if code != 400 || out["error"] == nil || h.Get("Content-Type") != "application/json" {

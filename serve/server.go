@@ -141,12 +141,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, map[string]any{"error": "The requested endpoint does not exist"})
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
-}
-
 // request is every field a POST may carry; a field of the wrong type is
 // bad JSON.
 // The password and the answers are secrets (secret.go): bytes, zeroed by

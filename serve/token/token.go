@@ -43,6 +43,7 @@ type Issuer struct {
 	method jwt.SigningMethod
 	cfg    Config
 	kid    string
+	seen   verified // tokens Verify accepted (cache.go)
 }
 
 // Errors of Verify, as beesly tells them apart.
@@ -143,14 +144,28 @@ func (i *Issuer) issue(sub string, groups []string, ttl time.Duration, username 
 	return t.SignedString(i.signKey())
 }
 
-// Verify checks a token and returns its claims.
+// Verify checks a token and returns its claims. The claims' slices are
+// shared with other calls for the same token: read them, never write
+// into them.
 func (i *Issuer) Verify(s string) (*Claims, error) {
+	now := i.cfg.Now()
+	if c, ok := i.seen.get(s, now); ok {
+		return c, nil
+	}
+	c, err := i.verify(s, now)
+	if err == nil {
+		i.seen.put(s, c, now)
+	}
+	return c, err
+}
+
+func (i *Issuer) verify(s string, now time.Time) (*Claims, error) {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{i.method.Alg()}),
 		jwt.WithIssuer(i.cfg.Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(i.cfg.Now),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	}
 	if i.cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(i.cfg.Audience))
