@@ -193,7 +193,7 @@ func busy(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, pamclient.ErrBusy):
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "Too many authentications in progress; try again later"})
-	case errors.Is(err, pamclient.ErrTimeout):
+	case errors.Is(err, pamclient.ErrTimeout), errors.Is(err, pamclient.ErrGone): // nobody reads the latter's answer
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "The authentication did not finish in time"})
 	case err != nil:

@@ -134,7 +134,7 @@ func TestAuth(t *testing.T) {
 	if f.rhost != "192.0.2.1" { // httptest's peer
 		t.Errorf("rhost %q", f.rhost)
 	}
-	for _, err := range []error{pamclient.ErrBusy, pamclient.ErrTimeout} {
+	for _, err := range []error{pamclient.ErrBusy, pamclient.ErrTimeout, pamclient.ErrGone} {
 		f.err = err
 		code, _, h := do(s, "POST", "/auth", `{"username":"alice","password":"secret"}`)
 		if code != 503 || h.Get("Retry-After") == "" {

@@ -52,6 +52,9 @@ var (
 	// ErrTimeout: the transaction did not end before the deadline; it
 	// goes on in the background.
 	ErrTimeout = errors.New("the PAM transaction did not end in time")
+	// ErrGone: the client went away (the request's context ended)
+	// before the transaction did; it goes on in the background.
+	ErrGone = errors.New("the client went away before the PAM transaction ended")
 )
 
 // Client runs transactions through one service.
@@ -134,7 +137,10 @@ func (c *Client) run(ctx context.Context, user, rhost string, conv *conversation
 		return res, nil
 	case <-ctx.Done():
 		conv.close() // later prompts fail at once, so the stack ends sooner
-		return Result{}, ErrTimeout
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Result{}, ErrTimeout
+		}
+		return Result{}, ErrGone
 	}
 }
 

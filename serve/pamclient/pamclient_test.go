@@ -249,6 +249,26 @@ func TestTimeoutAndBusy(t *testing.T) {
 	}
 }
 
+// TestClientGone: a request whose client went away stops waiting at once,
+// and says so, not that PAM ran out of time.
+func TestClientGone(t *testing.T) {
+	block := make(chan struct{})
+	done := make(chan struct{})
+	defer func() { close(block); <-done }()
+	tx := fakeTx{auth: []step{{echoOff, "Password: "}, {echoOn, "OTP: "}}, want: []string{"secret", "1"}, block: block, done: done}
+	c := client(t, &tx, 1, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.Authenticate(ctx, Request{User: "alice", Password: []byte("secret"), Answers: [][]byte{[]byte("1")}})
+	if !errors.Is(err, ErrGone) {
+		t.Fatalf("err %v, want ErrGone", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	for _, cfg := range []Config{{Timeout: time.Second, Max: 1}, {Service: "web", Max: 1}, {Service: "web", Timeout: time.Second}} {
 		if _, err := New(cfg); err == nil {
