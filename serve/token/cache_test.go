@@ -12,15 +12,7 @@ import (
 // clockIssuer is an Issuer whose clock the test moves.
 func clockIssuer(t *testing.T, data []byte, now *time.Time) *Issuer {
 	t.Helper()
-	k, err := ParseKey(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i, err := New(k, Config{Issuer: "pam-accesscontrol", Audience: "k8s", TTL: 15 * time.Minute, Now: func() time.Time { return *now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return i
+	return issuerClock(t, data, "pam-accesscontrol", "k8s", func() time.Time { return *now })
 }
 
 // TestVerifiedAgain: a token Verify accepted once is accepted again from

@@ -45,11 +45,17 @@ var t0 = time.Unix(1_700_000_000, 0)
 
 func issuer(t *testing.T, data []byte, iss, aud string, now time.Time) *Issuer {
 	t.Helper()
+	return issuerClock(t, data, iss, aud, func() time.Time { return now })
+}
+
+// issuerClock is an Issuer whose time is clock's.
+func issuerClock(t *testing.T, data []byte, iss, aud string, clock func() time.Time) *Issuer {
+	t.Helper()
 	k, err := ParseKey(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i, err := New(k, Config{Issuer: iss, Audience: aud, TTL: 15 * time.Minute, Now: func() time.Time { return now }})
+	i, err := New(k, Config{Issuer: iss, Audience: aud, TTL: 15 * time.Minute, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
