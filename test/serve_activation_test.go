@@ -1,10 +1,8 @@
 package test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,12 +23,7 @@ func TestServeSocketActivation(t *testing.T) {
 			testenv.Missing(t, tool+" (systemd)")
 		}
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\n")
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:web\nbob:secret:web\n"), 0o600))
-	line := s.moduleLine()
-	s.service(t, "web", fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line))
+	s := serveStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\n", "alice:secret:web\nbob:secret:web\n", "web")
 
 	// --listen names a port nobody listens on: answers come through
 	// systemd's socket or not at all

@@ -31,18 +31,9 @@ func TestKubeCredential(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\n")
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:kubernetes\nbob:secret:kubernetes\n"), 0o600))
-	line := s.moduleLine()
-	stack := fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line)
-	s.service(t, "web", stack)
-	s.service(t, "kubernetes", stack)
-	key := filepath.Join(s.dir, "signing.key")
-	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
+	s := serveStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\n", "alice:secret:kubernetes\nbob:secret:kubernetes\n", "web", "kubernetes")
 	// tokens of 8 s: the plugin hands out a cached one with at least 5 s left
-	base := startServe(t, s, "--signing-key", key, "--token-ttl", "8s")
+	base := startServe(t, s, "--signing-key", hmacKey(t, s), "--token-ttl", "8s")
 	cacheHome := filepath.Join(t.TempDir(), "cache")
 
 	v1 := `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":true}}`

@@ -133,17 +133,10 @@ func TestServeKubeWebhook(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\nKUBERNETES CLOSE USER bob\nWEB OPEN USER bob\n")
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:kubernetes\nbob:secret:kubernetes\n"), 0o600))
-	line := s.moduleLine()
-	stack := fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line)
-	s.service(t, "web", stack)
-	s.service(t, "kubernetes", stack)
-	keyText := []byte("0123456789abcdef0123456789abcdef-test\n")
-	keyFile := filepath.Join(s.dir, "signing.key")
-	must(t, os.WriteFile(keyFile, keyText, 0o600))
+	s := serveStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\nKUBERNETES CLOSE USER bob\nWEB OPEN USER bob\n",
+		"alice:secret:kubernetes\nbob:secret:kubernetes\n", "web", "kubernetes")
+	keyFile := hmacKey(t, s)
+	keyText := mustRead(t, keyFile)
 	pki := t.TempDir()
 	ca := writeTestPKI(t, pki)
 	cacert := []string{"--cacert", ca}

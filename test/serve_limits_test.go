@@ -27,16 +27,9 @@ func webStack(t *testing.T) (s *pamStack, auditLog string) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s = newPAMStack(t, "")
+	s = serveStack(t, "", "alice:secret:web\nalice:secret:kubernetes\n", "web", "kubernetes")
 	auditLog = filepath.Join(s.dir, "audit.jsonl")
 	must(t, os.WriteFile(s.rules, []byte("DEFAULT:CLOSE\nAUDIT_LOG:"+auditLog+"\nWEB OPEN USER alice\nKUBERNETES OPEN USER alice\n"), 0o644))
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:web\nalice:secret:kubernetes\n"), 0o600))
-	line := s.moduleLine()
-	for _, svc := range []string{"web", "kubernetes"} {
-		s.service(t, svc, fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line))
-	}
 	return s, auditLog
 }
 

@@ -27,15 +27,8 @@ func TestServeNginx(t *testing.T) {
 			testenv.Missing(t, tool+" (nginx-light)")
 		}
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\n")
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:web\nbob:secret:web\n"), 0o600))
-	line := s.moduleLine()
-	s.service(t, "web", fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line))
-	key := filepath.Join(s.dir, "signing.key")
-	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
-	serve := startServe(t, s, "--signing-key", key, "--trusted-proxy", "127.0.0.1/32")
+	s := serveStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\n", "alice:secret:web\nbob:secret:web\n", "web")
+	serve := startServe(t, s, "--signing-key", hmacKey(t, s), "--trusted-proxy", "127.0.0.1/32")
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "the application: %s", r.URL.Path)
 	}))

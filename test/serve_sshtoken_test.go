@@ -34,15 +34,8 @@ func TestServeTokenSSH(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\n")
-	must(t, os.WriteFile(filepath.Join(s.dir, "passdb"), []byte("alice:secret:web\nbob:secret:web\nalice:secret:kubernetes\n"+
-		"alice:alice-unix:sshd\nbob:bob-unix:sshd\n"), 0o600))
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	line := s.moduleLine()
-	stack := fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n",
-		matrix, filepath.Join(s.dir, "passdb"), line, line)
-	s.service(t, "web", stack)
-	s.service(t, "kubernetes", stack)
+	s := serveStack(t, "DEFAULT:CLOSE\n", "alice:secret:web\nbob:secret:web\nalice:secret:kubernetes\n"+
+		"alice:alice-unix:sshd\nbob:bob-unix:sshd\n", "web", "kubernetes")
 	tokenStack(t, s, "only")
 
 	key, otherKey := ed25519Key(t, s.dir, "signing.key"), ed25519Key(t, s.dir, "other.key")

@@ -24,16 +24,8 @@ func TestServe(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\nWEB CLOSE USER bob\n")
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:web\nbob:secret:web\n"), 0o600))
-	line := s.moduleLine()
-	s.service(t, "web", fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line))
-	key := filepath.Join(s.dir, "signing.key")
-	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
-
-	base := startServe(t, s, "--signing-key", key)
+	s := serveStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\nWEB CLOSE USER bob\n", "alice:secret:web\nbob:secret:web\n", "web")
+	base := startServe(t, s, "--signing-key", hmacKey(t, s))
 	curl := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
 		code, raw, _ := curlDo(t, method, base+path, body)
@@ -83,6 +75,31 @@ func TestServe(t *testing.T) {
 	if code, out := curl("GET", "/nope", ""); code != 404 || out["error"] != "The requested endpoint does not exist" {
 		t.Errorf("unknown path: %d %v", code, out)
 	}
+}
+
+// serveStack is a pamStack with rules for serve's tests: pam_matrix with
+// passdb's lines ("user:password:service"), then the module, in auth and
+// account of each of services.
+func serveStack(t *testing.T, rules, passdb string, services ...string) *pamStack {
+	t.Helper()
+	s := newPAMStack(t, rules)
+	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
+	file := filepath.Join(s.dir, "passdb")
+	must(t, os.WriteFile(file, []byte(passdb), 0o600))
+	line := s.moduleLine()
+	for _, svc := range services {
+		s.service(t, svc, fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, file, line, line))
+	}
+	return s
+}
+
+// hmacKey writes serve's test signing key (an HMAC secret) into s's
+// directory and returns its path.
+func hmacKey(t *testing.T, s *pamStack) string {
+	t.Helper()
+	key := filepath.Join(s.dir, "signing.key")
+	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
+	return key
 }
 
 // startServe runs `pam-accesscontrol serve` on a free loopback port with

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -28,12 +27,7 @@ func TestServeTLS(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl")
 	}
-	s := newPAMStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\n")
-	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	passdb := filepath.Join(s.dir, "passdb")
-	must(t, os.WriteFile(passdb, []byte("alice:secret:web\n"), 0o600))
-	line := s.moduleLine()
-	s.service(t, "web", fmt.Sprintf("auth required %s passdb=%s\nauth required %s\naccount required %s\n", matrix, passdb, line, line))
+	s := serveStack(t, "DEFAULT:CLOSE\nWEB OPEN USER alice\n", "alice:secret:web\n", "web")
 	pki := t.TempDir()
 	ca := writeTestPKI(t, pki)
 	// an environment that would lower Go's floor of TLS 1.2 for servers
