@@ -5,10 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
@@ -135,32 +133,5 @@ func TestServeWithWrittenStack(t *testing.T) {
 // when nssWrapper is set.
 func startServeWrapped(t *testing.T, s *pamStack, wrapper []string, nssWrapper bool, args ...string) string {
 	t.Helper()
-	port := strconv.Itoa(freePort(t))
-	base := "http://127.0.0.1:" + port
-	argv := append(append(wrapper, cli, "serve", "--listen", "127.0.0.1:"+port, "--pam-confdir", s.svc, "--pam-timeout", "20s"), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = os.Environ()
-	if nssWrapper {
-		cmd.Env = append(cmd.Env, testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
-	}
-	log := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	must(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("serve's log:\n%s", log.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if code, _, _ := curlDo(t, "GET", base+"/service/health", "", "--max-time", "5"); code == 200 {
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up:\n%s", log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return launchServe(t, s, freePort(t), "http", wrapper, nssWrapper, []string{"--max-time", "5"}, args...).base
 }

@@ -33,55 +33,12 @@ func webStack(t *testing.T) (s *pamStack, auditLog string) {
 	return s, auditLog
 }
 
-// serveProc is one running `pam-accesscontrol serve`.
-type serveProc struct {
-	base string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	log  bytes.Buffer
-}
-
-func (p *serveProc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.Write(b)
-}
-
-func (p *serveProc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
-
-// startServeProc is startServe that keeps the process and its log.
+// startServeProc is startServe that keeps the process and its log, with
+// s's rules, a spool directory and the test's HMAC key.
 func startServeProc(t *testing.T, s *pamStack, args ...string) *serveProc {
 	t.Helper()
-	port := freePort(t)
-	p := &serveProc{base: "http://127.0.0.1:" + strconv.Itoa(port)}
-	key := filepath.Join(s.dir, "signing.key")
-	must(t, os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef-test\n"), 0o600))
-	p.cmd = exec.Command(cli, append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--pam-confdir", s.svc,
-		"--pam-timeout", "20s", "--conf", s.rules, "--spool-dir", filepath.Join(s.dir, "spool"), "--signing-key", key}, args...)...)
-	p.cmd.Env = append(os.Environ(), testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	must(t, p.cmd.Start())
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(os.Interrupt)
-		p.cmd.Wait()
-		if t.Failed() {
-			t.Logf("serve's log (%s):\n%s", p.base, p.logText())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if code, _, _ := curlDo(t, "GET", p.base+"/service/health", ""); code == 200 {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up:\n%s", p.logText())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return launchServe(t, s, freePort(t), "http", nil, true, nil, append([]string{"--conf", s.rules,
+		"--spool-dir", filepath.Join(s.dir, "spool"), "--signing-key", hmacKey(t, s)}, args...)...)
 }
 
 // auditEvents reads the AUDIT_LOG: the module's and the service's
@@ -308,8 +265,8 @@ func TestServeRateLimitsRedis(t *testing.T) {
 				t.Errorf("%s without Redis: %d %s", p.base, code, body)
 			}
 		}
-		if n := strings.Count(p.logText(), "rate limits: the rate limit store is unavailable"); n != 1 {
-			t.Errorf("%s logged the outage %d times, want once:\n%s", p.base, n, p.logText())
+		if n := strings.Count(p.log.String(), "rate limits: the rate limit store is unavailable"); n != 1 {
+			t.Errorf("%s logged the outage %d times, want once:\n%s", p.base, n, p.log.String())
 		}
 	}
 }

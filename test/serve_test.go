@@ -122,27 +122,47 @@ func startServeAt(t *testing.T, s *pamStack, scheme string, curlArgs []string, a
 // in its arguments (--issuer).
 func startServeOn(t *testing.T, s *pamStack, port int, scheme string, curlArgs []string, args ...string) string {
 	t.Helper()
-	base := scheme + "://127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(cli, append([]string{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(port), "--pam-confdir", s.svc,
-		"--pam-timeout", "20s"}, args...)...)
-	cmd.Env = append(os.Environ(), testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	must(t, cmd.Start())
+	return launchServe(t, s, port, scheme, nil, true, curlArgs, args...).base
+}
+
+// serveProc is one running `pam-accesscontrol serve`.
+type serveProc struct {
+	base string
+	cmd  *exec.Cmd
+	log  lockedBuffer
+}
+
+// launchServe runs `pam-accesscontrol serve` on 127.0.0.1:port with s's
+// PAM directory, behind wrapper (a command that execs its arguments; nil
+// for none), with nss_wrapper's demo users when nssWrapper is set. It is
+// stopped when the test ends (its log shown if the test failed), and
+// returned once /service/health answers.
+func launchServe(t *testing.T, s *pamStack, port int, scheme string, wrapper []string, nssWrapper bool, curlArgs []string, args ...string) *serveProc {
+	t.Helper()
+	p := &serveProc{base: scheme + "://127.0.0.1:" + strconv.Itoa(port)}
+	argv := append(append(append([]string(nil), wrapper...), cli, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port),
+		"--pam-confdir", s.svc, "--pam-timeout", "20s"), args...)
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = os.Environ()
+	if nssWrapper {
+		p.cmd.Env = append(p.cmd.Env, testenv.NSSWrapperEnv(t, "../examples/demo/passwd", "../examples/demo/group")...)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
+	must(t, p.cmd.Start())
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+		p.cmd.Process.Signal(os.Interrupt)
+		p.cmd.Wait()
 		if t.Failed() {
-			t.Logf("serve's log:\n%s", log.String())
+			t.Logf("serve's log (%s):\n%s", p.base, p.log.String())
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if code, _, _ := curlDo(t, "GET", base+"/service/health", "", curlArgs...); code == 200 {
-			return base
+		if code, _, _ := curlDo(t, "GET", p.base+"/service/health", "", curlArgs...); code == 200 {
+			return p
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up:\n%s", log.String())
+			t.Fatalf("serve did not come up:\n%s", p.log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
