@@ -2,11 +2,12 @@ package serve
 
 import (
 	"fmt"
-	json "github.com/segmentio/encoding/json" // writejson.go says why
 	"math"
 	"net/http"
 	"strconv"
 	"time"
+
+	json "github.com/segmentio/encoding/json" // writejson.go says why
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/serve/pamclient"
 )
@@ -254,6 +255,8 @@ func (s *Server) review(tok string, audiences []string) reviewStatus {
 	return reviewStatus{Authenticated: true, User: &reviewUser{Username: user, UID: uid, Groups: groups}, Audiences: granted}
 }
 
+// reviewAnswer is the TokenReview sent back: a struct, since a map costs
+// its key sorting on every review.
 type reviewAnswer struct {
 	APIVersion string       `json:"apiVersion"`
 	Kind       string       `json:"kind"`

@@ -9,8 +9,8 @@ import (
 // verified remembers the tokens Verify accepted, so that the same token
 // checked again (kube-apiserver asks for every request it has not cached,
 // a web app for every page) costs a map lookup instead of a JSON parse and
-// a signature check: ES256 costs about 80 µs a check, HS256's parse about
-// 15 µs.
+// a signature check (BenchmarkVerify: about half a microsecond against
+// tens of microseconds for HS256 and over a hundred for EdDSA and ES256).
 //
 // An entry is only ever made by a full verification with this Issuer's
 // key and settings, and is keyed by the whole token, so no other string

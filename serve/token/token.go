@@ -144,9 +144,9 @@ func (i *Issuer) issue(sub string, groups []string, ttl time.Duration, username 
 	return t.SignedString(i.signKey())
 }
 
-// Verify checks a token and returns its claims. The claims' slices are
-// shared with other calls for the same token: read them, never write
-// into them.
+// Verify checks a token and returns its claims, a copy of their own for
+// each caller; a token accepted before is not checked in full again while
+// its times hold (cache.go).
 func (i *Issuer) Verify(s string) (*Claims, error) {
 	now := i.cfg.Now()
 	if c, ok := i.seen.get(s, now); ok {
