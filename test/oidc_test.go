@@ -19,11 +19,12 @@ import (
 
 // tokenStack is the PAM service "sshd" as pam-configure --tokens writes
 // it, with pam_matrix standing in for pam_unix: the token line above the
-// password module, our decision line below it.
-func tokenStack(t *testing.T, s *pamStack, mode string) {
+// password module, our decision line below it; opts go on each of our
+// lines.
+func tokenStack(t *testing.T, s *pamStack, mode string, opts ...string) {
 	t.Helper()
 	matrix := testenv.Library(t, "pam_wrapper/pam_matrix.so")
-	line := s.moduleLine()
+	line := s.moduleLine(opts...)
 	action, decision := "die", line
 	if mode == "or-password" {
 		action, decision = "ignore", line+" tokens=or-password"
@@ -253,6 +254,45 @@ func TestOIDCFallback(t *testing.T) {
 	}
 	if ok, _ := tokenLogin(t, s, "alice", unused); ok {
 		t.Error("OIDC_FALLBACK:CACHE: a token never checked let in while the provider is down")
+	}
+}
+
+// TestOIDCDaemonKeepsTheProvider: the helper daemon discovers a TOKEN
+// provider once for its logins (pammod/call's TokenCheckers), where the
+// per-call helper discovers it at every login; what each login is
+// answered stays the same, every token still introspected.
+func TestOIDCDaemonKeepsTheProvider(t *testing.T) {
+	p := startProvider(t, "-lifetime", "1m")
+	s := newTokenPAM(t, p, "only", "OIDC_CACHE:OFF\n")
+	discoveries := func() int { return len(p.requests("/.well-known/openid-configuration")) }
+	logins := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			if ok, out := tokenLogin(t, s, "alice", p.token(t, opClient, opSecret, "alice", "openid profile pam")); !ok {
+				t.Fatalf("alice with her token refused:\n%s", out)
+			}
+		}
+		if ok, _ := tokenLogin(t, s, "alice", p.token(t, opClient, opSecret, "bob", "openid profile pam")); ok {
+			t.Fatal("bob's token let alice in")
+		}
+	}
+
+	before, asked := discoveries(), p.introspections(t)
+	logins(2)
+	if n := discoveries() - before; n != 3 {
+		t.Errorf("the per-call helper: %d discoveries for 3 logins, want 3", n)
+	}
+
+	socket, _ := startDaemon(t, s.dir)
+	// no helper to run: only the daemon can answer
+	tokenStack(t, s, "only", "socket="+socket, "helper=/nonexistent/helper")
+	before = discoveries()
+	logins(3)
+	if n := discoveries() - before; n != 1 {
+		t.Errorf("the daemon: %d discoveries for 4 logins, want 1", n)
+	}
+	if n := p.introspections(t) - asked; n != 7 {
+		t.Errorf("%d introspections for 7 logins with OIDC_CACHE:OFF, want 7", n)
 	}
 }
 

@@ -41,7 +41,9 @@ func refused(format string, args ...any) error {
 }
 
 // Verifier checks tokens with one provider. Discovery and the JWKS are
-// fetched once per Verifier (a daemon keeps one per config).
+// fetched once per Verifier (the JWKS again for a kid it does not hold):
+// the per-call helper makes one per TOKEN login, the daemon keeps one per
+// provider setting for a few minutes (pammod/call's TokenCheckers).
 type Verifier struct {
 	c   *Client
 	s   TokenSettings
@@ -80,22 +82,28 @@ func Hash(token string) string { return verdict.Hash(token) }
 func LooksLikeToken(s string) bool { return verdict.LooksLikeToken(s) }
 
 // metadata discovers the provider once; without OIDC_ISSUER there is
-// nothing to discover.
+// nothing to discover. The lock is not held while the provider is asked:
+// a Verifier the daemon shares between logins must not queue each login
+// behind another's request to a hung provider (each waits its own
+// timeout, not the sum of theirs).
 func (v *Verifier) metadata(ctx context.Context) (*Metadata, error) {
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.meta != nil {
-		return v.meta, nil
+	m := v.meta
+	v.mu.Unlock()
+	if m != nil {
+		return m, nil
 	}
 	if v.s.Issuer == "" {
-		v.meta = &Metadata{IntrospectionEndpoint: v.s.Introspection}
-		return v.meta, nil
+		m = &Metadata{IntrospectionEndpoint: v.s.Introspection}
+	} else {
+		var err error
+		if m, err = v.c.Discover(ctx, v.s.Issuer); err != nil {
+			return nil, err
+		}
 	}
-	m, err := v.c.Discover(ctx, v.s.Issuer)
-	if err != nil {
-		return nil, err
-	}
+	v.mu.Lock()
 	v.meta = m
+	v.mu.Unlock()
 	return m, nil
 }
 

@@ -263,3 +263,46 @@ func TestJWT(t *testing.T) {
 		t.Errorf("unknown kid: %v", err)
 	}
 }
+
+// TestDiscoveryHungDoesNotQueueLogins plays a provider that accepts a
+// discovery request and never answers: a second login through the same
+// Verifier (the daemon shares one) must end at its own deadline, not
+// wait behind the first login's request.
+func TestDiscoveryHungDoesNotQueueLogins(t *testing.T) {
+	arrived := make(chan struct{}, 8)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cl, err := New(Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(cl, TokenSettings{Issuer: srv.URL, ClientID: "pam", ClientSecret: "s3cret"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, cancelFirst := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelFirst()
+	go v.Check(first, "some.opaque-token", "alice")
+	<-arrived
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := v.Check(ctx, "another.opaque-token", "alice"); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a login was let in while the provider hangs")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the second login waited behind the first one's hung discovery")
+	}
+}

@@ -104,6 +104,7 @@ type server struct {
 	configs  rules.Cache           // a config is parsed again only when a file of it changed
 	ids      loginstate.Identifier // the boot id read once
 	phases   *phaseLog             // nil unless --phase-log
+	tokens   call.TokenCheckers    // TOKEN's providers, discovered once in a while
 }
 
 // phaseLog writes each call's phases as one JSON line: the service and
@@ -271,7 +272,7 @@ func (d *server) serveConn(c *net.UnixConn, accepted time.Time, log *logging.Log
 		c.SetDeadline(time.Now().Add(args.Timeout + callMargin))
 	} // else handle denies at once
 	phases, logPhases := d.phases.call(accepted)
-	code, outbox := handle(conn, call, peer.Pid, served{configs: &d.configs, phases: phases, ids: d.ids}, log)
+	code, outbox := handle(conn, call, peer.Pid, served{configs: &d.configs, phases: phases, ids: d.ids, tokens: d.tokens.Checker}, log)
 	logPhases(call)
 	if err := conn.Result(code); err != nil {
 		log.Error("sending the result to the module: %v", err)

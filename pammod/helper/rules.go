@@ -33,6 +33,7 @@ func runRules(conn *protocol.Conn, req protocol.Call, args moduleArgs, peerPID i
 			Configs:  by.configs,
 			Loaded:   by.loaded,
 			Phases:   by.phases,
+			Tokens:   by.tokens,
 		})
 }
 
@@ -42,6 +43,9 @@ type served struct {
 	configs *rules.Cache          // its configs, parsed again only when changed
 	phases  call.Phases           // --phase-log
 	ids     loginstate.Identifier // with the boot id read once
+	// tokens makes TOKEN's checkers (the daemon keeps them); nil: one per
+	// call (call.NewTokenChecker)
+	tokens func(rules.OIDCSettings) (call.TokenChecker, error)
 	// loaded is the config the lean helper loaded to see that it can run
 	// the call (lean.go); nil: the call loads it
 	loaded *rules.Config
