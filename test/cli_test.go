@@ -36,7 +36,7 @@ func exitStatus(t testing.TB, err error) int {
 	if errors.As(err, &exit) {
 		return exit.ExitCode()
 	}
-	mustTB(t, err)
+	must(t, err)
 	return 0
 }
 
@@ -129,7 +129,7 @@ func TestCheckBrokenLinesRefuse(t *testing.T) {
 			Severity, Message, Refuses string
 		}
 	}
-	mustTB(t, json.Unmarshal([]byte(js), &report))
+	must(t, json.Unmarshal([]byte(js), &report))
 	if p := report.Problems[0]; p.Line != 2 || p.Severity != "error" || !strings.Contains(p.Message, "every SSHD login") ||
 		p.Refuses != "every SSHD login (sshd with a password or keyboard-interactive)" {
 		t.Errorf("JSON problem %+v", p)

@@ -20,7 +20,7 @@ import (
 
 // startDaemon runs the helper as a daemon on a socket in dir, with env
 // added to its environment.
-func startDaemon(t *testing.T, dir string, env ...string) (socket string, stop func()) {
+func startDaemon(t testing.TB, dir string, env ...string) (socket string, stop func()) {
 	t.Helper()
 	socket = filepath.Join(dir, "helper.sock")
 	cmd := command(helper, "--daemon", "--socket", socket)
@@ -49,7 +49,7 @@ func startDaemon(t *testing.T, dir string, env ...string) (socket string, stop f
 
 // listening reports whether a unix socket bound at path listens, from the
 // kernel's table: its flags have __SO_ACCEPTCON (1<<16).
-func listening(t *testing.T, path string) bool {
+func listening(t testing.TB, path string) bool {
 	t.Helper()
 	data, err := os.ReadFile("/proc/net/unix")
 	must(t, err)

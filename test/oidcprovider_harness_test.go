@@ -111,7 +111,7 @@ func startProvider(t testing.TB, args ...string) *oidcProvider {
 			"Email": u + "@example.com", "EmailVerified": true, "PreferredLanguage": "en"}
 	}
 	data, _ := json.Marshal(users)
-	mustTB(t, os.WriteFile(p.users, data, 0o600))
+	must(t, os.WriteFile(p.users, data, 0o600))
 	p.start(t, "127.0.0.1:0")
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -124,12 +124,12 @@ func startProvider(t testing.TB, args ...string) *oidcProvider {
 func (p *oidcProvider) start(t testing.TB, addr string) {
 	t.Helper()
 	logf, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	mustTB(t, err)
+	must(t, err)
 	cmd := exec.Command(oidcProviderTool(t), append([]string{"-v", "-listen", addr, "-users", p.users}, p.args...)...)
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
-	mustTB(t, err)
-	mustTB(t, cmd.Start())
+	must(t, err)
+	must(t, cmd.Start())
 	p.cmd = cmd
 	p.owner.Cleanup(func() {
 		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT) // a test may have stopped it
@@ -202,7 +202,7 @@ func (p *oidcProvider) approve(t testing.TB, userCode, user string, allow bool) 
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	resp, err := c.PostForm(p.issuer+"/device/login", url.Values{"user_code": {userCode}, "username": {user}, "password": {opUsers[user]}})
-	mustTB(t, err)
+	must(t, err)
 	body := readBody(t, resp)
 	if resp.StatusCode != 200 || !strings.Contains(body, "allowed") {
 		t.Fatalf("the provider's login page: HTTP %d\n%s", resp.StatusCode, body)
@@ -212,7 +212,7 @@ func (p *oidcProvider) approve(t testing.TB, userCode, user string, allow bool) 
 		action = "allowed"
 	}
 	resp, err = c.PostForm(p.issuer+"/device/confirm", url.Values{"action": {action}})
-	mustTB(t, err)
+	must(t, err)
 	if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, "Device authorization "+action) {
 		t.Fatalf("the provider's confirm page: HTTP %d\n%s", resp.StatusCode, body)
 	}
@@ -226,7 +226,7 @@ func (p *oidcProvider) post(t testing.TB, path, client, secret string, form url.
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(client, secret)
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	mustTB(t, err)
+	must(t, err)
 	body := readBody(t, resp)
 	var m map[string]any
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
@@ -265,7 +265,7 @@ func (p *oidcProvider) introspect(t testing.TB, client, secret, token string) ma
 func (p *oidcProvider) oidcSettings(t testing.TB, dir string) string {
 	t.Helper()
 	secret := filepath.Join(dir, "oidc.secret")
-	mustTB(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
+	must(t, os.WriteFile(secret, []byte(opSecret+"\n"), 0o600))
 	return fmt.Sprintf("OIDC_ISSUER:%s\nOIDC_CLIENT_ID:%s\nOIDC_CLIENT_SECRET:%s\nOIDC_SCOPE:pam\nOIDC_TIMEOUT:2\n", p.issuer, opClient, secret)
 }
 
@@ -273,6 +273,6 @@ func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	mustTB(t, err)
+	must(t, err)
 	return string(data)
 }

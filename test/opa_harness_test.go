@@ -71,7 +71,7 @@ func startOPA(t testing.TB, health string, args ...string) *opaServer {
 func startOPAAs(t testing.TB, cred *syscall.Credential, health string, args ...string) *opaServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	mustTB(t, err)
+	must(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	o := &opaServer{addr: fmt.Sprintf("127.0.0.1:%d", port), out: &lockedBuffer{}, cred: cred}
@@ -85,7 +85,7 @@ func (o *opaServer) start(t testing.TB, health string, args ...string) {
 	o.cmd = exec.Command(opaTool(t), append([]string{"run", "--server", "--log-level", "error"}, args...)...)
 	o.cmd.Stdout, o.cmd.Stderr = o.out, o.out
 	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: o.cred}
-	mustTB(t, o.cmd.Start())
+	must(t, o.cmd.Start())
 	cmd := o.cmd
 	t.Cleanup(func() {
 		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
@@ -131,9 +131,9 @@ func (o *opaServer) httpClient() *http.Client {
 func (o *opaServer) putData(t testing.TB, path, doc string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, "http://opa/v1/data/"+path, strings.NewReader(doc))
-	mustTB(t, err)
+	must(t, err)
 	resp, err := o.httpClient().Do(req)
-	mustTB(t, err)
+	must(t, err)
 	resp.Body.Close()
 	if resp.StatusCode != 204 {
 		t.Fatalf("PUT /v1/data/%s: HTTP %d", path, resp.StatusCode)
@@ -166,16 +166,16 @@ func newOPAEtc(t testing.TB, hostID string) *opaEtc {
 	e := &opaEtc{dir: t.TempDir()}
 	etc := filepath.Join(e.dir, "etc")
 	for _, d := range []string{"etc", "work", "log", "home"} {
-		mustTB(t, os.MkdirAll(filepath.Join(e.dir, d), 0o755))
+		must(t, os.MkdirAll(filepath.Join(e.dir, d), 0o755))
 	}
 	passwd, err := os.ReadFile("/etc/passwd")
-	mustTB(t, err)
+	must(t, err)
 	group, err := os.ReadFile("/etc/group")
-	mustTB(t, err)
+	must(t, err)
 	home := filepath.Join(e.dir, "home")
-	mustTB(t, os.WriteFile(filepath.Join(etc, "passwd"), append(passwd,
+	must(t, os.WriteFile(filepath.Join(etc, "passwd"), append(passwd,
 		[]byte(fmt.Sprintf("ops:x:4711:4711:ops:%[1]s:/bin/sh\ndev:x:4712:4712:dev:%[1]s:/bin/sh\n", home))...), 0o644))
-	mustTB(t, os.WriteFile(filepath.Join(etc, "group"), append(group, []byte("ops:x:4711:\ndev:x:4712:\nwheel2:x:4713:ops\n")...), 0o644))
+	must(t, os.WriteFile(filepath.Join(etc, "group"), append(group, []byte("ops:x:4711:\ndev:x:4712:\nwheel2:x:4713:ops\n")...), 0o644))
 	e.setHostID(t, hostID)
 	e.prefix = privateEtc(t, e.dir) // /etc overlaid, /var/log private
 	return e
@@ -189,7 +189,7 @@ func (e *opaEtc) setHostID(t testing.TB, hostID string) {
 		os.Remove(path)
 		return
 	}
-	mustTB(t, os.WriteFile(path, []byte(fmt.Sprintf("{\n    \"host_id\": %q\n}\n", hostID)), 0o644))
+	must(t, os.WriteFile(path, []byte(fmt.Sprintf("{\n    \"host_id\": %q\n}\n", hostID)), 0o644))
 }
 
 // pamtester runs one PAM transaction (pamtester, pam_wrapper) with the
@@ -210,18 +210,11 @@ func newOPAStack(t testing.TB, rules string) *pamStack {
 	t.Helper()
 	dir := t.TempDir()
 	s := &pamStack{dir: dir, svc: filepath.Join(dir, "svc"), rules: filepath.Join(dir, "rules.conf")}
-	mustTB(t, os.Mkdir(s.svc, 0o755))
-	mustTB(t, os.WriteFile(s.rules, []byte(rules), 0o644))
+	must(t, os.Mkdir(s.svc, 0o755))
+	must(t, os.WriteFile(s.rules, []byte(rules), 0o644))
 	line := s.moduleLine()
-	mustTB(t, os.WriteFile(filepath.Join(s.svc, "sshd"), []byte(fmt.Sprintf("auth required %[1]s\naccount required %[1]s\n", line)), 0o644))
+	must(t, os.WriteFile(filepath.Join(s.svc, "sshd"), []byte(fmt.Sprintf("auth required %[1]s\naccount required %[1]s\n", line)), 0o644))
 	return s
-}
-
-func mustTB(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 type netConn = net.Conn

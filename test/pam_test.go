@@ -105,7 +105,7 @@ func (s *pamStack) pamtesterTyping(t *testing.T, stdin io.Reader, items []string
 
 func libPAMWrapper(t *testing.T) string { return testenv.Library(t, "libpam_wrapper.so") }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

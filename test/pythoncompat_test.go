@@ -179,7 +179,7 @@ func compatPamtester(ctx context.Context, t testing.TB, s *pamStack, prefix []st
 func privateEtc(t testing.TB, dir string, binds ...string) []string {
 	t.Helper()
 	for _, d := range []string{"etc", "work", "log"} {
-		mustTB(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+		must(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
 	}
 	script := `mount -t overlay overlay -o lowerdir=/etc,upperdir="$0/etc",workdir="$0/work" /etc && mount --bind "$0/log" /var/log`
 	for _, b := range binds {
