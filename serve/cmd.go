@@ -39,7 +39,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "the address to listen on")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM); without it and --tls-key, plain HTTP on loopback addresses only")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM; a renewed one is served within 5 s); without it and --tls-key, plain HTTP on loopback addresses only")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&o.service, "web-service", "web", "the PAM service each login runs through")
 	fs.StringVar(&o.kubeService, "kube-service", "kubernetes", "the PAM service GET /token (pam_hook's API) runs through; without it in the PAM directory, no /token")
@@ -137,7 +137,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	var tlsConf *tls.Config
 	if o.tlsCert != "" {
-		if tlsConf, err = tlsConfig(o.tlsCert, o.tlsKey); err != nil {
+		if tlsConf, err = tlsConfig(o.tlsCert, o.tlsKey, logger.Printf); err != nil {
 			fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
 			return 1
 		}

@@ -3,18 +3,94 @@ package serve
 import (
 	"crypto/tls"
 	"fmt"
+	"sync"
+	"syscall"
+	"time"
 )
 
 // tlsConfig is serve's TLS: the certificate and key of --tls-cert and
 // --tls-key, loaded before anything listens (so that a wrong file stops
-// the start with an error naming the flags, not the first handshake), and
-// TLS 1.2 at least, stated here rather than left to Go's default, which
-// GODEBUG=tls10server=1 in the service's environment would lower to TLS
-// 1.0. HTTP/2 is offered by net/http's ServeTLS (ALPN h2).
-func tlsConfig(certFile, keyFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-cert %q, --tls-key %q: %v", certFile, keyFile, err)
+// the start with an error naming the flags, not the first handshake) and
+// again when they change (certReloader), and TLS 1.2 at least, stated
+// here rather than left to Go's default, which GODEBUG=tls10server=1 in
+// the service's environment would lower to TLS 1.0. HTTP/2 is offered by
+// net/http's ServeTLS (ALPN h2).
+func tlsConfig(certFile, keyFile string, logf func(string, ...any)) (*tls.Config, error) {
+	r := &certReloader{certFile: certFile, keyFile: keyFile, logf: logf, now: time.Now}
+	if err := r.load(); err != nil {
+		return nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{GetCertificate: r.certificate, MinVersion: tls.VersionTLS12}, nil
+}
+
+// certCheckInterval is how often, at most, a handshake looks whether the
+// certificate's files changed: a renewed certificate is in use within it.
+const certCheckInterval = 5 * time.Second
+
+// certReloader serves the pair of --tls-cert and --tls-key and takes up
+// new files without a restart (certbot, cert-manager and the like
+// replace them every few weeks, a Kubernetes secret by swapping a
+// symbolic link). A handshake at most once per certCheckInterval stats
+// both files; when either is another file or was written since, the
+// pair is loaded again. A pair that does not load (written half, a key
+// of another certificate, gone) leaves the one in use in place, with one
+// log line for each change seen, and is tried again at the next change.
+type certReloader struct {
+	certFile, keyFile string
+	logf              func(string, ...any)
+	now               func() time.Time
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	stamp   [2]fileStamp // of the files as last loaded or tried
+	checked time.Time
+}
+
+// fileStamp is what tells a file from its next version: another inode
+// (a rename or a link swapped), another size or another write time.
+type fileStamp struct {
+	dev, ino   uint64
+	size       int64
+	mtime      syscall.Timespec
+	ctime      syscall.Timespec
+	statFailed bool
+}
+
+func stampOf(path string) fileStamp {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fileStamp{statFailed: true}
+	}
+	return fileStamp{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}
+}
+
+// load reads the pair; the stamps are taken first, so that a file
+// written while it is read is seen as changed at the next check.
+func (r *certReloader) load() error {
+	stamp := [2]fileStamp{stampOf(r.certFile), stampOf(r.keyFile)}
+	r.stamp = stamp
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		return fmt.Errorf("--tls-cert %q, --tls-key %q: %v", r.certFile, r.keyFile, err)
+	}
+	r.cert = &cert
+	return nil
+}
+
+// certificate is tls.Config.GetCertificate.
+func (r *certReloader) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if now.Sub(r.checked) >= certCheckInterval || now.Before(r.checked) {
+		r.checked = now
+		if [2]fileStamp{stampOf(r.certFile), stampOf(r.keyFile)} != r.stamp {
+			if err := r.load(); err != nil {
+				r.logf("serve: the TLS certificate's files changed, but %v: still serving the one loaded before", err)
+			} else {
+				r.logf("serve: TLS certificate loaded again from %s", r.certFile)
+			}
+		}
+	}
+	return r.cert, nil
 }
