@@ -28,10 +28,10 @@ import (
 // the environment, PAMAC_SERVE_ and the flag's name in capitals with _ for
 // - (PAMAC_SERVE_LISTEN), the command line winning.
 type options struct {
-	listen, tlsCert, tlsKey, service, kubeService, signingKey, issuer, audience, confDir, proxies string
-	ttl, pamTimeout, nssCacheTTL                                                                  time.Duration
-	max                                                                                           int
-	observe                                                                                       observeOptions // observe_cmd.go
+	listen, tlsCert, tlsKey, clientCA, service, kubeService, signingKey, issuer, audience, confDir, proxies string
+	ttl, pamTimeout, nssCacheTTL                                                                            time.Duration
+	max                                                                                                     int
+	observe                                                                                                 observeOptions // observe_cmd.go
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -41,6 +41,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8443", "the address to listen on")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate (PEM; a renewed one is served within 5 s); without it and --tls-key, plain HTTP on loopback addresses only")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&o.clientCA, "client-ca", "", "root's CA bundle (PEM) that signs kube-apiserver's client certificate: POST /authenticate then answers only a client with one")
 	fs.StringVar(&o.service, "web-service", "web", "the PAM service each login runs through")
 	fs.StringVar(&o.kubeService, "kube-service", "kubernetes", "the PAM service GET /token (pam_hook's API) runs through; without it in the PAM directory, no /token")
 	fs.StringVar(&o.signingKey, "signing-key", "", "root-only key file: an HMAC secret (HS256), an Ed25519 or ECDSA P-256 PEM (EdDSA, ES256); none: no tokens")
@@ -76,6 +77,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("--tls-cert and --tls-key go together")
+	}
+	if o.clientCA != "" && o.tlsCert == "" {
+		return o, errors.New("--client-ca needs --tls-cert and --tls-key: client certificates are a part of TLS")
 	}
 	if o.tlsCert == "" {
 		if err := loopbackOnly(o.listen); err != nil {
@@ -137,7 +141,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	var tlsConf *tls.Config
 	if o.tlsCert != "" {
-		if tlsConf, err = tlsConfig(o.tlsCert, o.tlsKey, logger.Printf); err != nil {
+		if tlsConf, err = tlsConfig(o.tlsCert, o.tlsKey, o.clientCA, logger.Printf); err != nil {
 			fmt.Fprintln(stderr, "pam-accesscontrol serve:", err)
 			return 1
 		}
@@ -197,7 +201,7 @@ func (o options) config(logger *log.Logger) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{PAM: pc, Groups: nss.Groups{}, Users: nssUsers{}, TrustedProxies: proxies, Version: version(), Logf: logger.Printf,
-		NSSCacheTTL: o.nssCacheTTL}
+		NSSCacheTTL: o.nssCacheTTL, ReviewNeedsClientCert: o.clientCA != ""}
 	// /token is optional: a host without the Kubernetes service serves
 	// beesly's API alone, and says so once (never "other" by accident)
 	if pamService(dir, o.kubeService) {

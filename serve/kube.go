@@ -160,6 +160,14 @@ type reviewStatus struct {
 // as the webhook contract wants; only a request that is no TokenReview is
 // a 400.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.ReviewNeedsClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+		// --client-ca: only kube-apiserver, with its certificate, asks
+		rhost := clientAddr(r, s.cfg.TrustedProxies)
+		s.cfg.Logf("serve: authenticate from %s: no client certificate signed by --client-ca; refused", rhost)
+		s.decided(r.Context(), decision{endpoint: "/authenticate", rhost: rhost, outcome: outcomeRefused, reason: "no client certificate signed by --client-ca"})
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "A client certificate signed by the service's client CA is required"})
+		return
+	}
 	var req tokenReview
 	body, err := readBody(r)
 	if err == nil {

@@ -64,6 +64,9 @@ type Config struct {
 	// NSSCacheTTL is how long POST /authenticate keeps a user's uid and
 	// groups from NSS (usercache.go); 0 asks NSS for every TokenReview.
 	NSSCacheTTL time.Duration
+	// ReviewNeedsClientCert (--client-ca): POST /authenticate answers
+	// only a client whose TLS certificate the client CA verified.
+	ReviewNeedsClientCert bool
 }
 
 // Server answers the API.

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // tlsConfig is serve's TLS: the certificate and key of --tls-cert and
@@ -15,12 +18,29 @@ import (
 // here rather than left to Go's default, which GODEBUG=tls10server=1 in
 // the service's environment would lower to TLS 1.0. HTTP/2 is offered by
 // net/http's ServeTLS (ALPN h2).
-func tlsConfig(certFile, keyFile string, logf func(string, ...any)) (*tls.Config, error) {
+//
+// With clientCA (--client-ca), a client may present a certificate, which
+// must then verify against that bundle (else the handshake fails);
+// POST /authenticate refuses a client without one (kube.go). The bundle
+// vouches for who may ask, so it must be root's (trust.File), as
+// OIDC_CA; it is read once, at the start.
+func tlsConfig(certFile, keyFile, clientCA string, logf func(string, ...any)) (*tls.Config, error) {
 	r := &certReloader{certFile: certFile, keyFile: keyFile, logf: logf, now: time.Now}
 	if err := r.load(); err != nil {
 		return nil, err
 	}
-	return &tls.Config{GetCertificate: r.certificate, MinVersion: tls.VersionTLS12}, nil
+	c := &tls.Config{GetCertificate: r.certificate, MinVersion: tls.VersionTLS12}
+	if clientCA != "" {
+		if err := trust.File(clientCA); err != nil {
+			return nil, fmt.Errorf("--client-ca %v", err)
+		}
+		pool, err := capool.Load(clientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca: %w", err)
+		}
+		c.ClientCAs, c.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return c, nil
 }
 
 // certCheckInterval is how often, at most, a handshake looks whether the

@@ -10,12 +10,17 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
 )
 
 // selfSigned writes a certificate and its key as PEM into dir under name.
@@ -49,7 +54,7 @@ func TestTLSConfig(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir, "a")
 	_, otherKey := selfSigned(t, dir, "b")
-	c, err := tlsConfig(cert, key, t.Logf)
+	c, err := tlsConfig(cert, key, "", t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +70,7 @@ func TestTLSConfig(t *testing.T) {
 		{cert, filepath.Join(dir, "none.key"), "no key file"},
 		{key, cert, "certificate and key swapped"},
 	} {
-		if _, err := tlsConfig(tt.cert, tt.key, t.Logf); err == nil || !strings.Contains(err.Error(), "--tls-cert") {
+		if _, err := tlsConfig(tt.cert, tt.key, "", t.Logf); err == nil || !strings.Contains(err.Error(), "--tls-cert") {
 			t.Errorf("%s: %v", tt.why, err)
 		}
 	}
@@ -169,5 +174,140 @@ func TestTLSCertificateRenewed(t *testing.T) {
 		if n := len(logged) - before; n != st.logs {
 			t.Errorf("%s: %d log lines, want %d: %q", st.name, n, st.logs, logged[before:])
 		}
+	}
+}
+
+// testCA makes a CA, written as PEM to dir/name.pem.
+func testCA(t *testing.T, dir, name string) (*x509.Certificate, *ecdsa.PrivateKey, string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return c, k, path
+}
+
+// clientCert is a client certificate signed by ca.
+func clientCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls.Certificate {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+}
+
+// TestAuthenticateClientCert (--client-ca): over TLS, POST /authenticate
+// answers a client whose certificate the client CA signed; a client
+// without one gets 401 and no review, one with another CA's certificate
+// no answer at all; the web API still answers clients without one.
+func TestAuthenticateClientCert(t *testing.T) {
+	testenv.Root(t) // --client-ca must be root's
+	dir := t.TempDir()
+	srvCert, srvKey := selfSigned(t, dir, "server")
+	ca, caKey, caFile := testCA(t, dir, "ca")
+	other, otherKey, _ := testCA(t, dir, "other")
+	conf, err := tlsConfig(srvCert, srvKey, caFile, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, _, _ := newKubeServer(t)
+	s.cfg.ReviewNeedsClientCert = true
+	ts := httptest.NewUnstartedServer(s)
+	ts.TLS = conf
+	ts.StartTLS()
+	defer ts.Close()
+	tok, err := s.cfg.Tokens.IssueFor("alice", nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(cert *tls.Certificate, method, path, body string) (int, string, error) {
+		t.Helper()
+		tc := &tls.Config{InsecureSkipVerify: true} // the server's certificate is not what this tests
+		if cert != nil {
+			// sent whatever CAs the server names (Go's client would keep
+			// a certificate of another CA to itself)
+			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		}
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: 10 * time.Second}
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), nil
+	}
+	good, bad := clientCert(t, ca, caKey), clientCert(t, other, otherKey)
+
+	code, body, err := ask(&good, "POST", "/authenticate", review("authentication.k8s.io/v1", tok))
+	if err != nil || code != 200 || !strings.Contains(body, `"authenticated":true`) || !strings.Contains(body, `"username":"alice"`) {
+		t.Errorf("kube-apiserver with its certificate: %d %s %v", code, body, err)
+	}
+	code, body, err = ask(nil, "POST", "/authenticate", review("authentication.k8s.io/v1", tok))
+	if err != nil || code != http.StatusUnauthorized || strings.Contains(body, "alice") {
+		t.Errorf("no client certificate: %d %s %v", code, body, err)
+	}
+	if code, body, err := ask(&bad, "POST", "/authenticate", review("authentication.k8s.io/v1", tok)); err == nil {
+		t.Errorf("a certificate of another CA: answered %d %s", code, body)
+	}
+	if code, body, err := ask(nil, "GET", "/service/health", ""); err != nil || code != 200 {
+		t.Errorf("the web API without a client certificate: %d %s %v", code, body, err)
+	}
+	// plain HTTP (a proxy in front that ends TLS): no certificate to see
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("POST", "/authenticate", strings.NewReader(review("authentication.k8s.io/v1", tok))))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("without TLS: %d %s", rec.Code, rec.Body)
+	}
+
+	for _, c := range []struct {
+		why  string
+		prep func() string
+	}{
+		{"a bundle others may write", func() string { p := filepath.Join(dir, "loose.pem"); copyTo(t, caFile, p, 0o666); return p }},
+		{"no bundle", func() string { return filepath.Join(dir, "none.pem") }},
+		{"no certificate in it", func() string { p := filepath.Join(dir, "empty.pem"); copyTo(t, srvKey, p, 0o644); return p }},
+	} {
+		if _, err := tlsConfig(srvCert, srvKey, c.prep(), t.Logf); err == nil || !strings.Contains(err.Error(), "--client-ca") {
+			t.Errorf("%s: %v", c.why, err)
+		}
+	}
+}
+
+func copyTo(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(to, mode); err != nil {
+		t.Fatal(err)
 	}
 }

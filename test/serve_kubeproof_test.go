@@ -92,9 +92,14 @@ func kubeAuthenticate(t *testing.T, kubeconfig, version, apiAudiences string, ca
 // writeKubeconfig writes the kubeconfig kube-apiserver reads for its
 // webhook: the cluster's server is the URL POSTed to, checked against the
 // CA in the file ca (certificate-authority), or inline
-// (certificate-authority-data) when inline.
-func writeKubeconfig(t *testing.T, path, server, ca string, inline bool) {
+// (certificate-authority-data) when inline; with clientPair (a
+// certificate and its key), kube-apiserver presents that certificate.
+func writeKubeconfig(t *testing.T, path, server, ca string, inline bool, clientPair ...string) {
 	t.Helper()
+	userBlock := "{}"
+	if len(clientPair) == 2 {
+		userBlock = fmt.Sprintf("\n    client-certificate: %s\n    client-key: %s", clientPair[0], clientPair[1])
+	}
 	caLine := "certificate-authority: " + ca
 	if inline {
 		pem, err := os.ReadFile(ca)
@@ -110,14 +115,14 @@ clusters:
     %s
 users:
 - name: kube-apiserver
-  user: {}
+  user: %s
 contexts:
 - name: webhook
   context:
     cluster: pam-accesscontrol
     user: kube-apiserver
 current-context: webhook
-`, server, caLine)), 0o600))
+`, server, caLine, userBlock)), 0o600))
 }
 
 // TestServeKubeWebhook is the proof with the real client: kube-apiserver's
@@ -256,5 +261,42 @@ func TestServeKubeWebhook(t *testing.T) {
 		} else {
 			t.Logf("another CA (inline %v): %s", inline, r.Error)
 		}
+	}
+}
+
+// TestServeKubeWebhookClientCert: with --client-ca, kube-apiserver's
+// webhook client (k8s.io/apiserver, from its kubeconfig) gets its
+// TokenReviews answered when the kubeconfig gives it a client certificate
+// of that CA, and not without one; the web API still answers without.
+func TestServeKubeWebhookClientCert(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		testenv.Missing(t, "curl")
+	}
+	s := serveStack(t, "DEFAULT:CLOSE\nKUBERNETES OPEN USER alice\n", "alice:secret:kubernetes\n", "web", "kubernetes")
+	keyFile := hmacKey(t, s)
+	pki := t.TempDir()
+	ca := writeTestPKI(t, pki)
+	cacert := []string{"--cacert", ca}
+	base := startServeAt(t, s, "https", cacert, "--signing-key", keyFile, "--audience", "k8s",
+		"--tls-cert", filepath.Join(pki, "server.pem"), "--tls-key", filepath.Join(pki, "server.key"), "--client-ca", ca)
+
+	code, body, _ := curlDo(t, "GET", base+"/token", "", append([]string{"-u", "alice:secret"}, cacert...)...)
+	if code != 200 {
+		t.Fatalf("alice's /token without a client certificate: %d %s", code, body)
+	}
+	alice := strings.TrimSpace(string(body))
+	kubeconfig := filepath.Join(t.TempDir(), "webhook.kubeconfig")
+
+	writeKubeconfig(t, kubeconfig, base+"/authenticate", ca, false, filepath.Join(pki, "client.pem"), filepath.Join(pki, "client.key"))
+	r := kubeAuthenticate(t, kubeconfig, "v1", "k8s", []kubeCase{{Name: "alice", Token: alice}})["alice"]
+	if !r.Authenticated || r.User != "alice" {
+		t.Errorf("with the client certificate: %+v", r)
+	}
+	writeKubeconfig(t, kubeconfig, base+"/authenticate", ca, false)
+	r = kubeAuthenticate(t, kubeconfig, "v1", "k8s", []kubeCase{{Name: "alice", Token: alice}})["alice"]
+	if r.Authenticated || r.User != "" {
+		t.Errorf("without a client certificate: %+v", r)
+	} else {
+		t.Logf("without a client certificate: %s", r.Error)
 	}
 }
