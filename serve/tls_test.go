@@ -2,16 +2,10 @@ package serve
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,39 +15,13 @@ import (
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testpki"
 )
-
-// selfSigned writes a certificate and its key as PEM into dir under name.
-func selfSigned(t *testing.T, dir, name string) (cert, key string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, key = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
 
 func TestTLSConfig(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := selfSigned(t, dir, "a")
-	_, otherKey := selfSigned(t, dir, "b")
+	cert, key := testpki.SelfSigned(t, dir, "a")
+	_, otherKey := testpki.SelfSigned(t, dir, "b")
 	c, err := tlsConfig(cert, key, "", t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +63,7 @@ func TestTLSCertificateRenewed(t *testing.T) {
 	dir := t.TempDir()
 	pairs := map[string][2]string{}
 	for _, name := range []string{"a", "b", "c"} {
-		c, k := selfSigned(t, dir, name)
+		c, k := testpki.SelfSigned(t, dir, name)
 		pairs[name] = [2]string{c, k}
 	}
 	cert, key := filepath.Join(dir, "tls.pem"), filepath.Join(dir, "tls.key")
@@ -177,48 +145,6 @@ func TestTLSCertificateRenewed(t *testing.T) {
 	}
 }
 
-// testCA makes a CA, written as PEM to dir/name.pem.
-func testCA(t *testing.T, dir, name string) (*x509.Certificate, *ecdsa.PrivateKey, string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name+".pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return c, k, path
-}
-
-// clientCert is a client certificate signed by ca.
-func clientCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls.Certificate {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
-}
-
 // TestAuthenticateClientCert (--client-ca): over TLS, POST /authenticate
 // answers a client whose certificate the client CA signed; a client
 // without one gets 401 and no review, one with another CA's certificate
@@ -226,9 +152,9 @@ func clientCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls
 func TestAuthenticateClientCert(t *testing.T) {
 	testenv.Root(t) // --client-ca must be root's
 	dir := t.TempDir()
-	srvCert, srvKey := selfSigned(t, dir, "server")
-	ca, caKey, caFile := testCA(t, dir, "ca")
-	other, otherKey, _ := testCA(t, dir, "other")
+	srvCert, srvKey := testpki.SelfSigned(t, dir, "server")
+	ca, other := testpki.NewCA(t, dir, "ca"), testpki.NewCA(t, dir, "other")
+	caFile := ca.File
 	conf, err := tlsConfig(srvCert, srvKey, caFile, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +187,7 @@ func TestAuthenticateClientCert(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b), nil
 	}
-	good, bad := clientCert(t, ca, caKey), clientCert(t, other, otherKey)
+	good, bad := ca.Client(t, "kube-apiserver"), other.Client(t, "kube-apiserver")
 
 	code, body, err := ask(&good, "POST", "/authenticate", review("authentication.k8s.io/v1", tok))
 	if err != nil || code != 200 || !strings.Contains(body, `"authenticated":true`) || !strings.Contains(body, `"username":"alice"`) {

@@ -23,6 +23,7 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/syslogtarget"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // Sender keeps one connection per server for a run of the deliverer, so a
@@ -139,13 +140,32 @@ func tlsConfig(t syslogtarget.Target, o Options) (*tls.Config, error) {
 		conf.RootCAs = pool
 	}
 	if o.CertFile != "" || o.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		cert, err := keyPair(o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("SYSLOG_CERT and SYSLOG_KEY: %w", err)
 		}
 		conf.Certificates = []tls.Certificate{cert}
 	}
 	return conf, nil
+}
+
+// maxPEM bounds a certificate chain or a key file.
+const maxPEM = 1 << 20
+
+// keyPair reads the client certificate and its key as root's files
+// (trust.ReadFile: from the descriptors whose owner and mode were
+// checked), as tls.LoadX509KeyPair would read them by name.
+func keyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := trust.ReadFile(certFile, maxPEM)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := trust.ReadFile(keyFile, maxPEM)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	defer clear(keyPEM)
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // handshake runs the TLS client handshake on c within timeout (none when

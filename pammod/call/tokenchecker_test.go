@@ -3,36 +3,24 @@
 package call
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testenv"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/testpki"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
 
-// caPEM is a self-signed CA certificate named name.
+// caPEM is the PEM of a new CA named name.
 func caPEM(t *testing.T, name string) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	data, err := os.ReadFile(testpki.NewCA(t, t.TempDir(), name).File)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true,
-		BasicConstraintsValid: true, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return data
 }
 
 // TestTokenCheckersKeep: the daemon's checker of a provider is kept while
