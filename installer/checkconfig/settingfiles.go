@@ -17,7 +17,8 @@ import (
 // checkSettingFiles reads the files that settings name, as the helper and
 // the deliverer will: a key or CA bundle that is missing, not root's alone
 // or not PEM means events that never arrive, found here rather than in
-// the log.
+// the log. WEBHOOK_SECRET, a secret, must also be closed to group and
+// others.
 func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 	if len(cfg.Files) == 0 {
 		return nil
@@ -43,6 +44,13 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 		if err := trust.File(f.path); err != nil {
 			warn("%s %v: %s", f.key, err, f.gone)
 			continue
+		}
+		if f.key == "WEBHOOK_SECRET" {
+			// a secret: as the deliverer reads it
+			if _, err := trust.ReadFile(f.path, rules.MaxFileSize, trust.Private); err != nil {
+				warn("%s %v: %s", f.key, err, f.gone)
+				continue
+			}
 		}
 		if strings.HasSuffix(f.key, "_CA") {
 			if _, err := capool.Load(f.path); err != nil {

@@ -3,7 +3,6 @@ package oidc
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
@@ -20,16 +19,9 @@ func ReadSecret(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("OIDC_CLIENT_SECRET is not set")
 	}
-	data, err := trust.ReadFile(path, maxSecret)
+	data, err := trust.ReadFile(path, maxSecret, trust.Private)
 	if err != nil {
 		return "", fmt.Errorf("OIDC_CLIENT_SECRET %v", err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("OIDC_CLIENT_SECRET %v", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("OIDC_CLIENT_SECRET %s is readable by group or others (mode %04o): make it 0600 root's", path, fi.Mode().Perm())
 	}
 	s := strings.TrimSpace(string(data))
 	if s == "" || strings.ContainsAny(s, "\r\n") {

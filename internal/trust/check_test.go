@@ -2,6 +2,7 @@ package trust
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -244,6 +245,23 @@ func TestReadFile(t *testing.T) {
 			return written(t, filepath.Join(dir, "f.conf"))
 		}, opts: []Option{AnyOwner}, want: "is not a regular file (a FIFO)"},
 	)
+	// a secret: closed to group and others, on the descriptor read
+	for _, c := range []struct {
+		mode os.FileMode
+		opts []Option
+		want string
+	}{
+		{0o600, []Option{Private}, ""},
+		{0o400, []Option{Private}, ""},
+		{0o640, []Option{Private}, "readable by group or others (mode 0640)"},
+		{0o604, []Option{Private}, "readable by group or others (mode 0604)"},
+		{0o644, []Option{Private, AnyOwner}, "readable by group or others (mode 0644)"},
+		{0o644, nil, ""},
+	} {
+		cases = append(cases, pathCase{name: fmt.Sprintf("%v: a secret of mode %04o", c.opts, c.mode), setup: func(t *testing.T, dir string) string {
+			return write(t, filepath.Join(dir, "secret"), "x\n", c.mode)
+		}, opts: c.opts, want: c.want})
+	}
 	runCases(t, cases, read)
 	for _, opts := range [][]Option{nil, {AnyOwner}} {
 		if _, err := ReadFile("/proc/self/maps", 10, opts...); err == nil || !strings.Contains(err.Error(), "/proc/self/maps: larger than 10 bytes") {

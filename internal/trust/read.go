@@ -18,7 +18,8 @@ import (
 // once open.
 //
 // With AnyOwner only that remains: a regular file, not blocking, bounded
-// (what a Starlark script opens; tests that cannot run as root).
+// (what a Starlark script opens; tests that cannot run as root). Private
+// is checked either way.
 func ReadFile(path string, max int, opts ...Option) ([]byte, error) {
 	r, anyOwner := ruleOf(opts)
 	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
@@ -65,6 +66,9 @@ func ReadFile(path string, max int, opts ...Option) ([]byte, error) {
 		if err := r.checkOwnerMode(&st, path); err != nil {
 			return nil, err
 		}
+	}
+	if r.private && st.Mode&0o077 != 0 {
+		return nil, notPrivate(path, st.Mode)
 	}
 	return smallfile.ReadFD(fd, path, max)
 }

@@ -27,7 +27,8 @@
 //
 //   - File, Dir, ReadFile: the rule as it stands (NoFollow refuses a link
 //     as the last name; AnyOwner skips owners and modes, for Starlark's
-//     open() and for tests that cannot run as root);
+//     open() and for tests that cannot run as root; Private, for a
+//     secret, closes it to group and others);
 //   - StateDir: the directory itself may not be a link, and this
 //     process's own uid counts as root's (tests that run as a user);
 //     StateSubdir looks at a directory in one StateDir passed, alone;
@@ -60,6 +61,11 @@ const (
 	// For files that decide nothing (what a Starlark script opens) and
 	// for tests that cannot run as root.
 	AnyOwner
+	// Private (ReadFile): the file holds a secret (a client secret, an
+	// HMAC or signing key), so neither group nor others may have any
+	// access to it, checked on the descriptor that is read, with
+	// AnyOwner too.
+	Private
 )
 
 // rule is the check of one use: the common rule and its variations.
@@ -73,6 +79,8 @@ type rule struct {
 	mkdir bool
 	// noFollow: the last name may not be a symbolic link
 	noFollow bool
+	// private: the file is a secret, closed to group and others
+	private bool
 	// seen, when not nil, is told each directory the walk opens and each
 	// symbolic link it follows (Dependencies)
 	seen func(path string)
@@ -83,6 +91,7 @@ func ruleOf(opts []Option) (rule, bool) {
 	anyOwner := false
 	for _, o := range opts {
 		r.noFollow = r.noFollow || o&NoFollow != 0
+		r.private = r.private || o&Private != 0
 		anyOwner = anyOwner || o&AnyOwner != 0
 	}
 	return r, anyOwner
@@ -135,6 +144,10 @@ func (r rule) checkOwnerMode(st *unix.Stat_t, path string) error {
 
 func notRoot(path string, uid uint32) error {
 	return fmt.Errorf("%s is owned by uid %d, not root; fix: chown root %s", path, uid, path)
+}
+
+func notPrivate(path string, mode uint32) error {
+	return fmt.Errorf("%s is readable by group or others (mode %04o): whoever reads it holds the secret; fix: chmod 600 %s", path, mode&0o7777, path)
 }
 
 func writable(path string, mode uint32) error {

@@ -92,7 +92,8 @@ func readKey(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := trust.ReadFile(path, rules.MaxFileSize)
+	// whoever reads the key can sign events the receiver believes
+	data, err := trust.ReadFile(path, rules.MaxFileSize, trust.Private)
 	if err != nil {
 		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
 	}

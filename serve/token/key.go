@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
@@ -34,17 +33,10 @@ const minSecret = 32
 // it can make tokens for any user. opts are trust's (AnyOwner for tests
 // that cannot run as root; the mode is checked all the same).
 func LoadKey(path string, opts ...trust.Option) (Key, error) {
-	data, err := trust.ReadFile(path, 64<<10, opts...)
+	// whoever reads it can sign tokens for any user
+	data, err := trust.ReadFile(path, 64<<10, append(opts, trust.Private)...)
 	if err != nil {
 		return Key{}, fmt.Errorf("signing key: %w", err)
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return Key{}, fmt.Errorf("signing key: %w", err)
-	}
-	if mode := st.Mode().Perm(); mode&0o077 != 0 {
-		return Key{}, fmt.Errorf("signing key %s is readable or writable by group or others (mode %04o): "+
-			"anyone who reads it can sign tokens; fix: chmod 0600 %s", path, mode, path)
 	}
 	k, err := ParseKey(data)
 	if err != nil {
