@@ -3,12 +3,12 @@ package serve
 import (
 	"crypto/tls"
 	"fmt"
+	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/filestate"
 )
 
 // tlsConfig is serve's TLS: the certificate and key of --tls-cert and
@@ -22,7 +22,7 @@ import (
 // With clientCA (--client-ca), a client may present a certificate, which
 // must then verify against that bundle (else the handshake fails);
 // POST /authenticate refuses a client without one (kube.go). The bundle
-// vouches for who may ask, so it must be root's (trust.File), as
+// vouches for who may ask, so it must be root's (capool.Load checks), as
 // OIDC_CA; it is read once, at the start.
 func tlsConfig(certFile, keyFile, clientCA string, logf func(string, ...any)) (*tls.Config, error) {
 	r := &certReloader{certFile: certFile, keyFile: keyFile, logf: logf, now: time.Now}
@@ -31,9 +31,6 @@ func tlsConfig(certFile, keyFile, clientCA string, logf func(string, ...any)) (*
 	}
 	c := &tls.Config{GetCertificate: r.certificate, MinVersion: tls.VersionTLS12}
 	if clientCA != "" {
-		if err := trust.File(clientCA); err != nil {
-			return nil, fmt.Errorf("--client-ca %v", err)
-		}
 		pool, err := capool.Load(clientCA)
 		if err != nil {
 			return nil, fmt.Errorf("--client-ca: %w", err)
@@ -50,9 +47,9 @@ const certCheckInterval = 5 * time.Second
 // certReloader serves the pair of --tls-cert and --tls-key and takes up
 // new files without a restart (certbot, cert-manager and the like
 // replace them every few weeks, a Kubernetes secret by swapping a
-// symbolic link). A handshake at most once per certCheckInterval stats
-// both files; when either is another file or was written since, the
-// pair is loaded again. A pair that does not load (written half, a key
+// symbolic link). A handshake at most once per certCheckInterval looks at
+// both files (internal/filestate); when either is another file or was
+// written since, the pair is loaded again. A pair that does not load (written half, a key
 // of another certificate, gone) leaves the one in use in place, with one
 // log line for each change seen, and is tried again at the next change.
 type certReloader struct {
@@ -62,33 +59,14 @@ type certReloader struct {
 
 	mu      sync.Mutex
 	cert    *tls.Certificate
-	stamp   [2]fileStamp // of the files as last loaded or tried
+	stamp   []filestate.State // of the files as last loaded or tried
 	checked time.Time
-}
-
-// fileStamp is what tells a file from its next version: another inode
-// (a rename or a link swapped), another size or another write time.
-type fileStamp struct {
-	dev, ino   uint64
-	size       int64
-	mtime      syscall.Timespec
-	ctime      syscall.Timespec
-	statFailed bool
-}
-
-func stampOf(path string) fileStamp {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return fileStamp{statFailed: true}
-	}
-	return fileStamp{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}
 }
 
 // load reads the pair; the stamps are taken first, so that a file
 // written while it is read is seen as changed at the next check.
 func (r *certReloader) load() error {
-	stamp := [2]fileStamp{stampOf(r.certFile), stampOf(r.keyFile)}
-	r.stamp = stamp
+	r.stamp = filestate.Look(filestate.Files(r.certFile, r.keyFile))
 	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
 	if err != nil {
 		return fmt.Errorf("--tls-cert %q, --tls-key %q: %v", r.certFile, r.keyFile, err)
@@ -104,7 +82,7 @@ func (r *certReloader) certificate(*tls.ClientHelloInfo) (*tls.Certificate, erro
 	now := r.now()
 	if now.Sub(r.checked) >= certCheckInterval || now.Before(r.checked) {
 		r.checked = now
-		if [2]fileStamp{stampOf(r.certFile), stampOf(r.keyFile)} != r.stamp {
+		if !slices.Equal(filestate.Look(filestate.Files(r.certFile, r.keyFile)), r.stamp) {
 			if err := r.load(); err != nil {
 				r.logf("serve: the TLS certificate's files changed, but %v: still serving the one loaded before", err)
 			} else {

@@ -1,7 +1,6 @@
 package checkconfig
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/capool"
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/remotelog"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -29,28 +29,30 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 		out = append(out, rules.Problem{Pos: rules.Pos{File: cfg.Files[0]}, Severity: rules.Warning,
 			Message: fmt.Sprintf(format, args...)})
 	}
-	for _, f := range []struct{ key, path, gone string }{
-		{"WEBHOOK_SECRET", s.WebhookKey, "no event is posted"},
-		{"SYSLOG_CA", s.SyslogCA, "no event reaches the syslog server"},
-		{"SYSLOG_CERT", s.SyslogCert, "no event reaches the syslog server"},
-		{"SYSLOG_KEY", s.SyslogKey, "no event reaches the syslog server"},
-		{"MAIL_CA", s.MailCA, "no mail and no PIN goes out"},
-		{"OPA_CA", s.OPA.CA, "OPA is never reached, and OPA_FALLBACK decides"},
-		{"OIDC_CA", s.OIDC.CA, "no token can be checked, and OIDC_FALLBACK decides"},
+	for _, f := range []struct {
+		key, path, gone string
+		secret          bool // closed to group and others too (trust.Private)
+	}{
+		{"WEBHOOK_SECRET", s.WebhookKey, "no event is posted", true},
+		{"SYSLOG_CA", s.SyslogCA, "no event reaches the syslog server", false},
+		{"SYSLOG_CERT", s.SyslogCert, "no event reaches the syslog server", false},
+		{"SYSLOG_KEY", s.SyslogKey, "no event reaches the syslog server", false},
+		{"MAIL_CA", s.MailCA, "no mail and no PIN goes out", false},
+		{"OPA_CA", s.OPA.CA, "OPA is never reached, and OPA_FALLBACK decides", false},
+		{"OIDC_CA", s.OIDC.CA, "no token can be checked, and OIDC_FALLBACK decides", false},
 	} {
 		if f.path == "" {
 			continue
 		}
-		if err := trust.File(f.path); err != nil {
+		var err error
+		if f.secret {
+			_, err = trust.ReadFile(f.path, rules.MaxFileSize, trust.Private) // as the deliverer reads it
+		} else {
+			err = trust.File(f.path)
+		}
+		if err != nil {
 			warn("%s %v: %s", f.key, err, f.gone)
 			continue
-		}
-		if f.key == "WEBHOOK_SECRET" {
-			// a secret: as the deliverer reads it
-			if _, err := trust.ReadFile(f.path, rules.MaxFileSize, trust.Private); err != nil {
-				warn("%s %v: %s", f.key, err, f.gone)
-				continue
-			}
 		}
 		if strings.HasSuffix(f.key, "_CA") {
 			if _, err := capool.Load(f.path); err != nil {
@@ -62,7 +64,7 @@ func checkSettingFiles(cfg *rules.Config) []rules.Problem {
 	case (s.SyslogCert == "") != (s.SyslogKey == ""):
 		warn("SYSLOG_CERT and SYSLOG_KEY go together: with one alone, no event reaches the syslog server")
 	case s.SyslogCert != "":
-		if _, err := tls.LoadX509KeyPair(s.SyslogCert, s.SyslogKey); err != nil {
+		if _, err := remotelog.KeyPair(s.SyslogCert, s.SyslogKey); err != nil {
 			warn("SYSLOG_CERT and SYSLOG_KEY: %v: no event reaches the syslog server", err)
 		}
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/localpeer"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/oidcurl"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc/verdict"
-	"github.com/pam-accesscontrol/pam-accesscontrol/internal/trust"
 )
 
 // MaxAnswer bounds one answer of the provider (discovery, introspection,
@@ -41,7 +40,8 @@ const DefaultTimeout = 5 * time.Second
 // Options say how to reach the provider.
 type Options struct {
 	// CA is a PEM bundle (OIDC_CA) that replaces the system's roots; it
-	// must be root's (trust.File), since it vouches for the provider.
+	// must be root's (capool reads it as trust.File says), since it
+	// vouches for the provider.
 	CA string
 	// Timeout bounds each request, connect to last byte (OIDC_TIMEOUT).
 	Timeout time.Duration
@@ -62,10 +62,7 @@ func New(o Options) (*Client, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.CA != "" {
-		if err := trust.File(o.CA); err != nil {
-			return nil, fmt.Errorf("OIDC_CA %v", err)
-		}
-		pool, err := capool.Load(o.CA)
+		pool, err := capool.Load(o.CA) // root's file, as trust.File says
 		if err != nil {
 			return nil, fmt.Errorf("OIDC_CA: %w", err)
 		}

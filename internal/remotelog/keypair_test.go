@@ -16,16 +16,16 @@ func TestKeyPair(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := testpki.SelfSigned(t, dir, "client")
 	_, otherKey := testpki.SelfSigned(t, dir, "other")
-	if _, err := keyPair(cert, key); err != nil {
+	if _, err := KeyPair(cert, key); err != nil {
 		t.Fatalf("root's pair: %v", err)
 	}
-	if _, err := keyPair(cert, otherKey); err == nil {
+	if _, err := KeyPair(cert, otherKey); err == nil {
 		t.Error("a key of another certificate was taken")
 	}
 	if err := os.Chmod(key, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := keyPair(cert, key); err == nil {
+	if _, err := KeyPair(cert, key); err == nil {
 		t.Error("a key others may write was taken")
 	}
 }

@@ -140,7 +140,7 @@ func tlsConfig(t syslogtarget.Target, o Options) (*tls.Config, error) {
 		conf.RootCAs = pool
 	}
 	if o.CertFile != "" || o.KeyFile != "" {
-		cert, err := keyPair(o.CertFile, o.KeyFile)
+		cert, err := KeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("SYSLOG_CERT and SYSLOG_KEY: %w", err)
 		}
@@ -152,10 +152,10 @@ func tlsConfig(t syslogtarget.Target, o Options) (*tls.Config, error) {
 // maxPEM bounds a certificate chain or a key file.
 const maxPEM = 1 << 20
 
-// keyPair reads the client certificate and its key as root's files
+// KeyPair reads the client certificate and its key as root's files
 // (trust.ReadFile: from the descriptors whose owner and mode were
 // checked), as tls.LoadX509KeyPair would read them by name.
-func keyPair(certFile, keyFile string) (tls.Certificate, error) {
+func KeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	certPEM, err := trust.ReadFile(certFile, maxPEM)
 	if err != nil {
 		return tls.Certificate{}, err

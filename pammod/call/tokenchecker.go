@@ -6,10 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/pam-accesscontrol/pam-accesscontrol/internal/filestate"
 	"github.com/pam-accesscontrol/pam-accesscontrol/internal/oidc"
 	"github.com/pam-accesscontrol/pam-accesscontrol/rules"
 )
@@ -52,13 +53,14 @@ const maxTokenCheckers = 16
 // daemon (its Checker is Deps.Tokens), so that a TOKEN login does not
 // first ask the provider for its discovery document and JWKS.
 //
-// What a checker is made of is read again at every login and is part of
-// its key: the settings, the client secret (ReadSecret, which also checks
-// the file is still root's alone) and the identity of OIDC_CA's file
-// (device, inode, size, times: replaced, rewritten or chmodded, it is
-// loaded and its trust checked again). Nothing negative is kept: a
-// setting that fails makes no checker, and a checker whose discovery
-// failed asks again at the next login.
+// What a checker is made of is looked at again at every login: the
+// settings and the client secret (ReadSecret, which also checks the file
+// is still root's alone) are its key; OIDC_CA's file and what its trust
+// depends on are watched as the rules' cache watches the config
+// (internal/filestate): replaced, rewritten or chmodded, or a directory
+// above it changed, the CA is loaded and its trust checked again. Nothing
+// negative is kept: a setting that fails makes no checker, and a checker
+// whose discovery failed asks again at the next login.
 type TokenCheckers struct {
 	// Now is the clock; nil for the wall clock.
 	Now func() time.Time
@@ -70,11 +72,13 @@ type TokenCheckers struct {
 type keptChecker struct {
 	checker TokenChecker
 	made    time.Time
+	ca      []filestate.Dep   // OIDC_CA and what its trust depends on
+	caState []filestate.State // as they were before the checker was made
 }
 
 // Checker is the checker of s: the one kept, if it is younger than
-// TokenCheckerAge and was made of the same settings, secret and CA file;
-// else a new one, kept.
+// TokenCheckerAge, was made of the same settings and secret, and its CA
+// file has not changed; else a new one, kept.
 func (k *TokenCheckers) Checker(s rules.OIDCSettings) (TokenChecker, error) {
 	if missing := s.Missing(); missing != "" {
 		return nil, fmt.Errorf("%s is not set", missing)
@@ -83,10 +87,7 @@ func (k *TokenCheckers) Checker(s rules.OIDCSettings) (TokenChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := checkerKey(s, secret)
-	if err != nil {
-		return nil, err
-	}
+	key := checkerKey(s, secret)
 	now := time.Now()
 	if k.Now != nil {
 		now = k.Now()
@@ -94,9 +95,14 @@ func (k *TokenCheckers) Checker(s rules.OIDCSettings) (TokenChecker, error) {
 	k.mu.Lock()
 	e, ok := k.kept[key]
 	k.mu.Unlock()
-	if ok && young(e.made, now) {
+	if ok && young(e.made, now) && slices.Equal(filestate.Look(e.ca), e.caState) {
 		return e.checker, nil
 	}
+	var ca []filestate.Dep
+	if s.CA != "" {
+		ca = filestate.Trusted(s.CA)
+	}
+	caState := filestate.Look(ca) // before the load: a change while it reads shows next time
 	c, err := newTokenChecker(s, secret)
 	if err != nil {
 		return nil, err
@@ -120,7 +126,7 @@ func (k *TokenCheckers) Checker(s rules.OIDCSettings) (TokenChecker, error) {
 		}
 		delete(k.kept, oldest)
 	}
-	k.kept[key] = keptChecker{checker: c, made: now}
+	k.kept[key] = keptChecker{checker: c, made: now, ca: ca, caState: caState}
 	return c, nil
 }
 
@@ -130,19 +136,13 @@ func young(made, now time.Time) bool {
 	return !now.Before(made) && now.Sub(made) < TokenCheckerAge
 }
 
-// checkerKey names what a checker of s is made of. The secret goes in
-// hashed with the rest; the key is never logged or written anywhere.
-func checkerKey(s rules.OIDCSettings, secret string) (string, error) {
+// checkerKey names the settings and secret a checker of s is made of.
+// The secret goes in hashed with the rest; the key is never logged or
+// written anywhere.
+func checkerKey(s rules.OIDCSettings, secret string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q %q %q %q %q %d %q %q\x00", s.Issuer, s.Introspection, s.ClientID, s.ClientSecret, s.Scope,
 		s.Timeout, s.UserClaim, s.CA)
 	h.Write([]byte(secret))
-	if s.CA != "" {
-		var st syscall.Stat_t
-		if err := syscall.Stat(s.CA, &st); err != nil {
-			return "", fmt.Errorf("OIDC_CA %s: %v", s.CA, err)
-		}
-		fmt.Fprintf(h, "\x00%d %d %d %d.%d %d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -103,9 +103,6 @@ func NewClient(s rules.OPASettings) (*Client, error) {
 			if s.CA != "" {
 				// the CA vouches for OPA: only root may choose it, as
 				// MAIL_CA and SYSLOG_CA
-				if err := trust.File(s.CA); err != nil {
-					return nil, fmt.Errorf("OPA_CA %v", err)
-				}
 				pool, err := capool.Load(s.CA)
 				if err != nil {
 					return nil, fmt.Errorf("OPA_CA: %w", err)
